@@ -1,0 +1,1 @@
+"""The ``vcsdk`` command line (installed as the package ``vcsdk_cli``)."""

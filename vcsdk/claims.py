@@ -1,0 +1,185 @@
+"""The official-ID claims (DESIGN section 3): a typed value with its CBOR and JSON forms.
+
+``OfficialID.from_json`` is the issuer's door: it validates against the JSON Schema shipped in
+``schemas/`` and lists every violation. ``OfficialID.from_cbor`` is the verifier's: typed checks
+that accept exactly what the schema accepts (tests hold the two in agreement), cheap enough for
+the verify path.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from collections.abc import Mapping
+from dataclasses import dataclass, fields
+from datetime import date
+from typing import Any
+
+import cbor2
+
+from .codec.cbor import MAP_TYPES, TAG_EPOCH_DAYS
+from .errors import ClaimsInvalid, IssuanceClaimsInvalid
+from .schema import official_id_violations
+
+OFFICIAL_ID_CLAIM = -65537
+"""CWT claim key (private use) holding the official-ID map."""
+
+_EPOCH = date(1970, 1, 1)
+
+# field name -> (CBOR key, max length for text fields or None)
+_TEXT_FIELDS: dict[str, tuple[int, int]] = {
+    "name": (1, 50),
+    "name_latin": (2, 100),
+    "agency": (5, 100),
+    "unit": (6, 100),
+    "rank": (7, 50),
+    "position": (8, 50),
+    "employee_id": (9, 32),
+}
+KEYS: dict[str, int] = {
+    "name": 1,
+    "name_latin": 2,
+    "birth_date": 3,
+    "agency_code": 4,
+    "agency": 5,
+    "unit": 6,
+    "rank": 7,
+    "position": 8,
+    "employee_id": 9,
+    "photo_digest": 10,
+}
+"""JSON name -> integer key in the CBOR form."""
+NAMES: dict[int, str] = {v: k for k, v in KEYS.items()}
+OPTIONAL = frozenset({"name_latin", "unit", "position"})
+AGENCY_CODE_RANGE = (1_000_000, 9_999_999)
+PHOTO_DIGEST_BYTES = 16
+
+_CONTROL = frozenset(chr(c) for c in (*range(0x00, 0x20), *range(0x7F, 0xA0)))
+
+
+def _text_ok(value: object, max_length: int) -> bool:
+    return (
+        isinstance(value, str)
+        and 0 < len(value) <= max_length
+        and _CONTROL.isdisjoint(value)
+        and unicodedata.is_normalized("NFC", value)
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class OfficialID:
+    """The holder's official-ID data. Optional fields are None when absent."""
+
+    name: str
+    birth_date: date
+    agency_code: int
+    agency: str
+    rank: str
+    employee_id: str
+    photo_digest: bytes
+    name_latin: str | None = None
+    unit: str | None = None
+    position: str | None = None
+
+    # ----------------------------------------------------------------- JSON form
+
+    def to_json(self) -> dict[str, Any]:
+        """The JSON form (DESIGN section 3 names; date as YYYY-MM-DD, digest as hex)."""
+        out: dict[str, Any] = {}
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if value is None:
+                continue
+            if isinstance(value, date):
+                value = value.isoformat()
+            elif isinstance(value, bytes):
+                value = value.hex()
+            out[f.name] = value
+        return {k: out[k] for k in KEYS if k in out}
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> OfficialID:
+        """Validate the JSON form against the schema (text NFC-normalised first).
+
+        Raises :class:`IssuanceClaimsInvalid` whose ``details`` lists every violation.
+        """
+        if not isinstance(data, Mapping):
+            raise IssuanceClaimsInvalid("claims must be a JSON object")
+        normalised = {
+            k: unicodedata.normalize("NFC", v) if isinstance(v, str) and k in _TEXT_FIELDS else v
+            for k, v in data.items()
+        }
+        violations = official_id_violations(normalised)
+        if violations:
+            raise IssuanceClaimsInvalid(
+                f"{len(violations)} claim violation(s): " + "; ".join(violations),
+                details=tuple(violations),
+            )
+        return cls(
+            name=normalised["name"],
+            birth_date=date.fromisoformat(normalised["birth_date"]),
+            agency_code=normalised["agency_code"],
+            agency=normalised["agency"],
+            rank=normalised["rank"],
+            employee_id=normalised["employee_id"],
+            photo_digest=bytes.fromhex(normalised["photo_digest"]),
+            name_latin=normalised.get("name_latin"),
+            unit=normalised.get("unit"),
+            position=normalised.get("position"),
+        )
+
+    # ----------------------------------------------------------------- CBOR form
+
+    def to_cbor(self) -> dict[int, Any]:
+        """The integer-keyed CBOR map (birth date as tag 100)."""
+        out: dict[int, Any] = {}
+        for name, key in KEYS.items():
+            value = getattr(self, name)
+            if value is None:
+                continue
+            if name == "birth_date":
+                value = cbor2.CBORTag(TAG_EPOCH_DAYS, (value - _EPOCH).days)
+            out[key] = value
+        return out
+
+    @classmethod
+    def from_cbor(cls, value: Any) -> OfficialID:
+        """Typed checks of the CBOR map; raise :class:`ClaimsInvalid` on the first problem.
+
+        Accepts exactly what the JSON Schema accepts, plus: text must already be NFC.
+        """
+        if not isinstance(value, MAP_TYPES):
+            raise ClaimsInvalid("official-ID claims must be a map")
+        unknown = [k for k in value if k not in NAMES]
+        if unknown:
+            raise ClaimsInvalid(f"unknown official-ID claim key(s) {unknown!r}")
+        got: dict[str, Any] = {NAMES[k]: v for k, v in value.items()}
+        for name in KEYS:
+            if name not in got and name not in OPTIONAL:
+                raise ClaimsInvalid(f"official-ID claim {name} is missing")
+        for name, (_, max_length) in _TEXT_FIELDS.items():
+            if name in got and not _text_ok(got[name], max_length):
+                raise ClaimsInvalid(
+                    f"official-ID claim {name} must be NFC text of 1-{max_length} characters "
+                    "without control characters"
+                )
+        birth = got["birth_date"]
+        if type(birth) is not date:
+            raise ClaimsInvalid("official-ID claim birth_date must be a tag-100 date")
+        code = got["agency_code"]
+        if type(code) is not int or not AGENCY_CODE_RANGE[0] <= code <= AGENCY_CODE_RANGE[1]:
+            raise ClaimsInvalid("official-ID claim agency_code must be a 7-digit integer")
+        digest = got["photo_digest"]
+        if type(digest) is not bytes or len(digest) != PHOTO_DIGEST_BYTES:
+            raise ClaimsInvalid(f"official-ID claim photo_digest must be {PHOTO_DIGEST_BYTES} bytes")
+        return cls(
+            name=got["name"],
+            birth_date=birth,
+            agency_code=code,
+            agency=got["agency"],
+            rank=got["rank"],
+            employee_id=got["employee_id"],
+            photo_digest=digest,
+            name_latin=got.get("name_latin"),
+            unit=got.get("unit"),
+            position=got.get("position"),
+        )

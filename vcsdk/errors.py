@@ -1,0 +1,281 @@
+"""One error hierarchy with stable, machine-readable codes.
+
+Every failure the SDK reports is a :class:`VCError` carrying a :class:`Code`. Codes are API:
+they are never renamed, only added (``schemas/error-codes.json`` publishes them).
+
+Two families, as in h11:
+
+* :class:`CredentialInvalid` -- the input (a QR text, a token, a trust list) is not valid.
+  Verifiers map these to "reject".
+* :class:`UsageError` -- the caller or its configuration is wrong (bad claims at issuance,
+  an unreadable key file, a malformed trust source). Also a :class:`ValueError`.
+
+Each code has exactly one exception class, so callers may catch by class or compare ``.code``.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import ClassVar
+
+
+class Code(StrEnum):
+    """Stable result codes (DESIGN section 4 plus issuer-side usage codes)."""
+
+    VALID = "VALID"
+    # verification pipeline, in order
+    LIMIT_EXCEEDED = "LIMIT_EXCEEDED"
+    INVALID_SCHEME_PREFIX = "INVALID_SCHEME_PREFIX"
+    BASE45_DECODING_FAILED = "BASE45_DECODING_FAILED"
+    DECOMPRESSION_FAILED = "DECOMPRESSION_FAILED"
+    CBOR_MALFORMED = "CBOR_MALFORMED"
+    COSE_MALFORMED = "COSE_MALFORMED"
+    UNSUPPORTED_ALGORITHM = "UNSUPPORTED_ALGORITHM"
+    KEY_NOT_IN_TRUST_LIST = "KEY_NOT_IN_TRUST_LIST"
+    PUBLIC_KEY_EXPIRED = "PUBLIC_KEY_EXPIRED"
+    PUBLIC_KEY_NOT_YET_VALID = "PUBLIC_KEY_NOT_YET_VALID"
+    SIGNATURE_INVALID = "SIGNATURE_INVALID"
+    CLAIMS_INVALID = "CLAIMS_INVALID"
+    CWT_NOT_YET_VALID = "CWT_NOT_YET_VALID"
+    CWT_EXPIRED = "CWT_EXPIRED"
+    TRUST_LIST_SIGNATURE_INVALID = "TRUST_LIST_SIGNATURE_INVALID"
+    TRUST_LIST_EXPIRED = "TRUST_LIST_EXPIRED"
+    STATUS_REVOKED = "STATUS_REVOKED"
+    STATUS_SUSPENDED = "STATUS_SUSPENDED"
+    STATUS_NEEDS_RENEWAL = "STATUS_NEEDS_RENEWAL"
+    STATUS_UNKNOWN = "STATUS_UNKNOWN"
+    # caller / configuration errors
+    USAGE_ERROR = "USAGE_ERROR"
+    KEY_INVALID = "KEY_INVALID"
+    KEY_PASSPHRASE_REQUIRED = "KEY_PASSPHRASE_REQUIRED"
+    KEY_DECRYPTION_FAILED = "KEY_DECRYPTION_FAILED"
+    TRUST_SOURCE_INVALID = "TRUST_SOURCE_INVALID"
+    QR_SIZE_BUDGET_EXCEEDED = "QR_SIZE_BUDGET_EXCEEDED"
+    FILE_ERROR = "FILE_ERROR"
+
+
+class VCError(Exception):
+    """Root of every error the SDK raises on purpose.
+
+    ``code`` is the stable machine-readable code; ``message`` is for humans and may change.
+    ``details`` holds structured extras (e.g. the list of claim violations).
+    """
+
+    code: ClassVar[Code] = Code.USAGE_ERROR
+
+    def __init__(self, message: str, *, details: tuple[str, ...] = ()) -> None:
+        super().__init__(message)
+        self.message = message
+        self.details = details
+
+    def __str__(self) -> str:
+        return f"{self.code}: {self.message}"
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.message!r})"
+
+
+# --------------------------------------------------------------------------- credential
+
+
+class CredentialInvalid(VCError):
+    """The presented data (credential, token, list) is not valid: reject it."""
+
+
+class LimitExceeded(CredentialInvalid):
+    """An input size, inflated size, depth or count limit was exceeded."""
+
+    code = Code.LIMIT_EXCEEDED
+
+
+class InvalidSchemePrefix(CredentialInvalid):
+    """The QR text does not start with the profile's context prefix (e.g. ``GID1:``)."""
+
+    code = Code.INVALID_SCHEME_PREFIX
+
+
+class Base45DecodingFailed(CredentialInvalid):
+    """The text after the prefix is not valid Base45 (RFC 9285 section 6)."""
+
+    code = Code.BASE45_DECODING_FAILED
+
+
+class DecompressionFailed(CredentialInvalid):
+    """The data is not one complete zlib stream with nothing after it."""
+
+    code = Code.DECOMPRESSION_FAILED
+
+
+class CBORMalformed(CredentialInvalid):
+    """The bytes are not strict, well-formed CBOR for this profile."""
+
+    code = Code.CBOR_MALFORMED
+
+
+class COSEMalformed(CredentialInvalid):
+    """The CBOR is not a COSE_Sign1 message this profile accepts."""
+
+    code = Code.COSE_MALFORMED
+
+
+class UnsupportedAlgorithm(CredentialInvalid):
+    """``alg`` is missing from the protected header, unknown, or not the key's algorithm."""
+
+    code = Code.UNSUPPORTED_ALGORITHM
+
+
+class KeyNotInTrustList(CredentialInvalid):
+    """No trusted key has the message's kid."""
+
+    code = Code.KEY_NOT_IN_TRUST_LIST
+
+
+class PublicKeyExpired(CredentialInvalid):
+    """The signing key's validity window ended before the credential's iat."""
+
+    code = Code.PUBLIC_KEY_EXPIRED
+
+
+class PublicKeyNotYetValid(CredentialInvalid):
+    """The signing key's validity window starts after the credential's iat."""
+
+    code = Code.PUBLIC_KEY_NOT_YET_VALID
+
+
+class SignatureInvalid(CredentialInvalid):
+    """No trusted key with the message's kid verifies the signature."""
+
+    code = Code.SIGNATURE_INVALID
+
+
+class ClaimsInvalid(CredentialInvalid):
+    """Required claims missing, of the wrong type, or outside the profile."""
+
+    code = Code.CLAIMS_INVALID
+
+
+class CWTNotYetValid(CredentialInvalid):
+    """``nbf`` or ``iat`` lies in the future beyond the leeway."""
+
+    code = Code.CWT_NOT_YET_VALID
+
+
+class CWTExpired(CredentialInvalid):
+    """``exp`` has passed (beyond the leeway)."""
+
+    code = Code.CWT_EXPIRED
+
+
+class TrustListSignatureInvalid(CredentialInvalid):
+    """A signed trust list is not signed by a pinned anchor, or was altered."""
+
+    code = Code.TRUST_LIST_SIGNATURE_INVALID
+
+
+class TrustListExpired(CredentialInvalid):
+    """A signed trust list is past its expiry."""
+
+    code = Code.TRUST_LIST_EXPIRED
+
+
+class StatusRevoked(CredentialInvalid):
+    """The status list says REVOKED (final)."""
+
+    code = Code.STATUS_REVOKED
+
+
+class StatusSuspended(CredentialInvalid):
+    """The status list says SUSPENDED (e.g. phone reported lost)."""
+
+    code = Code.STATUS_SUSPENDED
+
+
+class StatusNeedsRenewal(CredentialInvalid):
+    """The status list says NEEDS_RENEWAL (e.g. promotion or transfer)."""
+
+    code = Code.STATUS_NEEDS_RENEWAL
+
+
+class StatusUnknown(CredentialInvalid):
+    """No usable status list for the credential (missing, invalid, stale, out of range)."""
+
+    code = Code.STATUS_UNKNOWN
+
+
+# --------------------------------------------------------------------------- usage
+
+
+class UsageError(VCError, ValueError):
+    """The caller or its configuration is wrong (not the presented credential)."""
+
+    code = Code.USAGE_ERROR
+
+
+class KeyInvalid(UsageError):
+    """A key could not be parsed, or is of the wrong type or size."""
+
+    code = Code.KEY_INVALID
+
+
+class KeyPassphraseRequired(UsageError):
+    """The private key file is encrypted and no passphrase was given."""
+
+    code = Code.KEY_PASSPHRASE_REQUIRED
+
+
+class KeyDecryptionFailed(UsageError):
+    """The passphrase does not decrypt the private key file."""
+
+    code = Code.KEY_DECRYPTION_FAILED
+
+
+class TrustSourceInvalid(UsageError):
+    """A trust source (JWKS, key set) given to a verifier is malformed."""
+
+    code = Code.TRUST_SOURCE_INVALID
+
+
+class IssuanceClaimsInvalid(UsageError):
+    """Claims handed to the issuer violate the profile; ``details`` lists every violation."""
+
+    code = Code.CLAIMS_INVALID
+
+
+class QRSizeBudgetExceeded(UsageError):
+    """The issued QR text would exceed the profile's size budget."""
+
+    code = Code.QR_SIZE_BUDGET_EXCEEDED
+
+
+class FileError(UsageError):
+    """A file could not be read or written."""
+
+    code = Code.FILE_ERROR
+
+
+CREDENTIAL_ERRORS: dict[Code, type[CredentialInvalid]] = {
+    cls.code: cls
+    for cls in (
+        LimitExceeded,
+        InvalidSchemePrefix,
+        Base45DecodingFailed,
+        DecompressionFailed,
+        CBORMalformed,
+        COSEMalformed,
+        UnsupportedAlgorithm,
+        KeyNotInTrustList,
+        PublicKeyExpired,
+        PublicKeyNotYetValid,
+        SignatureInvalid,
+        ClaimsInvalid,
+        CWTNotYetValid,
+        CWTExpired,
+        TrustListSignatureInvalid,
+        TrustListExpired,
+        StatusRevoked,
+        StatusSuspended,
+        StatusNeedsRenewal,
+        StatusUnknown,
+    )
+}
+"""The exception class for each code a credential can fail with."""

@@ -1,0 +1,34 @@
+"""Credential profiles: the transport and algorithm choices of one wire format."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .keys import ALG_EDDSA
+
+
+@dataclass(frozen=True, slots=True)
+class Profile:
+    """One wire format: its context prefix, accepted algorithms and QR size budget."""
+
+    name: str
+    prefix: str
+    """Context prefix before the Base45 text; versioned (an incompatible v2 is ``GID2:``)."""
+    algorithms: frozenset[int]
+    """COSE algorithms the profile binds; a message with any other ``alg`` is refused."""
+    qr_budget_chars: int
+    """Longest QR text the issuer may produce (prefix included)."""
+    qr_version: int
+    """The QR version ``qr_budget_chars`` corresponds to (alphanumeric mode at ``qr_ecc``)."""
+    qr_ecc: str = "Q"
+    """Default QR error-correction level."""
+
+
+OFFICIAL_ID = Profile(
+    name="official-id-v1",
+    prefix="GID1:",
+    algorithms=frozenset({ALG_EDDSA}),
+    qr_budget_chars=574,  # QR version 18, ECC Q, alphanumeric mode
+    qr_version=18,
+)
+"""The Korean mobile official ID, wire format v1 (DESIGN section 3)."""

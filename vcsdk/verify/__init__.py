@@ -1,0 +1,15 @@
+"""Verifying credentials offline: QR text -> VerifiedCredential or one error with a stable code."""
+
+from .result import Verification, VerifiedCredential
+from .status import StatusCheck, StatusChecker, StatusPolicy
+from .verifier import DEFAULT_LEEWAY_SECONDS, Verifier
+
+__all__ = [
+    "DEFAULT_LEEWAY_SECONDS",
+    "StatusCheck",
+    "StatusChecker",
+    "StatusPolicy",
+    "Verification",
+    "VerifiedCredential",
+    "Verifier",
+]

@@ -1,0 +1,76 @@
+"""Frozen results of verification."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from ..claims import OfficialID
+from ..clock import format_time
+from ..codec.cwt import StatusReference
+from ..errors import Code
+from ..keys import PublicKey
+from .status import StatusCheck
+
+
+@dataclass(frozen=True, slots=True)
+class VerifiedCredential:
+    """A credential that passed every check. Only a verifier creates these."""
+
+    profile: str
+    kid: bytes
+    issuer: str
+    credential_id: bytes
+    issued_at: int
+    not_before: int | None
+    expires_at: int
+    claims: OfficialID
+    status: StatusReference | None
+    """Where the credential's status lives, when it names a status list."""
+    status_check: StatusCheck | None
+    """The status that was checked; None when there was none to check or policy allowed unknown."""
+    holder_key: PublicKey | None
+    """The phone's device key from ``cnf``, for holder binding; None when absent."""
+    trust_source: str
+    """Where the signing key came from (e.g. ``"jwks (unsigned)"``)."""
+
+    code = Code.VALID
+
+    def to_json(self) -> dict[str, Any]:
+        """A JSON-ready summary (claims under their JSON names)."""
+        return {
+            "profile": self.profile,
+            "kid": self.kid.hex(),
+            "iss": self.issuer,
+            "cti": self.credential_id.hex(),
+            "iat": format_time(self.issued_at),
+            "nbf": None if self.not_before is None else format_time(self.not_before),
+            "exp": format_time(self.expires_at),
+            "status": None
+            if self.status is None
+            else {"idx": self.status.idx, "uri": self.status.uri},
+            "status_checked": self.status_check is not None,
+            "trust_source": self.trust_source,
+            "claims": self.claims.to_json(),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Verification:
+    """The non-raising outcome of :meth:`Verifier.check`: valid or not, with a stable code."""
+
+    valid: bool
+    code: Code
+    message: str
+    kid: bytes | None = None
+    credential: VerifiedCredential | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        """The DESIGN section 7 JSON shape: valid, code, message, kid, claims."""
+        return {
+            "valid": self.valid,
+            "code": str(self.code),
+            "message": self.message,
+            "kid": None if self.kid is None else self.kid.hex(),
+            "claims": None if self.credential is None else self.credential.claims.to_json(),
+        }

@@ -1,0 +1,50 @@
+"""The verifier's seam for status checks (filled by :mod:`vcsdk.revocation`).
+
+A :class:`StatusChecker` answers, from a cached and already verified status list, what the
+status value at a credential's index is. It must not do I/O on the verify path.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import Enum
+from typing import Protocol
+
+from ..codec.cwt import StatusReference
+
+STATUS_VALID = 0
+STATUS_REVOKED = 1
+STATUS_SUSPENDED = 2
+STATUS_NEEDS_RENEWAL = 3
+
+
+@dataclass(frozen=True, slots=True)
+class StatusCheck:
+    """The outcome of one status lookup."""
+
+    value: int
+    """The status value at the credential's index (0 VALID ... 3 NEEDS_RENEWAL)."""
+    list_uri: str
+    list_issued_at: int | None = None
+    """``iat`` of the status list token the value came from."""
+    list_age: int | None = None
+    """Seconds between the list's ``iat`` and the verification time."""
+
+
+class StatusChecker(Protocol):
+    """Looks up a credential's status in a cached list.
+
+    Return a :class:`StatusCheck`; raise :class:`vcsdk.errors.StatusUnknown` when no usable list
+    covers ``reference`` (missing, invalid, stale past policy, index out of range).
+    """
+
+    def check(self, reference: StatusReference, now: int) -> StatusCheck: ...
+
+
+class StatusPolicy(Enum):
+    """What a verifier does when a credential's status cannot be established."""
+
+    FAIL_CLOSED = "fail-closed"
+    """Reject with ``STATUS_UNKNOWN`` (the default)."""
+    ALLOW_UNKNOWN = "allow-unknown"
+    """Accept; the result's ``status_check`` is None so the caller can see it was not checked."""

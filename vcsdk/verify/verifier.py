@@ -1,0 +1,283 @@
+"""The verifier: QR text in, a :class:`VerifiedCredential` or one :class:`CredentialInvalid` out.
+
+Steps run in DESIGN section 4 order and the first failing step decides the code:
+length -> prefix -> Base45 -> zlib -> strict CBOR -> COSE structure -> alg -> kid -> key
+validity at iat -> signature -> claims -> nbf/iat -> exp -> status.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from ..claims import OFFICIAL_ID_CLAIM, OfficialID
+from ..clock import Clock, system_clock
+from ..codec import cbor, cose, cwt, qrtext
+from ..codec.cbor import MAP_TYPES, TAG_COSE_SIGN1, TAG_EPOCH_DAYS
+from ..codec.cwt import StatusReference, is_int
+from ..errors import (
+    ClaimsInvalid,
+    CredentialInvalid,
+    CWTExpired,
+    CWTNotYetValid,
+    KeyInvalid,
+    KeyNotInTrustList,
+    PublicKeyExpired,
+    PublicKeyNotYetValid,
+    SignatureInvalid,
+    StatusNeedsRenewal,
+    StatusRevoked,
+    StatusSuspended,
+    StatusUnknown,
+    UnsupportedAlgorithm,
+    UsageError,
+)
+from ..keys import ALGORITHM_NAMES, PublicKey, public_key_from_cose_key
+from ..limits import DEFAULT_LIMITS, Limits
+from ..profile import OFFICIAL_ID, Profile
+from ..trust import TrustedKey, TrustStore
+from .result import Verification, VerifiedCredential
+from .status import (
+    STATUS_NEEDS_RENEWAL,
+    STATUS_REVOKED,
+    STATUS_SUSPENDED,
+    STATUS_VALID,
+    StatusCheck,
+    StatusChecker,
+    StatusPolicy,
+)
+
+DEFAULT_LEEWAY_SECONDS = 60
+
+_OUTER_TAGS = frozenset({TAG_COSE_SIGN1})
+_PAYLOAD_TAGS = frozenset({TAG_EPOCH_DAYS})
+_CWT_KEYS = frozenset(
+    {cwt.ISS, cwt.EXP, cwt.NBF, cwt.IAT, cwt.CTI, cwt.CNF, cwt.STATUS, OFFICIAL_ID_CLAIM}
+)
+_CTI_BYTES = 16
+
+
+class _Trace:
+    """What the pipeline learned before it stopped (the kid, for reports)."""
+
+    __slots__ = ("kid",)
+
+    def __init__(self) -> None:
+        self.kid: bytes | None = None
+
+
+class Verifier:
+    """Verifies official-ID QR texts offline against trusted keys.
+
+    ``trust`` is a :class:`TrustStore` or an iterable of public keys. ``status`` plugs in a
+    status-list checker; with none, a credential that names a status list fails with
+    ``STATUS_UNKNOWN`` unless ``status_policy`` is ``ALLOW_UNKNOWN``. ``clock`` returns Unix
+    seconds; ``leeway`` (seconds) softens clock skew for nbf, iat and exp.
+    """
+
+    def __init__(
+        self,
+        trust: TrustStore | Iterable[PublicKey | TrustedKey],
+        *,
+        profile: Profile = OFFICIAL_ID,
+        clock: Clock = system_clock,
+        leeway: int = DEFAULT_LEEWAY_SECONDS,
+        limits: Limits = DEFAULT_LIMITS,
+        status: StatusChecker | None = None,
+        status_policy: StatusPolicy = StatusPolicy.FAIL_CLOSED,
+    ) -> None:
+        if type(leeway) is not int or leeway < 0:
+            raise UsageError("leeway must be a non-negative integer number of seconds")
+        if not isinstance(status_policy, StatusPolicy):
+            raise UsageError("status_policy must be a StatusPolicy")
+        self._trust = trust if isinstance(trust, TrustStore) else TrustStore(trust)
+        self._profile = profile
+        self._clock = clock
+        self._leeway = leeway
+        self._limits = limits
+        self._status = status
+        self._status_policy = status_policy
+
+    @property
+    def trust(self) -> TrustStore:
+        """The keys this verifier trusts."""
+        return self._trust
+
+    def verify(self, text: str | bytes) -> VerifiedCredential:
+        """Verify at the clock's current time; raise :class:`CredentialInvalid` if not valid."""
+        return self._run(qrtext.as_text(text), self._clock(), _Trace())
+
+    def verify_at(self, text: str | bytes, now: int) -> VerifiedCredential:
+        """Verify as of ``now`` (Unix seconds) instead of the clock's time."""
+        if type(now) is not int:
+            raise UsageError("now must be integer Unix seconds")
+        return self._run(qrtext.as_text(text), now, _Trace())
+
+    def check(self, text: str | bytes, now: int | None = None) -> Verification:
+        """Like :meth:`verify` but returns a :class:`Verification` instead of raising.
+
+        Only credential failures become results; misuse (:class:`UsageError`) still raises.
+        """
+        trace = _Trace()
+        when = self._clock() if now is None else now
+        try:
+            credential = self._run(qrtext.as_text(text), when, trace)
+        except CredentialInvalid as exc:
+            return Verification(False, exc.code, exc.message, trace.kid)
+        return Verification(True, credential.code, "credential is valid", credential.kid, credential)
+
+    # ------------------------------------------------------------------ pipeline
+
+    def _run(self, text: str, now: int, trace: _Trace) -> VerifiedCredential:
+        limits = self._limits
+        data = qrtext.unpack(text, self._profile.prefix, limits)
+        message = cose.from_cbor_value(cbor.loads_strict(data, limits, _OUTER_TAGS), limits)
+        payload = cbor.loads_strict(message.payload, limits, _PAYLOAD_TAGS)
+
+        alg = message.alg
+        if alg is None:
+            where = " (it is only in the unprotected header)" if cose.HEADER_ALG in message.unprotected else ""
+            raise UnsupportedAlgorithm(f"alg is missing from the protected header{where}")
+        if alg not in self._profile.algorithms:
+            raise UnsupportedAlgorithm(f"alg {alg!r} is not accepted by profile {self._profile.name}")
+        kid = message.kid
+        trace.kid = kid
+        if kid is None:
+            raise KeyNotInTrustList("the message has no kid")
+        candidates = self._trust.candidates(kid)
+        if not candidates:
+            raise KeyNotInTrustList(f"no trusted key has kid {kid.hex()}")
+        candidates = tuple(c for c in candidates if c.key.alg == alg)
+        if not candidates:
+            raise UnsupportedAlgorithm(
+                f"alg {ALGORITHM_NAMES.get(alg, alg)!r} is not the algorithm of the key with kid {kid.hex()}"  # type: ignore[arg-type]
+            )
+        iat = payload.get(cwt.IAT) if isinstance(payload, MAP_TYPES) else None
+        if is_int(iat):
+            candidates = _in_window(candidates, iat)
+        signer = _verify_signature(candidates, message.to_be_signed(), message.signature)
+
+        claims = _parse_claims(payload)
+        if signer.issuer is not None and claims["iss"] != signer.issuer:
+            raise ClaimsInvalid(f"iss {claims['iss']!r} is not the issuer of the signing key")
+        self._check_times(claims, now)
+        status_check = self._check_status(claims["status"], now)
+        return VerifiedCredential(
+            profile=self._profile.name,
+            kid=kid,
+            issuer=claims["iss"],
+            credential_id=claims["cti"],
+            issued_at=claims["iat"],
+            not_before=claims["nbf"],
+            expires_at=claims["exp"],
+            claims=claims["official"],
+            status=claims["status"],
+            status_check=status_check,
+            holder_key=claims["cnf"],
+            trust_source=signer.source,
+        )
+
+    def _check_times(self, claims: Mapping[str, Any], now: int) -> None:
+        leeway = self._leeway
+        nbf = claims["nbf"]
+        if nbf is not None and nbf > now + leeway:
+            raise CWTNotYetValid(f"not valid before {nbf} (now {now}, leeway {leeway}s)")
+        if claims["iat"] > now + leeway:
+            raise CWTNotYetValid(f"issued in the future at {claims['iat']} (now {now}, leeway {leeway}s)")
+        if now - leeway >= claims["exp"]:
+            raise CWTExpired(f"expired at {claims['exp']} (now {now}, leeway {leeway}s)")
+
+    def _check_status(self, reference: StatusReference | None, now: int) -> StatusCheck | None:
+        if reference is None:
+            return None
+        try:
+            if self._status is None:
+                raise StatusUnknown(f"no status list is configured for {reference.uri}")
+            result = self._status.check(reference, now)
+        except StatusUnknown:
+            if self._status_policy is StatusPolicy.ALLOW_UNKNOWN:
+                return None
+            raise
+        value = result.value
+        if value == STATUS_VALID:
+            return result
+        if value == STATUS_REVOKED:
+            raise StatusRevoked(f"credential revoked (list {reference.uri}, index {reference.idx})")
+        if value == STATUS_SUSPENDED:
+            raise StatusSuspended(f"credential suspended (list {reference.uri}, index {reference.idx})")
+        if value == STATUS_NEEDS_RENEWAL:
+            raise StatusNeedsRenewal(f"credential must be renewed (list {reference.uri}, index {reference.idx})")
+        if self._status_policy is StatusPolicy.ALLOW_UNKNOWN:
+            return None
+        raise StatusUnknown(f"status value {value} has no meaning in the official-ID profile")
+
+
+def _in_window(candidates: tuple[TrustedKey, ...], iat: int) -> tuple[TrustedKey, ...]:
+    usable = tuple(
+        c
+        for c in candidates
+        if (c.not_before is None or c.not_before <= iat) and (c.not_after is None or iat <= c.not_after)
+    )
+    if usable:
+        return usable
+    first = candidates[0]
+    if first.not_after is not None and iat > first.not_after:
+        raise PublicKeyExpired(f"the signing key's validity ended at {first.not_after}, before iat {iat}")
+    raise PublicKeyNotYetValid(f"the signing key is valid from {first.not_before}, after iat {iat}")
+
+
+def _verify_signature(candidates: tuple[TrustedKey, ...], to_be_signed: bytes, signature: bytes) -> TrustedKey:
+    for candidate in candidates:
+        try:
+            candidate.key.verify(to_be_signed, signature)
+        except SignatureInvalid:
+            continue
+        return candidate
+    raise SignatureInvalid("the signature does not verify with any trusted key of this kid")
+
+
+def _parse_claims(payload: Any) -> dict[str, Any]:
+    """Typed checks of the CWT claims of the official-ID profile."""
+    if not isinstance(payload, MAP_TYPES):
+        raise ClaimsInvalid("the CWT payload must be a map")
+    unknown = [k for k in payload if k not in _CWT_KEYS]
+    if unknown:
+        raise ClaimsInvalid(f"claim key(s) {unknown!r} are not part of the official-ID profile")
+    iss = payload.get(cwt.ISS)
+    if not isinstance(iss, str) or not iss:
+        raise ClaimsInvalid("required claim iss must be non-empty text")
+    iat = cwt.get_int(payload, cwt.IAT, required=True)
+    exp = cwt.get_int(payload, cwt.EXP, required=True)
+    nbf = cwt.get_int(payload, cwt.NBF, required=False)
+    assert iat is not None and exp is not None
+    if exp <= iat:
+        raise ClaimsInvalid("exp must be after iat")
+    cti = payload.get(cwt.CTI)
+    if type(cti) is not bytes or len(cti) != _CTI_BYTES:
+        raise ClaimsInvalid(f"required claim cti must be {_CTI_BYTES} bytes")
+    holder: PublicKey | None = None
+    if cwt.CNF in payload:
+        cnf = payload[cwt.CNF]
+        if not isinstance(cnf, MAP_TYPES) or set(cnf.keys()) != {cwt.CNF_COSE_KEY}:
+            raise ClaimsInvalid("cnf must be a map holding exactly a COSE_Key (label 1)")
+        cose_key = cnf[cwt.CNF_COSE_KEY]
+        if not isinstance(cose_key, MAP_TYPES):
+            raise ClaimsInvalid("cnf COSE_Key must be a map")
+        try:
+            holder = public_key_from_cose_key(cose_key)
+        except KeyInvalid as exc:
+            raise ClaimsInvalid(f"cnf holds an unusable key: {exc.message}") from None
+    status = StatusReference.from_cbor(payload[cwt.STATUS]) if cwt.STATUS in payload else None
+    if OFFICIAL_ID_CLAIM not in payload:
+        raise ClaimsInvalid(f"required claim {OFFICIAL_ID_CLAIM} (official-ID claims) is missing")
+    official = OfficialID.from_cbor(payload[OFFICIAL_ID_CLAIM])
+    return {
+        "iss": iss,
+        "iat": iat,
+        "exp": exp,
+        "nbf": nbf,
+        "cti": cti,
+        "cnf": holder,
+        "status": status,
+        "official": official,
+    }
