@@ -1,2 +1,322 @@
-def main() -> int:
-    return 0
+"""``vcsdk``: a thin command-line shell over the public API.
+
+Exit codes: 0 valid / done, 1 not valid, 2 usage or configuration error. Errors print as one
+line ``vcsdk: CODE: message`` on stderr. ``--json`` where the output is data.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any, NoReturn, TextIO
+
+from vcsdk import (
+    Ed25519PrivateKey,
+    Issuer,
+    StatusPolicy,
+    StatusReference,
+    TrustStore,
+    UsageError,
+    VCError,
+    Verifier,
+    fixed_clock,
+)
+from vcsdk.clock import format_time, parse_time, system_clock
+from vcsdk.codec.cbor import dumps
+from vcsdk.errors import FileError, KeyPassphraseRequired
+from vcsdk.inspect import inspect_text
+from vcsdk.keyfiles import (
+    atomic_write,
+    load_private_key,
+    load_trust,
+    read_bytes,
+    save_jwks,
+    save_private_key,
+)
+from vcsdk.keys import b64url_encode
+
+EXIT_OK = 0
+EXIT_INVALID = 1
+EXIT_USAGE = 2
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        self.print_usage(sys.stderr)
+        self.exit(EXIT_USAGE, f"vcsdk: USAGE_ERROR: {message}\n")
+
+
+def _emit_json(data: Any, out: TextIO = sys.stdout) -> None:
+    out.write(json.dumps(data, ensure_ascii=False, sort_keys=False) + "\n")
+    out.flush()
+
+
+def _passphrase(args: argparse.Namespace) -> bytes | None:
+    if getattr(args, "passphrase_env", None):
+        value = os.environ.get(args.passphrase_env)
+        if value is None:
+            raise UsageError(f"environment variable {args.passphrase_env} is not set")
+        return value.encode("utf-8")
+    if getattr(args, "passphrase_file", None):
+        return read_bytes(args.passphrase_file).rstrip(b"\r\n")
+    return None
+
+
+def _read_text_arg(value: str) -> str:
+    """A claims/text argument: ``-`` for stdin, ``@file`` or a path to a file, else literal."""
+    if value == "-":
+        return sys.stdin.read()
+    path = value[1:] if value.startswith("@") else value
+    return read_bytes(path).decode("utf-8")
+
+
+# ------------------------------------------------------------------------------------ keys
+
+
+def cmd_keys_generate(args: argparse.Namespace) -> int:
+    key = Ed25519PrivateKey.generate()
+    passphrase = _passphrase(args)
+    save_private_key(args.out, key, passphrase, overwrite=args.force)
+    if args.public:
+        atomic_write(args.public, key.public_key.to_pem(), overwrite=args.force)
+    if args.jwks:
+        save_jwks(args.jwks, [key.public_key])
+    info = {
+        "kid": key.kid.hex(),
+        "kid_b64url": b64url_encode(key.kid),
+        "alg": "EdDSA",
+        "private_key": str(args.out),
+        "encrypted": passphrase is not None,
+        "public_key": args.public,
+        "jwks": args.jwks,
+    }
+    if args.json:
+        _emit_json(info)
+    else:
+        print(f"generated Ed25519 key kid={info['kid']} -> {args.out}" + (" (encrypted)" if passphrase else ""))
+        if args.public:
+            print(f"public key (SPKI PEM) -> {args.public}")
+        if args.jwks:
+            print(f"trust JWKS -> {args.jwks}")
+    return EXIT_OK
+
+
+def cmd_keys_show(args: argparse.Namespace) -> int:
+    key = load_private_key(args.key, _passphrase(args))
+    public = key.public_key
+    info = {
+        "kid": key.kid.hex(),
+        "alg": "EdDSA",
+        "jwk": public.to_jwk(),
+        "cose_key_hex": dumps(public.to_cose_key()).hex(),
+    }
+    if args.json:
+        _emit_json(info)
+    else:
+        print(f"kid      {info['kid']}")
+        print("alg      EdDSA (Ed25519)")
+        print(f"jwk      {json.dumps(info['jwk'])}")
+        print(f"cose_key {info['cose_key_hex']}")
+        print(public.to_pem().decode("ascii"), end="")
+    return EXIT_OK
+
+
+# ------------------------------------------------------------------------------------ issue
+
+
+def cmd_issue(args: argparse.Namespace) -> int:
+    key = load_private_key(args.key, _passphrase(args))
+    try:
+        claims = json.loads(_read_text_arg(args.claims))
+    except ValueError as exc:
+        raise UsageError(f"claims are not valid JSON ({exc})") from None
+    clock = fixed_clock(parse_time(args.at)) if args.at else system_clock
+    issuer = Issuer(key, args.iss, clock=clock, validity_seconds=args.validity_days * 86400)
+    status = None
+    if (args.status_uri is None) != (args.status_idx is None):
+        raise UsageError("--status-uri and --status-idx go together")
+    if args.status_uri is not None:
+        status = StatusReference(args.status_idx, args.status_uri)
+    credential = issuer.issue(claims, status=status)
+    if args.out:
+        atomic_write(args.out, (credential.qr_text + "\n").encode("ascii"))
+    if args.json:
+        _emit_json(
+            {
+                "qr_text": credential.qr_text,
+                "characters": len(credential.qr_text),
+                "kid": credential.kid.hex(),
+                "cti": credential.credential_id.hex(),
+                "iss": credential.issuer,
+                "iat": format_time(credential.issued_at),
+                "exp": format_time(credential.expires_at),
+                "claims": credential.claims.to_json(),
+            }
+        )
+    elif not args.out:
+        print(credential.qr_text)
+    return EXIT_OK
+
+
+# ------------------------------------------------------------------------------------ verify
+
+
+def _build_verifier(args: argparse.Namespace) -> Verifier:
+    if not args.trust:
+        raise UsageError("give at least one --trust file (JWKS, JWK or public-key PEM)")
+    keys = [entry for path in args.trust for entry in load_trust(path)]
+    clock = fixed_clock(parse_time(args.at)) if args.at else system_clock
+    policy = StatusPolicy.ALLOW_UNKNOWN if args.allow_unknown_status else StatusPolicy.FAIL_CLOSED
+    sources = {entry.source for entry in keys}
+    store = TrustStore(keys, source=", ".join(sorted(sources)))
+    return Verifier(store, clock=clock, leeway=args.leeway, status_policy=policy)
+
+
+def cmd_verify(args: argparse.Namespace) -> int:
+    verifier = _build_verifier(args)
+    if args.qr_text == "-":
+        return _gate_mode(verifier, sys.stdin, sys.stdout)
+    result = verifier.check(args.qr_text)
+    if args.json:
+        _emit_json(result.to_json())
+    elif result.valid and result.credential is not None:
+        claims = result.credential.claims
+        print(f"VALID  kid={result.credential.kid.hex()} iss={result.credential.issuer}")
+        print(f"       {claims.name} ({claims.name_latin or '-'}) {claims.rank} {claims.position or ''}".rstrip())
+        print(f"       {claims.agency} {claims.unit or ''}".rstrip())
+        print(f"       expires {format_time(result.credential.expires_at)}")
+        if result.credential.status is not None and result.credential.status_check is None:
+            print("       WARNING: status was not checked (--allow-unknown-status)")
+    else:
+        print(f"NOT VALID  {result.code}: {result.message}")
+    return EXIT_OK if result.valid else EXIT_INVALID
+
+
+def _gate_mode(verifier: Verifier, lines: TextIO, out: TextIO) -> int:
+    """One QR text per input line, one JSON line out per input line."""
+    all_valid = True
+    for line in lines:
+        text = line.rstrip("\r\n")
+        result = verifier.check(text)
+        all_valid &= result.valid
+        _emit_json(result.to_json(), out)
+    return EXIT_OK if all_valid else EXIT_INVALID
+
+
+# ------------------------------------------------------------------------------------ inspect
+
+
+def cmd_inspect(args: argparse.Namespace) -> int:
+    text = sys.stdin.readline().rstrip("\r\n") if args.qr_text == "-" else args.qr_text
+    inspection = inspect_text(text)
+    if args.json:
+        _emit_json(inspection.to_json())
+    else:
+        for layer in inspection.to_json()["layers"]:
+            name = layer.pop("layer")
+            if "error" in layer:
+                print(f"{name:7} FAILED {layer['error']}: {layer['message']}")
+                continue
+            print(f"{name:7} ok")
+            for key, value in layer.items():
+                shown = json.dumps(value, ensure_ascii=False) if isinstance(value, (dict, list)) else value
+                print(f"        {key}: {shown}")
+        print(f"note: {inspection.note}")
+    return EXIT_OK if inspection.failed_at is None else EXIT_INVALID
+
+
+# ------------------------------------------------------------------------------------ parser
+
+
+def _add_passphrase_options(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_mutually_exclusive_group()
+    group.add_argument("--passphrase-env", metavar="VAR", help="read the key passphrase from this environment variable")
+    group.add_argument("--passphrase-file", metavar="PATH", help="read the key passphrase from this file")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="vcsdk", description="Issue and verify mobile official-ID QR credentials.")
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    keys = commands.add_parser("keys", help="issuer signing keys")
+    key_commands = keys.add_subparsers(dest="keys_command", required=True, parser_class=_Parser)
+    generate = key_commands.add_parser("generate", help="generate an Ed25519 issuer key (file mode 0600)")
+    generate.add_argument("--out", required=True, type=Path, help="private key file (PKCS#8 PEM)")
+    generate.add_argument("--public", metavar="PATH", help="also write the public key (SPKI PEM)")
+    generate.add_argument("--jwks", metavar="PATH", help="also write a trust JWKS for verifiers")
+    generate.add_argument("--force", action="store_true", help="overwrite existing files")
+    generate.add_argument("--json", action="store_true")
+    _add_passphrase_options(generate)
+    generate.set_defaults(func=cmd_keys_generate)
+    show = key_commands.add_parser("show", help="show a key's kid, JWK, COSE_Key and PEM public key")
+    show.add_argument("key", help="private key file")
+    show.add_argument("--json", action="store_true")
+    _add_passphrase_options(show)
+    show.set_defaults(func=cmd_keys_show)
+
+    issue = commands.add_parser("issue", help="issue an official-ID credential and print its QR text")
+    issue.add_argument("--key", required=True, help="issuer private key file")
+    issue.add_argument("--iss", required=True, help="issuing authority id (iss), e.g. KR-MOIS")
+    issue.add_argument("--claims", required=True, help="claims JSON: a file path, @file, or - for stdin")
+    issue.add_argument("--validity-days", type=int, default=3 * 365, help="validity in days (default 1095)")
+    issue.add_argument("--status-uri", help="status list URI for the status claim")
+    issue.add_argument("--status-idx", type=int, help="index in that status list")
+    issue.add_argument("--at", metavar="TIME", help="issue as of TIME (ISO 8601 or Unix seconds)")
+    issue.add_argument("--out", metavar="PATH", help="write the QR text to this file")
+    issue.add_argument("--json", action="store_true")
+    _add_passphrase_options(issue)
+    issue.set_defaults(func=cmd_issue)
+
+    verify = commands.add_parser("verify", help="verify a QR text (exit 0 valid, 1 not valid, 2 usage)")
+    verify.add_argument("qr_text", metavar="QR_TEXT", help="the QR text, or - for one per line on stdin (gate mode)")
+    verify.add_argument(
+        "--trust",
+        action="append",
+        default=[],
+        metavar="PATH",
+        help="JWKS, JWK or public-key PEM (repeatable)",
+    )
+    verify.add_argument("--at", metavar="TIME", help="verify as of TIME (ISO 8601 or Unix seconds)")
+    verify.add_argument("--leeway", type=int, default=60, help="clock-skew leeway in seconds (default 60)")
+    verify.add_argument(
+        "--allow-unknown-status",
+        action="store_true",
+        help="accept credentials whose status list is not available (default: reject, STATUS_UNKNOWN)",
+    )
+    verify.add_argument("--json", action="store_true")
+    verify.set_defaults(func=cmd_verify)
+
+    inspect = commands.add_parser("inspect", help="decode every layer of a QR text (never says valid)")
+    inspect.add_argument("qr_text", metavar="QR_TEXT", help="the QR text, or - to read one line from stdin")
+    inspect.add_argument("--json", action="store_true")
+    inspect.set_defaults(func=cmd_inspect)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``vcsdk`` console script."""
+    args = build_parser().parse_args(argv)
+    func: Callable[[argparse.Namespace], int] = args.func
+    try:
+        return func(args)
+    except KeyPassphraseRequired as exc:
+        print(f"vcsdk: {exc} (use --passphrase-env or --passphrase-file)", file=sys.stderr)
+        return EXIT_USAGE
+    except (UsageError, FileError) as exc:
+        print(f"vcsdk: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except VCError as exc:
+        print(f"vcsdk: {exc}", file=sys.stderr)
+        return EXIT_INVALID
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        return EXIT_OK
+
+
+if __name__ == "__main__":
+    sys.exit(main())

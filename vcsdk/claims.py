@@ -14,16 +14,12 @@ from dataclasses import dataclass, fields
 from datetime import date
 from typing import Any
 
-import cbor2
-
-from .codec.cbor import MAP_TYPES, TAG_EPOCH_DAYS
+from .codec.cbor import MAP_TYPES
 from .errors import ClaimsInvalid, IssuanceClaimsInvalid
 from .schema import official_id_violations
 
 OFFICIAL_ID_CLAIM = -65537
 """CWT claim key (private use) holding the official-ID map."""
-
-_EPOCH = date(1970, 1, 1)
 
 # field name -> (CBOR key, max length for text fields or None)
 _TEXT_FIELDS: dict[str, tuple[int, int]] = {
@@ -53,7 +49,7 @@ OPTIONAL = frozenset({"name_latin", "unit", "position"})
 AGENCY_CODE_RANGE = (1_000_000, 9_999_999)
 PHOTO_DIGEST_BYTES = 16
 
-_CONTROL = frozenset(chr(c) for c in (*range(0x00, 0x20), *range(0x7F, 0xA0)))
+_CONTROL = frozenset(chr(c) for c in (*range(0x20), *range(0x7F, 0xA0)))
 
 
 def _text_ok(value: object, max_length: int) -> bool:
@@ -104,7 +100,7 @@ class OfficialID:
         """
         if not isinstance(data, Mapping):
             raise IssuanceClaimsInvalid("claims must be a JSON object")
-        normalised = {
+        normalised: dict[str, Any] = {
             k: unicodedata.normalize("NFC", v) if isinstance(v, str) and k in _TEXT_FIELDS else v
             for k, v in data.items()
         }
@@ -130,15 +126,13 @@ class OfficialID:
     # ----------------------------------------------------------------- CBOR form
 
     def to_cbor(self) -> dict[int, Any]:
-        """The integer-keyed CBOR map (birth date as tag 100)."""
+        """The integer-keyed CBOR map (encode it with :func:`vcsdk.codec.cbor.dumps`)."""
         out: dict[int, Any] = {}
         for name, key in KEYS.items():
             value = getattr(self, name)
             if value is None:
                 continue
-            if name == "birth_date":
-                value = cbor2.CBORTag(TAG_EPOCH_DAYS, (value - _EPOCH).days)
-            out[key] = value
+            out[key] = value  # birth_date: cbor.dumps writes dates as tag 100
         return out
 
     @classmethod
@@ -159,8 +153,7 @@ class OfficialID:
         for name, (_, max_length) in _TEXT_FIELDS.items():
             if name in got and not _text_ok(got[name], max_length):
                 raise ClaimsInvalid(
-                    f"official-ID claim {name} must be NFC text of 1-{max_length} characters "
-                    "without control characters"
+                    f"official-ID claim {name} must be NFC text of 1-{max_length} characters without control characters"
                 )
         birth = got["birth_date"]
         if type(birth) is not date:

@@ -59,6 +59,7 @@ _EC_CURVES: dict[str, tuple[int, ec.EllipticCurve, int, hashes.HashAlgorithm]] =
     "P-521": (3, ec.SECP521R1(), ALG_ES512, hashes.SHA512()),
 }
 _EC_BY_COSE_CRV = {v[0]: k for k, v in _EC_CURVES.items()}
+_EC_HASHES: dict[int, hashes.HashAlgorithm] = {v[2]: v[3] for v in _EC_CURVES.values()}
 
 
 def kid_for(raw_public_key: bytes) -> bytes:
@@ -143,9 +144,7 @@ class Ed25519PublicKey:
     def to_pem(self) -> bytes:
         """SubjectPublicKeyInfo PEM."""
         key = ed25519.Ed25519PublicKey.from_public_bytes(self.raw)
-        return key.public_bytes(
-            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
-        )
+        return key.public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
 
     @classmethod
     def from_jwk(cls, jwk: Mapping[str, Any]) -> Ed25519PublicKey:
@@ -214,9 +213,7 @@ class Ed25519PrivateKey:
         """PKCS#8 PEM, encrypted with ``passphrase`` when one is given."""
         key = ed25519.Ed25519PrivateKey.from_private_bytes(self.seed)
         encryption: serialization.KeySerializationEncryption = (
-            serialization.BestAvailableEncryption(passphrase)
-            if passphrase
-            else serialization.NoEncryption()
+            serialization.BestAvailableEncryption(passphrase) if passphrase else serialization.NoEncryption()
         )
         return key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, encryption)
 
@@ -235,7 +232,9 @@ class Ed25519PrivateKey:
             raise KeyInvalid(f"not a PEM private key ({exc})") from None
         if not isinstance(key, ed25519.Ed25519PrivateKey):
             raise KeyInvalid("the PEM private key is not an Ed25519 key")
-        return cls(key.private_bytes(serialization.Encoding.Raw, serialization.PrivateFormat.Raw, serialization.NoEncryption()))
+        return cls(
+            key.private_bytes(serialization.Encoding.Raw, serialization.PrivateFormat.Raw, serialization.NoEncryption())
+        )
 
     def to_jwk(self) -> dict[str, str]:
         """RFC 8037 private JWK (includes ``d``: handle as a secret)."""
@@ -280,6 +279,8 @@ class ECPublicKey:
     x: bytes
     y: bytes
     kid: bytes = b""
+    algorithm: int | None = None
+    """The COSE alg this key verifies; None means the curve's own (ES256 for P-256, ...)."""
     _key: ec.EllipticCurvePublicKey = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -295,12 +296,14 @@ class ECPublicKey:
             ).public_key()
         except ValueError:
             raise KeyInvalid("the point is not on the curve") from None
+        if self.algorithm is not None and self.algorithm not in _EC_HASHES:
+            raise KeyInvalid(f"alg {self.algorithm} is not an ECDSA algorithm")
         object.__setattr__(self, "_key", key)
 
     @property
     def alg(self) -> int:
-        """ES256 for P-256, ES384 for P-384, ES512 for P-521."""
-        return _EC_CURVES[self.crv][2]
+        """The bound algorithm: ``algorithm`` if given, else the curve's (ES256 for P-256, ...)."""
+        return self.algorithm if self.algorithm is not None else _EC_CURVES[self.crv][2]
 
     def verify(self, message: bytes, signature: bytes) -> None:
         """Verify a raw ``r || s`` signature of the curve's exact size."""
@@ -310,7 +313,7 @@ class ECPublicKey:
         r = int.from_bytes(signature[:size], "big")
         s = int.from_bytes(signature[size:], "big")
         try:
-            self._key.verify(encode_dss_signature(r, s), message, ec.ECDSA(_EC_CURVES[self.crv][3]))
+            self._key.verify(encode_dss_signature(r, s), message, ec.ECDSA(_EC_HASHES[self.alg]))
         except InvalidSignature:
             raise SignatureInvalid("signature does not verify") from None
 
@@ -341,7 +344,8 @@ class ECPublicKey:
         if not isinstance(x, bytes) or not isinstance(y, bytes):
             raise KeyInvalid("COSE_Key x and y must be byte strings (compressed points unsupported)")
         kid = cose_key.get(_KID, b"")
-        return cls(crv, x, y, kid if isinstance(kid, bytes) else b"")
+        alg = cose_key.get(_ALG)
+        return cls(crv, x, y, kid if isinstance(kid, bytes) else b"", alg if isinstance(alg, int) else None)
 
     def to_cose_key(self) -> dict[int, Any]:
         """EC2 COSE_Key."""

@@ -14,7 +14,6 @@ from typing import Any
 from jsonschema import Draft202012Validator
 
 
-
 def schema_text(name: str) -> str:
     """The text of a shipped schema file, e.g. ``"error-codes.json"``."""
     return resources.files("vcsdk").joinpath("schemas", name).read_text(encoding="utf-8")

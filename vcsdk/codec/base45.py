@@ -18,7 +18,8 @@ _TABLE = bytes(ALPHABET.index(chr(b)) if chr(b) in ALPHABET else _INVALID for b 
 
 def b45encode(data: bytes) -> str:
     """Encode bytes as Base45 text."""
-    return _base45.b45encode(bytes(data)).decode("ascii")
+    encoded: bytes = _base45.b45encode(bytes(data))
+    return encoded.decode("ascii")
 
 
 def b45decode(text: str) -> bytes:
@@ -42,8 +43,7 @@ def b45decode(text: str) -> bytes:
         raise Base45DecodingFailed(f"character {text[bad]!r} at position {bad} is not in the alphabet")
     full = length - length % 3
     words = [
-        c + 45 * d + 2025 * e
-        for c, d, e in zip(values[0:full:3], values[1:full:3], values[2:full:3], strict=True)
+        c + 45 * d + 2025 * e for c, d, e in zip(values[0:full:3], values[1:full:3], values[2:full:3], strict=True)
     ]
     if words and max(words) > 0xFFFF:
         position = 3 * next(i for i, w in enumerate(words) if w > 0xFFFF)

@@ -12,6 +12,7 @@ sees them; each of those is overridden here with a rejection unless the caller a
 from __future__ import annotations
 
 import io
+from datetime import date
 from functools import lru_cache
 from typing import Any
 
@@ -30,9 +31,9 @@ _CBOR2_BUILTIN_TAGS = (
 
 _DEPTH_MESSAGE = "maximum container nesting depth"
 
-MAP_TYPES: tuple[type, ...] = (dict, cbor2.frozendict)
+MAP_TYPES = (dict, cbor2.frozendict)
 """Python types a decoded CBOR map can have (maps inside tags decode as ``frozendict``)."""
-ARRAY_TYPES: tuple[type, ...] = (list, tuple)
+ARRAY_TYPES = (list, tuple)
 """Python types a decoded CBOR array can have (arrays inside tags decode as tuples)."""
 
 
@@ -120,6 +121,17 @@ def _reason(exc: BaseException) -> str:
     return str(exc)
 
 
+_EPOCH = date(1970, 1, 1)
+
+
+def _encode_date(encoder: cbor2.CBOREncoder, value: date) -> None:
+    encoder.encode(cbor2.CBORTag(TAG_EPOCH_DAYS, (value - _EPOCH).days))
+
+
 def dumps(value: Any) -> bytes:
-    """Deterministic CBOR (RFC 8949 section 4.2.1: shortest forms, sorted map keys)."""
-    return cbor2.dumps(value, canonical=True)
+    """Deterministic CBOR (RFC 8949 section 4.2.1: shortest forms, sorted map keys).
+
+    ``datetime.date`` is written as tag 100 (RFC 8943 days since 1970-01-01), the profile's
+    date form.
+    """
+    return cbor2.dumps(value, canonical=True, encoders={date: _encode_date})

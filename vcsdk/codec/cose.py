@@ -43,8 +43,8 @@ class Sign1:
     """A decoded COSE_Sign1 message. ``protected_bytes`` are exactly as received."""
 
     protected_bytes: bytes
-    protected: Mapping[int | str, Any]
-    unprotected: Mapping[int | str, Any]
+    protected: Mapping[Any, Any]
+    unprotected: Mapping[Any, Any]
     payload: bytes
     signature: bytes
     tagged: bool = True
@@ -63,8 +63,12 @@ class Sign1:
         return kid
 
     def to_be_signed(self, external_aad: bytes = b"") -> bytes:
-        """The Sig_structure bytes the signature covers."""
-        return sig_structure(self.protected_bytes, self.payload, external_aad)
+        """The Sig_structure bytes the signature covers.
+
+        The protected bytes go in exactly as received, except that a header with no parameters
+        (even if sent as ``h'a0'``) is signed as a zero-length bstr (RFC 9052 section 4.4).
+        """
+        return sig_structure(self.protected_bytes if self.protected else b"", self.payload, external_aad)
 
 
 def _bstr_head(length: int) -> bytes:
@@ -134,7 +138,7 @@ def _check_crit(protected: Mapping[Any, Any], unprotected: Mapping[Any, Any]) ->
             raise COSEMalformed(f"crit names label {label!r}, which this verifier does not understand")
 
 
-def decode_protected(protected_bytes: bytes, limits: Limits) -> Mapping[int | str, Any]:
+def decode_protected(protected_bytes: bytes, limits: Limits) -> Mapping[Any, Any]:
     """Decode the protected-header bstr: empty means an empty map."""
     if not protected_bytes:
         return {}
@@ -178,22 +182,42 @@ def from_cbor_value(value: Any, limits: Limits, *, require_tag: bool = True) -> 
     return Sign1(protected_bytes, protected, unprotected, payload, signature, tagged)
 
 
+def _leading_tag(data: bytes) -> int | None:
+    """The tag number the data item starts with, or None if it does not start with a tag."""
+    if not data or data[0] >> 5 != 6:
+        return None
+    info = data[0] & 0x1F
+    if info < 24:
+        return info
+    size = {24: 1, 25: 2, 26: 4, 27: 8}.get(info)
+    if size is None or len(data) < 1 + size:
+        return -1  # malformed head: let the CBOR decoder name the problem
+    return int.from_bytes(data[1 : 1 + size], "big")
+
+
 def decode_sign1(data: bytes, limits: Limits, *, require_tag: bool = True) -> Sign1:
-    """Strictly decode a COSE_Sign1 message from bytes."""
+    """Strictly decode a COSE_Sign1 message from bytes.
+
+    A message tagged with anything but 18 is ``COSE_MALFORMED`` (not a CBOR error): the outer
+    tag names the COSE structure.
+    """
+    tag = _leading_tag(data)
+    if tag is not None and tag not in (-1, TAG_COSE_SIGN1):
+        raise COSEMalformed(f"CBOR tag {tag} is not COSE_Sign1 (18)")
     return from_cbor_value(loads_strict(data, limits, _SIGN1_TAGS), limits, require_tag=require_tag)
 
 
-def encode_protected(header: Mapping[int | str, Any]) -> bytes:
+def encode_protected(header: Mapping[Any, Any]) -> bytes:
     """Protected-header bytes: a zero-length bstr for an empty header (RFC 9052 section 3)."""
     return dumps(dict(header)) if header else b""
 
 
 def sign1(
     payload: bytes,
-    protected: Mapping[int | str, Any],
+    protected: Mapping[Any, Any],
     sign: Callable[[bytes], bytes],
     *,
-    unprotected: Mapping[int | str, Any] | None = None,
+    unprotected: Mapping[Any, Any] | None = None,
     external_aad: bytes = b"",
     tagged: bool = True,
 ) -> bytes:
@@ -210,7 +234,7 @@ def sign1(
 
 def encode_sign1(
     protected_bytes: bytes,
-    unprotected: Mapping[int | str, Any],
+    unprotected: Mapping[Any, Any],
     payload: bytes,
     signature: bytes,
     *,

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeGuard
 
 from ..errors import ClaimsInvalid
 from .cbor import MAP_TYPES
@@ -38,7 +38,7 @@ CLAIM_NAMES: dict[int, str] = {
 }
 
 
-def is_int(value: object) -> bool:
+def is_int(value: object) -> TypeGuard[int]:
     """True for a CBOR integer (``bool`` is not one)."""
     return type(value) is int
 

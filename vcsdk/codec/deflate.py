@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 from zlib_ng import zlib_ng
 
 from ..errors import DecompressionFailed, LimitExceeded
 
+_ZlibError = cast("type[Exception]", zlib_ng.error)  # the stubs type it as an instance
 _ZLIB_WBITS = 15  # zlib header and Adler-32 trailer only: no gzip, no raw DEFLATE
 
 
 def compress(data: bytes, level: int = 9) -> bytes:
     """zlib-compress ``data`` (level 9 by default: QR space is worth more than CPU)."""
-    return zlib_ng.compress(data, level)
+    compressed: bytes = zlib_ng.compress(data, level)
+    return compressed
 
 
 def decompress(data: bytes, max_output: int) -> bytes:
@@ -24,8 +28,8 @@ def decompress(data: bytes, max_output: int) -> bytes:
     """
     inflater = zlib_ng.decompressobj(_ZLIB_WBITS)
     try:
-        out = inflater.decompress(data, max_output + 1)
-    except zlib_ng.error as exc:
+        out: bytes = inflater.decompress(data, max_output + 1)
+    except _ZlibError as exc:
         raise DecompressionFailed(f"not a valid zlib stream ({exc})") from None
     if len(out) > max_output:
         raise LimitExceeded(f"inflated data exceeds the {max_output}-byte cap")

@@ -162,4 +162,3 @@ class Issuer:
             problems.append("holder_key must be a public key")
         if problems:
             raise IssuanceClaimsInvalid("; ".join(problems), details=tuple(problems))
-

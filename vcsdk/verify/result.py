@@ -46,9 +46,7 @@ class VerifiedCredential:
             "iat": format_time(self.issued_at),
             "nbf": None if self.not_before is None else format_time(self.not_before),
             "exp": format_time(self.expires_at),
-            "status": None
-            if self.status is None
-            else {"idx": self.status.idx, "uri": self.status.uri},
+            "status": None if self.status is None else {"idx": self.status.idx, "uri": self.status.uri},
             "status_checked": self.status_check is not None,
             "trust_source": self.trust_source,
             "claims": self.claims.to_json(),

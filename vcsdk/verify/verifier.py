@@ -3,17 +3,21 @@
 Steps run in DESIGN section 4 order and the first failing step decides the code:
 length -> prefix -> Base45 -> zlib -> strict CBOR -> COSE structure -> alg -> kid -> key
 validity at iat -> signature -> claims -> nbf/iat -> exp -> status.
+
+The COSE payload (itself CBOR) is decoded strictly once the kid matched a trusted key, because
+its ``iat`` selects the key's validity window; malformed payload CBOR is ``CBOR_MALFORMED``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
 
 from ..claims import OFFICIAL_ID_CLAIM, OfficialID
 from ..clock import Clock, system_clock
 from ..codec import cbor, cose, cwt, qrtext
-from ..codec.cbor import MAP_TYPES, TAG_COSE_SIGN1, TAG_EPOCH_DAYS
+from ..codec.cbor import MAP_TYPES, TAG_EPOCH_DAYS
 from ..codec.cwt import StatusReference, is_int
 from ..errors import (
     ClaimsInvalid,
@@ -49,11 +53,8 @@ from .status import (
 
 DEFAULT_LEEWAY_SECONDS = 60
 
-_OUTER_TAGS = frozenset({TAG_COSE_SIGN1})
 _PAYLOAD_TAGS = frozenset({TAG_EPOCH_DAYS})
-_CWT_KEYS = frozenset(
-    {cwt.ISS, cwt.EXP, cwt.NBF, cwt.IAT, cwt.CTI, cwt.CNF, cwt.STATUS, OFFICIAL_ID_CLAIM}
-)
+_CWT_KEYS = frozenset({cwt.ISS, cwt.EXP, cwt.NBF, cwt.IAT, cwt.CTI, cwt.CNF, cwt.STATUS, OFFICIAL_ID_CLAIM})
 _CTI_BYTES = 16
 
 
@@ -131,8 +132,7 @@ class Verifier:
     def _run(self, text: str, now: int, trace: _Trace) -> VerifiedCredential:
         limits = self._limits
         data = qrtext.unpack(text, self._profile.prefix, limits)
-        message = cose.from_cbor_value(cbor.loads_strict(data, limits, _OUTER_TAGS), limits)
-        payload = cbor.loads_strict(message.payload, limits, _PAYLOAD_TAGS)
+        message = cose.decode_sign1(data, limits)
 
         alg = message.alg
         if alg is None:
@@ -149,43 +149,43 @@ class Verifier:
             raise KeyNotInTrustList(f"no trusted key has kid {kid.hex()}")
         candidates = tuple(c for c in candidates if c.key.alg == alg)
         if not candidates:
-            raise UnsupportedAlgorithm(
-                f"alg {ALGORITHM_NAMES.get(alg, alg)!r} is not the algorithm of the key with kid {kid.hex()}"  # type: ignore[arg-type]
-            )
+            raise UnsupportedAlgorithm(f"alg {_alg_name(alg)} is not the algorithm of the key with kid {kid.hex()}")
+
+        # The payload is parsed (strictly, bounded) only now: its iat selects the key window.
+        payload = cbor.loads_strict(message.payload, limits, _PAYLOAD_TAGS)
         iat = payload.get(cwt.IAT) if isinstance(payload, MAP_TYPES) else None
         if is_int(iat):
             candidates = _in_window(candidates, iat)
         signer = _verify_signature(candidates, message.to_be_signed(), message.signature)
 
         claims = _parse_claims(payload)
-        if signer.issuer is not None and claims["iss"] != signer.issuer:
-            raise ClaimsInvalid(f"iss {claims['iss']!r} is not the issuer of the signing key")
+        if signer.issuer is not None and claims.iss != signer.issuer:
+            raise ClaimsInvalid(f"iss {claims.iss!r} is not the issuer of the signing key")
         self._check_times(claims, now)
-        status_check = self._check_status(claims["status"], now)
+        status_check = self._check_status(claims.status, now)
         return VerifiedCredential(
             profile=self._profile.name,
             kid=kid,
-            issuer=claims["iss"],
-            credential_id=claims["cti"],
-            issued_at=claims["iat"],
-            not_before=claims["nbf"],
-            expires_at=claims["exp"],
-            claims=claims["official"],
-            status=claims["status"],
+            issuer=claims.iss,
+            credential_id=claims.cti,
+            issued_at=claims.iat,
+            not_before=claims.nbf,
+            expires_at=claims.exp,
+            claims=claims.official,
+            status=claims.status,
             status_check=status_check,
-            holder_key=claims["cnf"],
+            holder_key=claims.cnf,
             trust_source=signer.source,
         )
 
-    def _check_times(self, claims: Mapping[str, Any], now: int) -> None:
+    def _check_times(self, claims: _Claims, now: int) -> None:
         leeway = self._leeway
-        nbf = claims["nbf"]
-        if nbf is not None and nbf > now + leeway:
-            raise CWTNotYetValid(f"not valid before {nbf} (now {now}, leeway {leeway}s)")
-        if claims["iat"] > now + leeway:
-            raise CWTNotYetValid(f"issued in the future at {claims['iat']} (now {now}, leeway {leeway}s)")
-        if now - leeway >= claims["exp"]:
-            raise CWTExpired(f"expired at {claims['exp']} (now {now}, leeway {leeway}s)")
+        if claims.nbf is not None and claims.nbf > now + leeway:
+            raise CWTNotYetValid(f"not valid before {claims.nbf} (now {now}, leeway {leeway}s)")
+        if claims.iat > now + leeway:
+            raise CWTNotYetValid(f"issued in the future at {claims.iat} (now {now}, leeway {leeway}s)")
+        if now - leeway >= claims.exp:
+            raise CWTExpired(f"expired at {claims.exp} (now {now}, leeway {leeway}s)")
 
     def _check_status(self, reference: StatusReference | None, now: int) -> StatusCheck | None:
         if reference is None:
@@ -212,6 +212,10 @@ class Verifier:
         raise StatusUnknown(f"status value {value} has no meaning in the official-ID profile")
 
 
+def _alg_name(alg: int | str) -> str:
+    return ALGORITHM_NAMES.get(alg, str(alg)) if isinstance(alg, int) else repr(alg)
+
+
 def _in_window(candidates: tuple[TrustedKey, ...], iat: int) -> tuple[TrustedKey, ...]:
     usable = tuple(
         c
@@ -236,7 +240,19 @@ def _verify_signature(candidates: tuple[TrustedKey, ...], to_be_signed: bytes, s
     raise SignatureInvalid("the signature does not verify with any trusted key of this kid")
 
 
-def _parse_claims(payload: Any) -> dict[str, Any]:
+@dataclass(frozen=True, slots=True)
+class _Claims:
+    iss: str
+    iat: int
+    exp: int
+    nbf: int | None
+    cti: bytes
+    cnf: PublicKey | None
+    status: StatusReference | None
+    official: OfficialID
+
+
+def _parse_claims(payload: Any) -> _Claims:
     """Typed checks of the CWT claims of the official-ID profile."""
     if not isinstance(payload, MAP_TYPES):
         raise ClaimsInvalid("the CWT payload must be a map")
@@ -271,13 +287,4 @@ def _parse_claims(payload: Any) -> dict[str, Any]:
     if OFFICIAL_ID_CLAIM not in payload:
         raise ClaimsInvalid(f"required claim {OFFICIAL_ID_CLAIM} (official-ID claims) is missing")
     official = OfficialID.from_cbor(payload[OFFICIAL_ID_CLAIM])
-    return {
-        "iss": iss,
-        "iat": iat,
-        "exp": exp,
-        "nbf": nbf,
-        "cti": cti,
-        "cnf": holder,
-        "status": status,
-        "official": official,
-    }
+    return _Claims(iss, iat, exp, nbf, cti, holder, status, official)

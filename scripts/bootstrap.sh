@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Set up everything vcsdk needs on a bare machine: system packages, a virtualenv in .venv,
+# the package in editable mode and the dev dependency group. Safe to run again: it only
+# reinstalls when pyproject.toml changed.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+log() { printf '[bootstrap] %s\n' "$*" >&2; }
+
+# --- system packages -------------------------------------------------------------------
+apt_needed=()
+command -v python3 >/dev/null 2>&1 || apt_needed+=(python3)
+python3 -c 'import venv, ensurepip' >/dev/null 2>&1 || apt_needed+=(python3-venv)
+if ((${#apt_needed[@]})); then
+  log "installing system packages: ${apt_needed[*]}"
+  SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${apt_needed[@]}"
+fi
+
+# --- Python environment ----------------------------------------------------------------
+if [ ! -x .venv/bin/python ]; then
+  log "creating .venv"
+  python3 -m venv .venv
+fi
+stamp=.venv/.vcsdk-installed
+want=$(sha256sum pyproject.toml | cut -d' ' -f1)
+if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
+  log "installing vcsdk and its dev dependencies into .venv"
+  .venv/bin/python -m pip install -q --disable-pip-version-check --upgrade "pip>=25.1"
+  .venv/bin/python -m pip install -q --disable-pip-version-check -e . --group dev
+  echo "$want" > "$stamp"
+fi

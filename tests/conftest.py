@@ -1,0 +1,57 @@
+"""Shared fixtures: the reference official ID, a fixed clock, keys, the conformance folder."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from vcsdk import Ed25519PrivateKey, Issuer, StatusPolicy, StatusReference, Verifier, fixed_clock
+
+ROOT = Path(__file__).resolve().parent.parent
+CONFORMANCE = ROOT.parent / "shared" / "conformance"
+
+NOW = 1_780_000_000  # 2026-05-28T20:26:40Z: "now" in every test unless said otherwise
+REFERENCE_STATUS = StatusReference(100_000, "https://id.mois.go.kr/sl/7")
+SEED = bytes(range(32))  # a fixed issuer key makes failures reproducible
+
+
+def reference_claims() -> dict[str, Any]:
+    """The reference official ID of DESIGN section 3 (JSON form)."""
+    claims: dict[str, Any] = json.loads((ROOT / "examples" / "reference-claims.json").read_text(encoding="utf-8"))
+    return claims
+
+
+def conformance_file(*parts: str) -> Path:
+    """A file from ../shared/conformance, or a skip naming what is missing."""
+    path = CONFORMANCE.joinpath(*parts)
+    if not path.exists():
+        pytest.skip(f"conformance data not present: {path} (../shared/conformance is optional)")
+    return path
+
+
+def load_conformance_json(*parts: str) -> Any:
+    return json.loads(conformance_file(*parts).read_text(encoding="utf-8"))
+
+
+@pytest.fixture(scope="session")
+def issuer_key() -> Ed25519PrivateKey:
+    return Ed25519PrivateKey(SEED)
+
+
+@pytest.fixture(scope="session")
+def issuer(issuer_key: Ed25519PrivateKey) -> Issuer:
+    return Issuer(issuer_key, "KR-MOIS", clock=fixed_clock(NOW))
+
+
+@pytest.fixture(scope="session")
+def verifier(issuer_key: Ed25519PrivateKey) -> Verifier:
+    """Trusts the issuer key; status not configured, unknown status allowed."""
+    return Verifier([issuer_key.public_key], clock=fixed_clock(NOW + 10), status_policy=StatusPolicy.ALLOW_UNKNOWN)
+
+
+@pytest.fixture(scope="session")
+def reference_text(issuer: Issuer) -> str:
+    return issuer.issue(reference_claims(), status=REFERENCE_STATUS).qr_text

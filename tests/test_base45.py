@@ -1,0 +1,92 @@
+"""Base45 (RFC 9285): the RFC's vectors, every section 6 reject, and agreement with the
+``base45`` package on valid input."""
+
+from __future__ import annotations
+
+import base45 as reference
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from vcsdk.codec.base45 import ALPHABET, b45decode, b45encode
+from vcsdk.errors import Base45DecodingFailed
+
+from .conftest import load_conformance_json
+
+
+def rfc_vectors() -> dict:  # type: ignore[type-arg]
+    return load_conformance_json("rfc-vectors", "rfc9285_base45.json")  # type: ignore[no-any-return]
+
+
+def test_rfc9285_encode_vectors() -> None:
+    vectors = rfc_vectors()["encode"]
+    assert len(vectors) == 3
+    for vector in vectors:
+        assert b45encode(bytes.fromhex(vector["input_hex"])) == vector["output"]
+        assert b45decode(vector["output"]) == bytes.fromhex(vector["input_hex"])
+
+
+def test_rfc9285_decode_vectors() -> None:
+    vectors = rfc_vectors()["decode"]
+    assert len(vectors) == 2
+    for vector in vectors:
+        assert b45decode(vector["input"]) == bytes.fromhex(vector["output_hex"])
+
+
+def test_rfc9285_must_fail_and_derived_rejects() -> None:
+    data = rfc_vectors()
+    cases = data["decode_must_fail"] + data["decode_must_fail_derived"]
+    assert len(cases) == 5
+    for case in cases:
+        with pytest.raises(Base45DecodingFailed):
+            b45decode(case["input"])
+
+
+@pytest.mark.parametrize(
+    ("text", "why"),
+    [
+        ("GGW", "triplet 65536"),
+        (":::", "triplet 91124"),
+        ("QED8WEX", "length 1 mod 3"),
+        ("A", "length 1"),
+        ("qed8wex0", "lowercase"),
+        ("QED8WEX0\n", "trailing newline is not stripped"),
+        (" QED8WEX0"[1:] + "\r", "carriage return"),
+        ("QED8 WEX0"[:8] + "\t", "tab"),
+        ("QED8WEX=", "padding character"),
+        ("QED8WEXé", "non-ASCII"),
+        ("QED8WE:\x00", "NUL"),
+        ("U:", "final pair 44 + 44*45 > 255"),
+        ("%6", "final pair 38 + 6*45 = 308 > 255"),
+    ],
+)
+def test_rejects(text: str, why: str) -> None:
+    with pytest.raises(Base45DecodingFailed):
+        b45decode(text)
+
+
+def test_space_is_part_of_the_alphabet() -> None:
+    assert " " in ALPHABET
+    assert b45decode("%69 VD92EX0") == b"Hello!!"
+
+
+def test_largest_values() -> None:
+    assert b45decode("FGW") == b"\xff\xff"
+    assert b45decode("U5") == b"\xff"
+    assert b45decode("") == b""
+
+
+@given(st.binary(max_size=300))
+def test_round_trip_and_agreement_with_base45_package(data: bytes) -> None:
+    text = b45encode(data)
+    assert text == reference.b45encode(data).decode("ascii")
+    assert b45decode(text) == data
+
+
+@given(st.text(alphabet=ALPHABET + "abc=\n\x00é", max_size=40))
+def test_arbitrary_text_decodes_or_raises_base45_error(text: str) -> None:
+    try:
+        decoded = b45decode(text)
+    except Base45DecodingFailed:
+        return
+    assert b45encode(decoded) == text  # anything accepted is canonical
