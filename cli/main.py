@@ -50,9 +50,10 @@ class _Parser(argparse.ArgumentParser):
         self.exit(EXIT_USAGE, f"vcsdk: USAGE_ERROR: {message}\n")
 
 
-def _emit_json(data: Any, out: TextIO = sys.stdout) -> None:
-    out.write(json.dumps(data, ensure_ascii=False, sort_keys=False) + "\n")
-    out.flush()
+def _emit_json(data: Any, out: TextIO | None = None) -> None:
+    stream = out or sys.stdout
+    stream.write(json.dumps(data, ensure_ascii=False) + "\n")
+    stream.flush()
 
 
 def _passphrase(args: argparse.Namespace) -> bytes | None:

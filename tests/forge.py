@@ -36,8 +36,16 @@ def claims(**overrides: Any) -> dict[int, Any]:
         cwt.CTI: bytes(16),
         OFFICIAL_ID_CLAIM: official_map(),
     }
-    names = {"iss": cwt.ISS, "iat": cwt.IAT, "exp": cwt.EXP, "nbf": cwt.NBF, "cti": cwt.CTI,
-             "cnf": cwt.CNF, "status": cwt.STATUS, "official": OFFICIAL_ID_CLAIM}  # fmt: skip
+    names = {
+        "iss": cwt.ISS,
+        "iat": cwt.IAT,
+        "exp": cwt.EXP,
+        "nbf": cwt.NBF,
+        "cti": cwt.CTI,
+        "cnf": cwt.CNF,
+        "status": cwt.STATUS,
+        "official": OFFICIAL_ID_CLAIM,
+    }
     for name, value in overrides.items():
         key = names[name]
         if value is None:

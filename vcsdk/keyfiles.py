@@ -87,7 +87,7 @@ def load_private_key(path: str | os.PathLike[str], passphrase: bytes | None = No
 
 
 def load_public_key(path: str | os.PathLike[str]) -> Ed25519PublicKey:
-    """Load an Ed25519 public key from SPKI PEM, a JWK, or a private-key PEM's public half."""
+    """Load an Ed25519 public key from SPKI PEM or a JWK (never from a private-key file)."""
     data = read_bytes(path)
     stripped = data.strip()
     if stripped.startswith(b"{"):
@@ -98,9 +98,7 @@ def load_public_key(path: str | os.PathLike[str]) -> Ed25519PublicKey:
     if b"PUBLIC KEY" in stripped:
         return Ed25519PublicKey.from_pem(stripped)
     if b"PRIVATE KEY" in stripped:
-        if b"ENCRYPTED" in stripped:
-            raise KeyInvalid(f"{path} is an encrypted private key: give its public key instead")
-        return Ed25519PrivateKey.from_pem(stripped).public_key
+        raise KeyInvalid(f"{path} is a private key: verifiers take the public key (keys generate --public/--jwks)")
     raise KeyInvalid(f"{path} is neither a PEM key nor a JWK")
 
 

@@ -345,7 +345,8 @@ class ECPublicKey:
             raise KeyInvalid("COSE_Key x and y must be byte strings (compressed points unsupported)")
         kid = cose_key.get(_KID, b"")
         alg = cose_key.get(_ALG)
-        return cls(crv, x, y, kid if isinstance(kid, bytes) else b"", alg if isinstance(alg, int) else None)
+        explicit = alg if isinstance(alg, int) and alg != _EC_CURVES[crv][2] else None
+        return cls(crv, x, y, kid if isinstance(kid, bytes) else b"", explicit)
 
     def to_cose_key(self) -> dict[int, Any]:
         """EC2 COSE_Key."""

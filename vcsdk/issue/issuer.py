@@ -100,6 +100,8 @@ class Issuer:
         """
         official = OfficialID.from_json(claims.to_json() if isinstance(claims, OfficialID) else claims)
         iat = self._clock() if issued_at is None else issued_at
+        if type(iat) is not int:
+            raise IssuanceClaimsInvalid("issued_at must be integer Unix seconds")
         exp = iat + self._validity if expires_at is None else expires_at
         cti = os.urandom(CTI_BYTES) if credential_id is None else credential_id
         self._check_envelope(iat, exp, not_before, cti, status, holder_key)

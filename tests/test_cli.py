@@ -1,0 +1,252 @@
+"""The vcsdk command line: DESIGN section 7's contract (JSON shape, exit codes, gate mode)."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import shutil
+import stat
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from vcsdk_cli.main import main
+
+from vcsdk import Ed25519PrivateKey
+
+from .conftest import ROOT
+
+CLAIMS = ROOT / "examples" / "reference-claims.json"
+AT = "2026-06-01T00:00:00Z"
+
+
+def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    code = main(list(args))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+@pytest.fixture
+def setup(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> dict[str, str]:
+    key, jwks = str(tmp_path / "issuer.key"), str(tmp_path / "trust.jwks")
+    assert run(capsys, "keys", "generate", "--out", key, "--jwks", jwks)[0] == 0
+    code, out, _ = run(capsys, "issue", "--key", key, "--iss", "KR-MOIS", "--claims", str(CLAIMS), "--at", AT)
+    assert code == 0
+    return {"key": key, "jwks": jwks, "qr": out.strip(), "dir": str(tmp_path)}
+
+
+def test_keys_generate_writes_0600_key_and_jwks(setup: dict[str, str]) -> None:
+    assert stat.S_IMODE(os.stat(setup["key"]).st_mode) == 0o600
+    jwks = json.loads(Path(setup["jwks"]).read_text())
+    assert jwks["keys"][0]["kty"] == "OKP"
+
+
+def test_keys_generate_refuses_to_overwrite(setup: dict[str, str], capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run(capsys, "keys", "generate", "--out", setup["key"])
+    assert code == 2
+    assert err.startswith("vcsdk: FILE_ERROR:")
+    assert err.count("\n") == 1
+
+
+def test_verify_valid_text_json_and_exit_0(setup: dict[str, str], capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "verify", "--trust", setup["jwks"], "--at", AT, "--json", setup["qr"])
+    assert code == 0
+    result = json.loads(out)
+    assert list(result) == ["valid", "code", "message", "kid", "claims"]
+    assert result["valid"] is True
+    assert result["code"] == "VALID"
+    assert result["claims"] == json.loads(CLAIMS.read_text())
+    assert len(result["kid"]) == 16
+
+
+def test_verify_human_output(setup: dict[str, str], capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "verify", "--trust", setup["jwks"], "--at", "1780300000", setup["qr"])
+    assert code == 0
+    assert out.startswith("VALID")
+    assert "김민준" in out
+
+
+def test_verify_invalid_exit_1(setup: dict[str, str], capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "verify", "--trust", setup["jwks"], "--at", "2031-01-01", "--json", setup["qr"])
+    assert code == 1
+    result = json.loads(out)
+    assert (result["valid"], result["code"], result["claims"]) == (False, "CWT_EXPIRED", None)
+    assert result["kid"] is not None
+    code, out, _ = run(capsys, "verify", "--trust", setup["jwks"], "HC1:XYZ")
+    assert code == 1
+    assert "INVALID_SCHEME_PREFIX" in out
+
+
+def test_status_claim_fails_closed_without_a_list(setup: dict[str, str], capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(
+        capsys,
+        "issue",
+        "--key",
+        setup["key"],
+        "--iss",
+        "KR-MOIS",
+        "--claims",
+        str(CLAIMS),
+        "--at",
+        AT,
+        "--status-uri",
+        "https://id.mois.go.kr/sl/7",
+        "--status-idx",
+        "100000",
+    )
+    assert code == 0
+    qr = out.strip()
+    code, out, _ = run(capsys, "verify", "--trust", setup["jwks"], "--at", AT, "--json", qr)
+    assert (code, json.loads(out)["code"]) == (1, "STATUS_UNKNOWN")
+    code, out, _ = run(capsys, "verify", "--trust", setup["jwks"], "--at", AT, "--allow-unknown-status", qr)
+    assert code == 0
+    assert "status was not checked" in out
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["verify", "GID1:ABC"],  # no --trust
+        ["verify", "--trust", "/nonexistent.jwks", "GID1:ABC"],
+        ["verify", "--trust", "{jwks}", "--at", "not-a-time", "GID1:ABC"],
+        ["verify", "--trust", "{key}", "GID1:ABC"],  # a private key is not a trust source
+        ["issue", "--key", "{key}", "--iss", "KR-MOIS", "--claims", "/nonexistent.json"],
+        ["issue", "--key", "{key}", "--iss", "KR-MOIS", "--claims", str(CLAIMS), "--status-idx", "3"],
+        ["issue", "--key", "{jwks}", "--iss", "KR-MOIS", "--claims", str(CLAIMS)],
+    ],
+)
+def test_usage_errors_exit_2_with_one_line(
+    setup: dict[str, str], capsys: pytest.CaptureFixture[str], args: list[str]
+) -> None:
+    code, out, err = run(capsys, *[a.format(**setup) for a in args])
+    assert code == 2
+    assert out == ""
+    assert err.startswith("vcsdk: ")
+    assert err.count("\n") == 1
+
+
+@pytest.mark.parametrize("args", [["verify", "--bogus-flag", "x"], [], ["keys"]])
+def test_argument_errors_exit_2(capsys: pytest.CaptureFixture[str], args: list[str]) -> None:
+    with pytest.raises(SystemExit) as info:
+        main(args)
+    assert info.value.code == 2
+    assert "USAGE_ERROR" in capsys.readouterr().err
+
+
+def test_bad_claims_exit_2_listing_violations(setup: dict[str, str], capsys: pytest.CaptureFixture[str]) -> None:
+    bad = Path(setup["dir"]) / "bad.json"
+    bad.write_text(json.dumps({"name": "", "agency_code": 1}))
+    code, _, err = run(capsys, "issue", "--key", setup["key"], "--iss", "KR-MOIS", "--claims", str(bad))
+    assert code == 2
+    assert err.startswith("vcsdk: CLAIMS_INVALID:")
+    assert "agency_code" in err
+    assert "birth_date" in err
+
+
+def test_gate_mode_one_json_line_per_input_line(
+    setup: dict[str, str], capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    lines = [setup["qr"], "garbage", setup["qr"][:-1] + "0", "", setup["qr"]]
+    monkeypatch.setattr(sys, "stdin", io.StringIO("\n".join(lines) + "\n"))
+    code, out, _ = run(capsys, "verify", "--trust", setup["jwks"], "--at", AT, "-")
+    results = [json.loads(line) for line in out.splitlines()]
+    assert len(results) == len(lines)
+    assert [r["valid"] for r in results] == [True, False, False, False, True]
+    assert results[1]["code"] == "INVALID_SCHEME_PREFIX"
+    assert code == 1
+
+
+def test_encrypted_key_with_passphrase_env(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    key = str(tmp_path / "k.pem")
+    monkeypatch.setenv("ISSUER_PASS", "s3cret")
+    assert run(capsys, "keys", "generate", "--out", key, "--passphrase-env", "ISSUER_PASS")[0] == 0
+    assert b"ENCRYPTED" in Path(key).read_bytes()
+    code, _, err = run(capsys, "issue", "--key", key, "--iss", "KR-MOIS", "--claims", str(CLAIMS))
+    assert code == 2
+    assert "KEY_PASSPHRASE_REQUIRED" in err
+    monkeypatch.setenv("WRONG", "nope")
+    code, _, err = run(
+        capsys, "issue", "--key", key, "--iss", "X", "--claims", str(CLAIMS), "--passphrase-env", "WRONG"
+    )
+    assert (code, "KEY_DECRYPTION_FAILED" in err) == (2, True)
+    code, out, _ = run(
+        capsys, "issue", "--key", key, "--iss", "KR-MOIS", "--claims", str(CLAIMS), "--passphrase-env", "ISSUER_PASS"
+    )
+    assert code == 0
+    assert out.startswith("GID1:")
+
+
+def test_keys_show(setup: dict[str, str], capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "keys", "show", "--json", setup["key"])
+    info = json.loads(out)
+    key = Ed25519PrivateKey.from_pem(Path(setup["key"]).read_bytes())
+    assert code == 0
+    assert info["kid"] == key.kid.hex()
+    assert info["jwk"] == key.public_key.to_jwk()
+
+
+def test_issue_json_and_out(setup: dict[str, str], capsys: pytest.CaptureFixture[str]) -> None:
+    out_file = Path(setup["dir"]) / "cred.txt"
+    code, out, _ = run(
+        capsys,
+        "issue",
+        "--key",
+        setup["key"],
+        "--iss",
+        "KR-MOIS",
+        "--claims",
+        str(CLAIMS),
+        "--at",
+        AT,
+        "--validity-days",
+        "30",
+        "--json",
+        "--out",
+        str(out_file),
+    )
+    info = json.loads(out)
+    assert code == 0
+    assert info["qr_text"] == out_file.read_text().strip()
+    assert info["iat"] == "2026-06-01T00:00:00Z"
+    assert info["exp"] == "2026-07-01T00:00:00Z"
+
+
+def test_inspect_never_says_valid(setup: dict[str, str], capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "inspect", "--json", setup["qr"])
+    report = json.loads(out)
+    assert code == 0
+    assert report["failed_at"] is None
+    assert "NOT checked" in report["note"]
+    assert [layer["layer"] for layer in report["layers"]] == ["text", "base45", "zlib", "cbor", "cose", "cwt"]
+    assert report["layers"][-1]["official_id"]["name"] == "김민준"
+    assert "valid" not in report
+    assert all("valid" not in layer for layer in report["layers"])
+    code, out, _ = run(capsys, "inspect", setup["qr"][:-3] + "A")
+    assert code == 1
+    assert "FAILED" in out
+
+
+def test_console_script_is_installed(setup: dict[str, str]) -> None:
+    exe = shutil.which("vcsdk", path=str(Path(sys.executable).parent))
+    assert exe is not None
+    done = subprocess.run(
+        [exe, "verify", "--trust", setup["jwks"], "--at", AT, "--json", setup["qr"]],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["valid"] is True
+    module = subprocess.run(
+        [sys.executable, "-m", "vcsdk_cli", "verify", "--trust", setup["jwks"], "--at", AT, "GID1:"],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=60,
+    )
+    assert module.returncode == 1
