@@ -90,3 +90,30 @@ def test_arbitrary_text_decodes_or_raises_base45_error(text: str) -> None:
     except Base45DecodingFailed:
         return
     assert b45encode(decoded) == text  # anything accepted is canonical
+
+
+def test_every_triplet_and_pair_exhaustively() -> None:
+    """All 91,125 triplets and 2,025 pairs: accepted exactly when RFC 9285 allows, bytes right."""
+    accepted = 0
+    for e, c3 in enumerate(ALPHABET):
+        for d, c2 in enumerate(ALPHABET):
+            for c, c1 in enumerate(ALPHABET):
+                value = c + 45 * d + 2025 * e
+                text = c1 + c2 + c3
+                if value > 0xFFFF:
+                    with pytest.raises(Base45DecodingFailed):
+                        b45decode(text)
+                    with pytest.raises(Base45DecodingFailed):
+                        b45decode("000" + text + "000")  # also when surrounded by valid triplets
+                else:
+                    assert b45decode(text) == value.to_bytes(2, "big")
+                    accepted += 1
+    assert accepted == 65536
+    for d, c2 in enumerate(ALPHABET):
+        for c, c1 in enumerate(ALPHABET):
+            value = c + 45 * d
+            if value > 0xFF:
+                with pytest.raises(Base45DecodingFailed):
+                    b45decode("FGW" + c1 + c2)
+            else:
+                assert b45decode("FGW" + c1 + c2) == b"\xff\xff" + bytes((value,))

@@ -201,3 +201,24 @@ def issuer_key_public(issuer: Issuer) -> Ed25519PublicKey:
     key = Ed25519PrivateKey(SEED)
     assert key.kid == issuer.kid
     return key.public_key
+
+
+def test_wire_format_test_vector_matches_the_docs() -> None:
+    """docs/wire-format.md section 7: the reference COSE_Sign1, reproducible byte for byte."""
+    import re
+
+    from .conftest import ROOT, SEED
+
+    doc = (ROOT / "docs" / "wire-format.md").read_text(encoding="utf-8")
+    block = re.search(r"## 7\. Test vector.*?```\n(.*?)```", doc, flags=re.DOTALL)
+    assert block is not None
+    expected = bytes.fromhex(block.group(1).replace("\n", ""))
+    issuer = Issuer(Ed25519PrivateKey(SEED), "KR-MOIS", clock=fixed_clock(NOW))
+    credential = issuer.issue(reference_claims(), status=REFERENCE_STATUS, credential_id=bytes(16))
+    assert credential.cose == expected
+    assert (
+        Verifier([Ed25519PrivateKey(SEED).public_key], clock=fixed_clock(NOW), status_policy=StatusPolicy.ALLOW_UNKNOWN)
+        .verify(credential.qr_text)
+        .claims.name
+        == "김민준"
+    )

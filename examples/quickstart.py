@@ -1,0 +1,33 @@
+"""Quick start with the Python API: issue the reference official ID and verify it offline.
+
+Run: .venv/bin/python examples/quickstart.py
+"""
+
+import json
+from pathlib import Path
+
+from vcsdk import Code, Ed25519PrivateKey, Issuer, StatusReference, Verifier
+
+claims = json.loads((Path(__file__).parent / "reference-claims.json").read_text(encoding="utf-8"))
+
+# Issuer side: one Ed25519 key per issuing authority (keep it in a 0600 file, see vcsdk.keyfiles).
+key = Ed25519PrivateKey.generate()
+issuer = Issuer(key, "KR-MOIS")
+credential = issuer.issue(claims, status=StatusReference(100_000, "https://id.mois.go.kr/sl/7"))
+print(f"QR text ({len(credential.qr_text)} characters): {credential.qr_text[:40]}...")
+
+# Gate side: trust the issuer's public key. The credential names a status list and none is
+# loaded here, so the default fail-closed policy answers STATUS_UNKNOWN:
+verifier = Verifier([key.public_key])
+outcome = verifier.check(credential.qr_text)
+assert outcome.code == Code.STATUS_UNKNOWN
+print(f"without a status list: {outcome.code} ({outcome.message})")
+
+# A credential without a status claim verifies to typed claims:
+plain = issuer.issue(claims)
+verified = verifier.verify(plain.qr_text)
+print(f"VALID: {verified.claims.name} {verified.claims.rank}, {verified.claims.agency}; kid {verified.kid.hex()}")
+
+# Any failure is one VCError subclass with a stable code:
+tampered = plain.qr_text[:-4] + "AAAA"
+print(f"tampered: {verifier.check(tampered).code}")

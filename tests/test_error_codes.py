@@ -1,0 +1,67 @@
+"""The published code list (schemas/error-codes.json) and the Code enum agree."""
+
+from __future__ import annotations
+
+import inspect
+
+from vcsdk import errors
+from vcsdk.errors import CREDENTIAL_ERRORS, Code, CredentialInvalid, UsageError, VCError
+from vcsdk.schema import load_schema
+
+
+def _exception_classes() -> list[type[VCError]]:
+    return [
+        cls
+        for _, cls in inspect.getmembers(errors, inspect.isclass)
+        if issubclass(cls, VCError) and cls not in (VCError, CredentialInvalid)
+    ]
+
+
+def test_published_codes_equal_the_enum() -> None:
+    published = [entry["const"] for entry in load_schema("error-codes.json")["oneOf"]]
+    assert len(published) == len(set(published))
+    assert set(published) == {code.value for code in Code}
+
+
+def test_families_and_exit_codes_match_the_classes() -> None:
+    entries = {entry["const"]: entry for entry in load_schema("error-codes.json")["oneOf"]}
+    assert entries["VALID"]["x-family"] == "success"
+    for code in Code:
+        if code is Code.VALID:
+            continue
+        family = "credential" if code in CREDENTIAL_ERRORS else "usage"
+        assert entries[code]["x-family"] == family, code
+        assert entries[code]["x-exit-code"] == (1 if family == "credential" else 2)
+
+
+def test_every_code_has_an_exception_class_and_each_class_one_code() -> None:
+    classes = _exception_classes()
+    codes = {cls.code for cls in classes}
+    assert codes == set(Code) - {Code.VALID}
+    for cls in classes:
+        assert issubclass(cls, (CredentialInvalid, UsageError))
+        assert cls.__doc__, cls
+    for code, cls in CREDENTIAL_ERRORS.items():
+        assert cls.code == code
+
+
+def test_verify_steps_are_numbered_in_design_order() -> None:
+    steps = {
+        entry["const"]: entry["x-verify-step"]
+        for entry in load_schema("error-codes.json")["oneOf"]
+        if "x-verify-step" in entry
+    }
+    assert sorted(steps, key=steps.__getitem__)[:4] == [
+        "LIMIT_EXCEEDED",
+        "INVALID_SCHEME_PREFIX",
+        "BASE45_DECODING_FAILED",
+        "DECOMPRESSION_FAILED",
+    ]
+    assert steps["SIGNATURE_INVALID"] < steps["CLAIMS_INVALID"] < steps["CWT_EXPIRED"] < steps["STATUS_REVOKED"]
+
+
+def test_usage_errors_are_value_errors_and_str_carries_the_code() -> None:
+    error = errors.KeyInvalid("bad key")
+    assert isinstance(error, ValueError)
+    assert str(error) == "KEY_INVALID: bad key"
+    assert error.code == "KEY_INVALID"
