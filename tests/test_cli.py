@@ -28,6 +28,10 @@ def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
     return code, out, err
 
 
+def issue_args(setup: dict[str, str]) -> list[str]:
+    return ["issue", "--key", setup["key"], "--iss", "KR-MOIS", "--claims", str(CLAIMS), "--at", AT]
+
+
 @pytest.fixture
 def setup(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> dict[str, str]:
     key, jwks = str(tmp_path / "issuer.key"), str(tmp_path / "trust.jwks")
@@ -82,15 +86,7 @@ def test_verify_invalid_exit_1(setup: dict[str, str], capsys: pytest.CaptureFixt
 def test_status_claim_fails_closed_without_a_list(setup: dict[str, str], capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = run(
         capsys,
-        "issue",
-        "--key",
-        setup["key"],
-        "--iss",
-        "KR-MOIS",
-        "--claims",
-        str(CLAIMS),
-        "--at",
-        AT,
+        *issue_args(setup),
         "--status-uri",
         "https://id.mois.go.kr/sl/7",
         "--status-idx",
@@ -193,15 +189,7 @@ def test_issue_json_and_out(setup: dict[str, str], capsys: pytest.CaptureFixture
     out_file = Path(setup["dir"]) / "cred.txt"
     code, out, _ = run(
         capsys,
-        "issue",
-        "--key",
-        setup["key"],
-        "--iss",
-        "KR-MOIS",
-        "--claims",
-        str(CLAIMS),
-        "--at",
-        AT,
+        *issue_args(setup),
         "--validity-days",
         "30",
         "--json",

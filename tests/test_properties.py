@@ -147,3 +147,49 @@ def test_length_caps_match_the_schema() -> None:
 
     properties = load_schema("official-id.schema.json")["properties"]
     assert {name: properties[name]["maxLength"] for name in MAX} == MAX
+
+
+# ------------------------------------------------------------------ fuzz invariant
+
+cbor_values = st.recursive(
+    st.none() | st.booleans() | st.integers(-(2**64), 2**64 - 1) | st.text(max_size=8) | st.binary(max_size=70),
+    lambda children: st.lists(children, max_size=5) | st.dictionaries(st.integers(-70000, 70000), children, max_size=5),
+    max_leaves=25,
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.binary(max_size=400))
+def test_fuzz_any_inflated_bytes_give_a_verdict_never_an_exception(data: bytes) -> None:
+    """h11's invariant: any input is verified or refused with a code; nothing else escapes."""
+    from . import forge
+
+    result = VERIFIER.check(forge.text_from_zlib(__import__("zlib").compress(data)))
+    assert not result.valid
+    assert result.code in CREDENTIAL_ERRORS
+
+
+@settings(max_examples=400, deadline=None)
+@given(cbor_values, cbor_values, cbor_values)
+def test_fuzz_structured_cose_messages_give_a_verdict(protected: Any, unprotected: Any, payload: Any) -> None:
+    import cbor2
+
+    from . import forge
+
+    protected_bytes = cbor2.dumps(protected) if not isinstance(protected, bytes) else protected
+    payload_bytes = cbor2.dumps(payload) if not isinstance(payload, bytes) else payload
+    message = cbor2.dumps(cbor2.CBORTag(18, [protected_bytes, unprotected, payload_bytes, bytes(64)]))
+    result = VERIFIER.check(forge.text_from_cose(message))
+    assert not result.valid
+    assert result.code in CREDENTIAL_ERRORS
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.dictionaries(st.integers(-70000, 70000), cbor_values, max_size=8))
+def test_fuzz_signed_payloads_give_a_verdict(extra: dict[int, Any]) -> None:
+    """Correctly signed but arbitrary claims reach the claims checks and get a code."""
+    from . import forge
+
+    claims = {**forge.claims(), **extra}
+    result = VERIFIER.check(forge.text(claims))
+    assert result.code in CREDENTIAL_ERRORS or result.valid
