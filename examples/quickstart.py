@@ -29,5 +29,6 @@ verified = verifier.verify(plain.qr_text)
 print(f"VALID: {verified.claims.name} {verified.claims.rank}, {verified.claims.agency}; kid {verified.kid.hex()}")
 
 # Any failure is one VCError subclass with a stable code:
-tampered = plain.qr_text[:-4] + "AAAA"
-print(f"tampered: {verifier.check(tampered).code}")
+middle = len(plain.qr_text) // 2
+damaged = plain.qr_text[:middle] + ("A" if plain.qr_text[middle] != "A" else "B") + plain.qr_text[middle + 1 :]
+print(f"damaged: {verifier.check(damaged).code}")

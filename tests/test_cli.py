@@ -144,7 +144,7 @@ def test_bad_claims_exit_2_listing_violations(setup: dict[str, str], capsys: pyt
 def test_gate_mode_one_json_line_per_input_line(
     setup: dict[str, str], capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    lines = [setup["qr"], "garbage", setup["qr"][:-1] + "0", "", setup["qr"]]
+    lines = [setup["qr"], "garbage", _damaged(setup["qr"]), "", setup["qr"]]
     monkeypatch.setattr(sys, "stdin", io.StringIO("\n".join(lines) + "\n"))
     code, out, _ = run(capsys, "verify", "--trust", setup["jwks"], "--at", AT, "-")
     results = [json.loads(line) for line in out.splitlines()]
@@ -238,3 +238,8 @@ def test_console_script_is_installed(setup: dict[str, str]) -> None:
         timeout=60,
     )
     assert module.returncode == 1
+
+
+def _damaged(qr: str) -> str:
+    """The QR text with its last character replaced by a different one."""
+    return qr[:-1] + ("0" if qr[-1] != "0" else "1")

@@ -22,7 +22,7 @@ def test_quickstart_runs() -> None:
     assert done.returncode == 0, done.stderr
     assert "without a status list: STATUS_UNKNOWN" in done.stdout
     assert "VALID: 김민준 행정주사, 행정안전부" in done.stdout
-    assert re.search(r"tampered: (DECOMPRESSION_FAILED|BASE45_DECODING_FAILED)", done.stdout)
+    assert re.search(r"damaged: (DECOMPRESSION_FAILED|BASE45_DECODING_FAILED)", done.stdout)
 
 
 def test_tamper_example_is_refused_with_signature_invalid() -> None:
