@@ -442,7 +442,7 @@ class FakeStatus:
         self.calls.append((reference, now))
         if reference.uri != self.known_uri or reference.idx not in self.values:
             raise StatusUnknown("no list")
-        return StatusCheck(self.values[reference.idx], reference.uri, NOW - 600, 600)
+        return StatusCheck(self.values[reference.idx], reference.uri, NOW - 600)
 
 
 STATUS = {"status_list": {"idx": 7, "uri": "https://id.mois.go.kr/sl/7"}}
@@ -466,7 +466,8 @@ def test_status_seam(value: int, code: Code) -> None:
     assert checker.calls == [(StatusReference(7, "https://id.mois.go.kr/sl/7"), NOW)]
     if code == Code.VALID:
         assert result.credential is not None
-        assert result.credential.status_check == StatusCheck(0, "https://id.mois.go.kr/sl/7", NOW - 600, 600)
+        assert result.credential.status_check == StatusCheck(0, "https://id.mois.go.kr/sl/7", NOW - 600)
+        assert result.credential.status_list_age == 600
 
 
 def test_status_fail_closed_by_default_and_allow_unknown_on_request() -> None:

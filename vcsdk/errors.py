@@ -52,6 +52,8 @@ class Code(StrEnum):
     TRUST_SOURCE_INVALID = "TRUST_SOURCE_INVALID"
     QR_SIZE_BUDGET_EXCEEDED = "QR_SIZE_BUDGET_EXCEEDED"
     FILE_ERROR = "FILE_ERROR"
+    STATUS_TRANSITION_REFUSED = "STATUS_TRANSITION_REFUSED"
+    STATUS_ENTRY_NOT_FOUND = "STATUS_ENTRY_NOT_FOUND"
 
 
 class VCError(Exception):
@@ -251,6 +253,18 @@ class FileError(UsageError):
     """A file could not be read or written."""
 
     code = Code.FILE_ERROR
+
+
+class StatusTransitionRefused(UsageError):
+    """The status change is not allowed (REVOKED is final)."""
+
+    code = Code.STATUS_TRANSITION_REFUSED
+
+
+class StatusEntryNotFound(UsageError):
+    """No status list entry was allocated at that URI and index."""
+
+    code = Code.STATUS_ENTRY_NOT_FOUND
 
 
 CREDENTIAL_ERRORS: dict[Code, type[CredentialInvalid]] = {

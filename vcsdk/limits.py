@@ -26,9 +26,18 @@ class Limits:
     """Deepest nesting of arrays, maps and tags."""
     max_cbor_items: int = 2048
     """Most data items (every array element, map key and value) in one decoded document."""
+    max_status_list_bytes: int = 4 * 1024 * 1024
+    """Largest decompressed status list (4 MiB: 16 M entries at 2 bits) and largest Status List
+    Token accepted. A bomb in ``lst`` stops here without allocating more."""
 
     def __post_init__(self) -> None:
-        for name in ("max_text_chars", "max_inflated_bytes", "max_cbor_depth", "max_cbor_items"):
+        for name in (
+            "max_text_chars",
+            "max_inflated_bytes",
+            "max_cbor_depth",
+            "max_cbor_items",
+            "max_status_list_bytes",
+        ):
             value = getattr(self, name)
             if not isinstance(value, int) or isinstance(value, bool) or value < 1:
                 raise UsageError(f"Limits.{name} must be a positive integer, got {value!r}")

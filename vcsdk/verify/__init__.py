@@ -1,11 +1,12 @@
 """Verifying credentials offline: QR text -> VerifiedCredential or one error with a stable code."""
 
 from .result import Verification, VerifiedCredential
-from .status import StatusCheck, StatusChecker, StatusPolicy
+from .status import Status, StatusCheck, StatusChecker, StatusPolicy
 from .verifier import DEFAULT_LEEWAY_SECONDS, Verifier
 
 __all__ = [
     "DEFAULT_LEEWAY_SECONDS",
+    "Status",
     "StatusCheck",
     "StatusChecker",
     "StatusPolicy",

@@ -29,6 +29,8 @@ class VerifiedCredential:
     """Where the credential's status lives, when it names a status list."""
     status_check: StatusCheck | None
     """The status that was checked; None when there was none to check or policy allowed unknown."""
+    status_list_age: int | None
+    """Seconds between the status list's ``iat`` and the verification time, when checked."""
     holder_key: PublicKey | None
     """The phone's device key from ``cnf``, for holder binding; None when absent."""
     trust_source: str
@@ -48,6 +50,7 @@ class VerifiedCredential:
             "exp": format_time(self.expires_at),
             "status": None if self.status is None else {"idx": self.status.idx, "uri": self.status.uri},
             "status_checked": self.status_check is not None,
+            "status_list_age": self.status_list_age,
             "trust_source": self.trust_source,
             "claims": self.claims.to_json(),
         }

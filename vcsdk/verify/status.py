@@ -7,15 +7,23 @@ status value at a credential's index is. It must not do I/O on the verify path.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import Enum
+from enum import Enum, IntEnum
 from typing import Protocol
 
 from ..codec.cwt import StatusReference
 
-STATUS_VALID = 0
-STATUS_REVOKED = 1
-STATUS_SUSPENDED = 2
-STATUS_NEEDS_RENEWAL = 3
+
+class Status(IntEnum):
+    """Status values of the official-ID profile (2-bit lists; IETF: 0 VALID, 1 INVALID, 2 SUSPENDED,
+    3 application-specific)."""
+
+    VALID = 0
+    REVOKED = 1
+    """Final: no transition out of it."""
+    SUSPENDED = 2
+    """E.g. the phone was reported lost; reversible (reinstate)."""
+    NEEDS_RENEWAL = 3
+    """E.g. promotion or transfer: the holder must get a re-issued credential."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,9 +34,8 @@ class StatusCheck:
     """The status value at the credential's index (0 VALID ... 3 NEEDS_RENEWAL)."""
     list_uri: str
     list_issued_at: int | None = None
-    """``iat`` of the status list token the value came from."""
-    list_age: int | None = None
-    """Seconds between the list's ``iat`` and the verification time."""
+    """``iat`` of the status list token the value came from (the verifier reports the list's
+    age at verification time as ``VerifiedCredential.status_list_age``)."""
 
 
 class StatusChecker(Protocol):

@@ -41,15 +41,7 @@ from ..limits import DEFAULT_LIMITS, Limits
 from ..profile import OFFICIAL_ID, Profile
 from ..trust import TrustedKey, TrustStore
 from .result import Verification, VerifiedCredential
-from .status import (
-    STATUS_NEEDS_RENEWAL,
-    STATUS_REVOKED,
-    STATUS_SUSPENDED,
-    STATUS_VALID,
-    StatusCheck,
-    StatusChecker,
-    StatusPolicy,
-)
+from .status import Status, StatusCheck, StatusChecker, StatusPolicy
 
 DEFAULT_LEEWAY_SECONDS = 60
 
@@ -174,6 +166,9 @@ class Verifier:
             claims=claims.official,
             status=claims.status,
             status_check=status_check,
+            status_list_age=None
+            if status_check is None or status_check.list_issued_at is None
+            else now - status_check.list_issued_at,
             holder_key=claims.cnf,
             trust_source=signer.source,
         )
@@ -199,13 +194,13 @@ class Verifier:
                 return None
             raise
         value = result.value
-        if value == STATUS_VALID:
+        if value == Status.VALID:
             return result
-        if value == STATUS_REVOKED:
+        if value == Status.REVOKED:
             raise StatusRevoked(f"credential revoked (list {reference.uri}, index {reference.idx})")
-        if value == STATUS_SUSPENDED:
+        if value == Status.SUSPENDED:
             raise StatusSuspended(f"credential suspended (list {reference.uri}, index {reference.idx})")
-        if value == STATUS_NEEDS_RENEWAL:
+        if value == Status.NEEDS_RENEWAL:
             raise StatusNeedsRenewal(f"credential must be renewed (list {reference.uri}, index {reference.idx})")
         if self._status_policy is StatusPolicy.ALLOW_UNKNOWN:
             return None

@@ -1,0 +1,275 @@
+"""The issuer's status list registry: index allocation, status changes, publication.
+
+Policy lives here; persistence behind :class:`StatusStore` (in memory, or SQLite in
+:mod:`vcsdk.revocation.sqlite_store`; the issuer database can take over later).
+
+* Herd privacy: lists hold at least 131,072 entries; indices are drawn uniformly at random
+  from the free ones (``secrets``), never reused, and a new list opens when one fills.
+* Transitions: any value may move to any other, except that REVOKED is final.
+"""
+
+from __future__ import annotations
+
+import secrets
+import threading
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
+from typing import Protocol
+
+from ..clock import Clock, system_clock
+from ..codec.cwt import StatusReference
+from ..errors import StatusEntryNotFound, StatusTransitionRefused, UsageError
+from ..keys import Ed25519PrivateKey
+from ..verify.status import Status
+from .bitlist import ALLOWED_BITS, StatusList, StatusListBuilder
+from .token import DRAFT_20, ClaimKeys, sign_token
+
+MIN_LIST_SIZE = 131_072
+DEFAULT_BITS = 2
+DEFAULT_TTL_SECONDS = 12 * 3600
+DEFAULT_TOKEN_VALIDITY_SECONDS = 7 * 24 * 3600
+_SPARSE_FRACTION = 64  # below 1/64 free, sample from the explicit free set instead of probing
+
+
+@dataclass(frozen=True, slots=True)
+class RegistryConfig:
+    """How new lists are made: ``uri_template`` holds ``{n}``, the list's sequence number."""
+
+    uri_template: str
+    bits: int = DEFAULT_BITS
+    size: int = MIN_LIST_SIZE
+    first: int = 1
+
+    def __post_init__(self) -> None:
+        if "{n}" not in self.uri_template:
+            raise UsageError("uri_template must contain {n} (the list number)")
+        if self.bits not in ALLOWED_BITS or self.bits < 2:
+            raise UsageError("official-ID lists need 2, 4 or 8 bits (SUSPENDED and NEEDS_RENEWAL)")
+        if type(self.size) is not int or self.size < MIN_LIST_SIZE or self.size * self.bits % 8:
+            raise UsageError(f"a list holds at least {MIN_LIST_SIZE} entries (herd privacy), in whole bytes")
+
+    def uri(self, n: int) -> str:
+        """The URI of list number ``n``."""
+        return self.uri_template.replace("{n}", str(n))
+
+
+@dataclass(frozen=True, slots=True)
+class ListInfo:
+    """One status list as the store knows it."""
+
+    seq: int
+    uri: str
+    bits: int
+    size: int
+    allocated: int
+    created_at: int
+
+
+class StatusStore(Protocol):
+    """Durable state of a registry. Each method is atomic on its own."""
+
+    def config(self) -> RegistryConfig | None:
+        """The registry's configuration, None before :meth:`initialise`."""
+
+    def initialise(self, config: RegistryConfig, now: int) -> None:
+        """Store the configuration (once; a different one is refused)."""
+
+    def lists(self) -> list[ListInfo]:
+        """Every list, by sequence number."""
+
+    def add_list(self, seq: int, uri: str, bits: int, size: int, now: int) -> None:
+        """Create a list; does nothing when ``seq`` exists already (concurrent openers)."""
+
+    def claim(self, uri: str, idx: int, now: int) -> bool:
+        """Allocate ``idx`` (status VALID) unless already taken; True when this call took it."""
+
+    def allocated(self, uri: str) -> set[int]:
+        """Every allocated index of a list."""
+
+    def get(self, uri: str, idx: int) -> int | None:
+        """The status at an allocated index, None when not allocated."""
+
+    def transition(self, uri: str, idx: int, value: int, refuse_from: frozenset[int], now: int) -> int:
+        """Set the status unless the current one is in ``refuse_from``; return the old value.
+
+        Raises :class:`StatusEntryNotFound` or :class:`StatusTransitionRefused`.
+        """
+
+    def nonzero(self, uri: str) -> Iterable[tuple[int, int]]:
+        """``(idx, status)`` for every entry whose status is not VALID."""
+
+
+class StatusRegistry:
+    """Allocates status list indices and records status changes for one issuer."""
+
+    def __init__(self, store: StatusStore, *, clock: Clock = system_clock) -> None:
+        config = store.config()
+        if config is None:
+            raise UsageError("the status store is not initialised: create the registry first")
+        self._store = store
+        self._config = config
+        self._clock = clock
+
+    @classmethod
+    def create(cls, store: StatusStore, config: RegistryConfig, *, clock: Clock = system_clock) -> StatusRegistry:
+        """Initialise ``store`` with ``config`` and open the first list."""
+        now = clock()
+        store.initialise(config, now)
+        store.add_list(config.first, config.uri(config.first), config.bits, config.size, now)
+        return cls(store, clock=clock)
+
+    @property
+    def config(self) -> RegistryConfig:
+        """The registry's configuration."""
+        return self._config
+
+    def lists(self) -> list[ListInfo]:
+        """Every list with its allocation count."""
+        return self._store.lists()
+
+    # ------------------------------------------------------------------ allocation
+
+    def allocate(self) -> StatusReference:
+        """A fresh index, uniformly random among the free ones of the open list."""
+        while True:
+            info = self._open_list()
+            free = info.size - info.allocated
+            if free * _SPARSE_FRACTION >= info.size:
+                idx = secrets.randbelow(info.size)
+            else:
+                taken = self._store.allocated(info.uri)
+                choices = [i for i in range(info.size) if i not in taken]
+                if not choices:
+                    continue  # filled meanwhile: the next round opens a new list
+                idx = choices[secrets.randbelow(len(choices))]
+            if self._store.claim(info.uri, idx, self._clock()):
+                return StatusReference(idx, info.uri)
+
+    def _open_list(self) -> ListInfo:
+        lists = self._store.lists()
+        for info in lists:
+            if info.allocated < info.size:
+                return info
+        seq = (lists[-1].seq + 1) if lists else self._config.first
+        self._store.add_list(seq, self._config.uri(seq), self._config.bits, self._config.size, self._clock())
+        return self._open_list()
+
+    # ------------------------------------------------------------------ status
+
+    def status(self, reference: StatusReference) -> Status:
+        """The current status of an allocated entry."""
+        value = self._store.get(reference.uri, reference.idx)
+        if value is None:
+            raise StatusEntryNotFound(f"no entry at {reference.uri} index {reference.idx}")
+        return Status(value)
+
+    def set_status(self, reference: StatusReference, status: Status) -> Status:
+        """Change an entry's status; return the previous one. REVOKED is final."""
+        status = Status(status)
+        refuse = frozenset() if status is Status.REVOKED else frozenset({Status.REVOKED.value})
+        old = self._store.transition(reference.uri, reference.idx, status.value, refuse, self._clock())
+        return Status(old)
+
+    def revoke(self, reference: StatusReference) -> Status:
+        """Revoke for good."""
+        return self.set_status(reference, Status.REVOKED)
+
+    def suspend(self, reference: StatusReference) -> Status:
+        """Suspend (e.g. phone lost)."""
+        return self.set_status(reference, Status.SUSPENDED)
+
+    def reinstate(self, reference: StatusReference) -> Status:
+        """Back to VALID (refused after REVOKED)."""
+        return self.set_status(reference, Status.VALID)
+
+    def require_renewal(self, reference: StatusReference) -> Status:
+        """Mark NEEDS_RENEWAL (e.g. promotion or transfer)."""
+        return self.set_status(reference, Status.NEEDS_RENEWAL)
+
+    # ------------------------------------------------------------------ publication
+
+    def snapshot(self, uri: str) -> StatusList:
+        """The list's current content."""
+        info = next((i for i in self._store.lists() if i.uri == uri), None)
+        if info is None:
+            raise StatusEntryNotFound(f"no status list {uri}")
+        builder = StatusListBuilder(info.size, info.bits)
+        builder.update(self._store.nonzero(uri))
+        return builder.freeze()
+
+    def publish(
+        self,
+        uri: str,
+        key: Ed25519PrivateKey,
+        *,
+        ttl: int | None = DEFAULT_TTL_SECONDS,
+        validity: int = DEFAULT_TOKEN_VALIDITY_SECONDS,
+        claim_keys: ClaimKeys = DRAFT_20,
+    ) -> bytes:
+        """A signed Status List Token for ``uri`` as of now (raw tagged COSE_Sign1 bytes)."""
+        now = self._clock()
+        return sign_token(
+            self.snapshot(uri), uri, key, issued_at=now, expires_at=now + validity, ttl=ttl, claim_keys=claim_keys
+        )
+
+
+class MemoryStatusStore:
+    """A :class:`StatusStore` in memory (tests, demos, ephemeral registries). Thread-safe."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._config: RegistryConfig | None = None
+        self._lists: dict[str, ListInfo] = {}
+        self._entries: dict[str, dict[int, int]] = {}
+
+    def config(self) -> RegistryConfig | None:
+        return self._config
+
+    def initialise(self, config: RegistryConfig, now: int) -> None:
+        with self._lock:
+            if self._config is not None and self._config != config:
+                raise UsageError("the store is already initialised with another configuration")
+            self._config = config
+
+    def lists(self) -> list[ListInfo]:
+        with self._lock:
+            return sorted(self._lists.values(), key=lambda i: i.seq)
+
+    def add_list(self, seq: int, uri: str, bits: int, size: int, now: int) -> None:
+        with self._lock:
+            if uri not in self._lists and all(i.seq != seq for i in self._lists.values()):
+                self._lists[uri] = ListInfo(seq, uri, bits, size, 0, now)
+                self._entries[uri] = {}
+
+    def claim(self, uri: str, idx: int, now: int) -> bool:
+        with self._lock:
+            entries = self._entries[uri]
+            info = self._lists[uri]
+            if idx in entries or not 0 <= idx < info.size:
+                return False
+            entries[idx] = Status.VALID.value
+            self._lists[uri] = replace(info, allocated=info.allocated + 1)
+            return True
+
+    def allocated(self, uri: str) -> set[int]:
+        with self._lock:
+            return set(self._entries.get(uri, {}))
+
+    def get(self, uri: str, idx: int) -> int | None:
+        with self._lock:
+            return self._entries.get(uri, {}).get(idx)
+
+    def transition(self, uri: str, idx: int, value: int, refuse_from: frozenset[int], now: int) -> int:
+        with self._lock:
+            entries = self._entries.get(uri, {})
+            if idx not in entries:
+                raise StatusEntryNotFound(f"no entry at {uri} index {idx}")
+            old = entries[idx]
+            if old in refuse_from and old != value:
+                raise StatusTransitionRefused(f"{Status(old).name} is final: cannot become {Status(value).name}")
+            entries[idx] = value
+            return old
+
+    def nonzero(self, uri: str) -> list[tuple[int, int]]:
+        with self._lock:
+            return [(idx, value) for idx, value in self._entries.get(uri, {}).items() if value]
