@@ -109,6 +109,7 @@ class StatusRegistry:
         self._store = store
         self._config = config
         self._clock = clock
+        self._free: dict[str, list[int]] = {}  # free indices of nearly full lists (a cache)
 
     @classmethod
     def create(cls, store: StatusStore, config: RegistryConfig, *, clock: Clock = system_clock) -> StatusRegistry:
@@ -130,18 +131,26 @@ class StatusRegistry:
     # ------------------------------------------------------------------ allocation
 
     def allocate(self) -> StatusReference:
-        """A fresh index, uniformly random among the free ones of the open list."""
+        """A fresh index, uniformly random among the free ones of the open list.
+
+        While the list is mostly free, a random index is drawn and claimed (a taken one is
+        simply drawn again). Once fewer than 1/64 are free, the free indices are listed once
+        and drawn from without replacement; a claim lost to another process just moves on.
+        """
         while True:
             info = self._open_list()
-            free = info.size - info.allocated
-            if free * _SPARSE_FRACTION >= info.size:
+            if (info.size - info.allocated) * _SPARSE_FRACTION >= info.size:
                 idx = secrets.randbelow(info.size)
             else:
-                taken = self._store.allocated(info.uri)
-                choices = [i for i in range(info.size) if i not in taken]
-                if not choices:
-                    continue  # filled meanwhile: the next round opens a new list
-                idx = choices[secrets.randbelow(len(choices))]
+                free = self._free.get(info.uri)
+                if not free:
+                    taken = self._store.allocated(info.uri)
+                    free = self._free[info.uri] = [i for i in range(info.size) if i not in taken]
+                    if not free:
+                        continue  # filled meanwhile: the next round opens a new list
+                slot = secrets.randbelow(len(free))
+                free[slot], free[-1] = free[-1], free[slot]
+                idx = free.pop()
             if self._store.claim(info.uri, idx, self._clock()):
                 return StatusReference(idx, info.uri)
 
