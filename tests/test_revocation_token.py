@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import zlib
 from typing import Any
 
 import cbor2
@@ -110,7 +111,7 @@ def _claims(**changes: Any) -> dict[Any, Any]:
         (lambda: _resigned(_claims(k65533=None)), ClaimsInvalid),
         (lambda: _resigned(_claims(k65533={"bits": 3, "lst": pack([1], 2).compressed()})), ClaimsInvalid),
         (
-            lambda: _resigned(_claims(k65533={"bits": 2, "lst": __import__("zlib").compress(bytes(8_000_000))})),
+            lambda: _resigned(_claims(k65533={"bits": 2, "lst": zlib.compress(bytes(8_000_000))})),
             LimitExceeded,
         ),
         (lambda: cbor2.dumps(cbor2.CBORTag(61, cbor2.loads(_token()))), COSEMalformed),  # CWT tag is forbidden
