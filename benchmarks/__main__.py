@@ -1,5 +1,12 @@
-"""``python -m benchmarks``: run every benchmark."""
+"""``python -m benchmarks [--quick]``: every benchmark, JSON reports in benchmarks/results/."""
 
-from .verify import main
+import sys
+from pathlib import Path
 
-raise SystemExit(main())
+from . import status, verify
+
+results = Path(__file__).resolve().parent / "results"
+quick = ["--quick"] if "--quick" in sys.argv[1:] else []
+verify.main([*quick, "--json", str(results / "verify.json")])
+print()
+status.main([*quick, "--json", str(results / "status.json")])

@@ -243,3 +243,90 @@ def test_console_script_is_installed(setup: dict[str, str]) -> None:
 def _damaged(qr: str) -> str:
     """The QR text with its last character replaced by a different one."""
     return qr[:-1] + ("0" if qr[-1] != "0" else "1")
+
+
+def test_status_registry_commands(setup: dict[str, str], capsys: pytest.CaptureFixture[str]) -> None:
+    db = str(Path(setup["dir"]) / "status.sqlite")
+    token = str(Path(setup["dir"]) / "sl7.cwt")
+    uri = "https://id.mois.go.kr/sl/7"
+    code, out, _ = run(
+        capsys,
+        "status",
+        "create",
+        "--db",
+        db,
+        "--uri-template",
+        "https://id.mois.go.kr/sl/{n}",
+        "--first",
+        "7",
+        "--json",
+    )
+    assert (code, json.loads(out)["lists"][0]["uri"]) == (0, uri)
+    code, out, _ = run(capsys, *issue_args(setup), "--status-db", db, "--json")
+    issued = json.loads(out)
+    idx = issued["status"]["idx"]
+    assert issued["status"]["uri"] == uri
+
+    def verify() -> tuple[int, str]:
+        assert (
+            run(
+                capsys, "status", "publish", "--db", db, "--uri", uri, "--key", setup["key"], "--out", token, "--at", AT
+            )[0]
+            == 0
+        )
+        code, out, _ = run(
+            capsys, "verify", "--trust", setup["jwks"], "--status-list", token, "--at", AT, "--json", issued["qr_text"]
+        )
+        return code, json.loads(out)["code"]
+
+    assert verify() == (0, "VALID")
+    assert run(capsys, "status", "set", "--db", db, "--uri", uri, str(idx), "suspended")[0] == 0
+    assert verify() == (1, "STATUS_SUSPENDED")
+    assert run(capsys, "status", "set", "--db", db, "--uri", uri, str(idx), "valid")[0] == 0
+    assert verify() == (0, "VALID")
+    assert run(capsys, "status", "set", "--db", db, "--uri", uri, str(idx), "needs-renewal")[0] == 0
+    assert verify() == (1, "STATUS_NEEDS_RENEWAL")
+    assert run(capsys, "status", "set", "--db", db, "--uri", uri, str(idx), "revoked")[0] == 0
+    assert verify() == (1, "STATUS_REVOKED")
+    code, _, err = run(capsys, "status", "set", "--db", db, "--uri", uri, str(idx), "valid")
+    assert (code, err.split(":")[1].strip()) == (2, "STATUS_TRANSITION_REFUSED")
+    code, out, _ = run(capsys, "status", "get", "--db", db, "--uri", uri, str(idx), "--json")
+    assert json.loads(out)["status"] == "REVOKED"
+    code, out, _ = run(capsys, "status", "inspect", token, "--trust", setup["jwks"], "--at", AT, "--json")
+    info = json.loads(out)
+    assert (info["uri"], info["bits"], info["entries"], info["non_valid"]) == (uri, 2, 131072, {"REVOKED": 1})
+    code, out, _ = run(capsys, "status", "inspect", token)
+    assert "NOT checked" in out
+    code, _, err = run(capsys, "status", "set", "--db", db, "--uri", uri, "5", "bogus")
+    assert code == 2
+    assert "unknown status" in err
+
+
+def test_refused_status_list_fails_closed(setup: dict[str, str], capsys: pytest.CaptureFixture[str]) -> None:
+    db = str(Path(setup["dir"]) / "status.sqlite")
+    run(capsys, "status", "create", "--db", db, "--uri-template", "https://x/sl/{n}")
+    code, out, _ = run(capsys, *issue_args(setup), "--status-db", db)
+    bogus = Path(setup["dir"]) / "bogus.cwt"
+    bogus.write_bytes(b"\xd2\x84\x40\xa0\x40\x40")
+    code, out, err = run(
+        capsys, "verify", "--trust", setup["jwks"], "--status-list", str(bogus), "--at", AT, out.strip()
+    )
+    assert code == 1
+    assert "STATUS_UNKNOWN" in out
+    assert "warning: status list" in err
+    code, _, err = run(capsys, "verify", "--trust", setup["jwks"], "--status-list", "/missing.cwt", "GID1:")
+    assert code == 2
+    code, _, err = run(capsys, "status", "allocate", "--db", str(Path(setup["dir"]) / "none.sqlite"))
+    assert (code, "FILE_ERROR" in err) == (2, True)
+
+
+def test_demo_script_runs(tmp_path: Path) -> None:
+    """The README's first command, end to end (into a temporary folder)."""
+    env = {**os.environ, "VCSDK_DEMO_OUT": str(tmp_path / "demo")}
+    done = subprocess.run(
+        ["bash", str(ROOT / "scripts" / "demo.sh")], capture_output=True, text=True, env=env, timeout=300, check=False
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "VALID  kid=" in done.stdout
+    assert "SIGNATURE_INVALID" in done.stdout
+    assert "STATUS_SUSPENDED" in done.stdout

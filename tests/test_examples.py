@@ -46,5 +46,6 @@ def test_readme_python_blocks_run(monkeypatch: pytest.MonkeyPatch) -> None:
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     blocks = re.findall(r"```python\n(.*?)```", readme, flags=re.DOTALL)
     assert blocks, "README has no python examples"
+    namespace: dict[str, object] = {"__name__": "readme"}  # blocks build on each other, in order
     for block in blocks:
-        exec(compile(block, "README.md", "exec"), {"__name__": "readme"})
+        exec(compile(block, "README.md", "exec"), namespace)

@@ -37,6 +37,7 @@ CREATE TABLE IF NOT EXISTS status_entries (
     updated_at INTEGER NOT NULL,
     PRIMARY KEY (uri, idx)
 ) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS status_entries_not_valid ON status_entries(uri, idx, status) WHERE status != 0;
 """
 
 

@@ -134,16 +134,25 @@ def verify_token(
     else:
         raise SignatureInvalid("the status list token's signature does not verify")
 
-    # Authenticated from here on. The list can be large: a bigger item budget is not needed
-    # (lst is one byte string), but the byte cap of status lists applies.
-    token_limits = Limits(
-        max_text_chars=limits.max_text_chars,
-        max_inflated_bytes=limits.max_status_list_bytes,
-        max_cbor_depth=limits.max_cbor_depth,
-        max_cbor_items=limits.max_cbor_items,
-        max_status_list_bytes=limits.max_status_list_bytes,
-    )
-    claims = cbor.loads_strict(message.payload, token_limits)
+    token = _parse_claims(message, limits, claim_keys)
+    if token.issued_at > now + leeway:
+        raise CWTNotYetValid(f"status list token issued in the future ({token.issued_at}, now {now})")
+    if token.expires_at is not None and now - leeway >= token.expires_at:
+        raise CWTExpired(f"status list token expired at {token.expires_at} (now {now})")
+    return token
+
+
+def read_token_unverified(
+    data: bytes, *, limits: Limits = DEFAULT_LIMITS, claim_keys: ClaimKeys = DRAFT_20
+) -> StatusListToken:
+    """Decode a token WITHOUT checking its signature or times: for inspection only."""
+    if len(data) > limits.max_status_list_bytes:
+        raise LimitExceeded(f"status list token of {len(data)} bytes exceeds {limits.max_status_list_bytes}")
+    return _parse_claims(cose.decode_sign1(data, limits), limits, claim_keys)
+
+
+def _parse_claims(message: cose.Sign1, limits: Limits, claim_keys: ClaimKeys) -> StatusListToken:
+    claims = cbor.loads_strict(message.payload, limits)
     if not isinstance(claims, MAP_TYPES):
         raise ClaimsInvalid("status list token claims must be a map")
     uri = claims.get(claim_keys.sub)
@@ -161,8 +170,4 @@ def verify_token(
     if claim_keys.status_list not in claims:
         raise ClaimsInvalid("status list token has no status_list claim")
     status_list = StatusList.from_cbor(claims[claim_keys.status_list], limits)
-    if iat > now + leeway:
-        raise CWTNotYetValid(f"status list token issued in the future ({iat}, now {now})")
-    if exp is not None and now - leeway >= exp:
-        raise CWTExpired(f"status list token expired at {exp} (now {now})")
-    return StatusListToken(uri, iat, exp, ttl, status_list, kid)
+    return StatusListToken(uri, iat, exp, ttl, status_list, message.kid)
