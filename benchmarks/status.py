@@ -9,19 +9,17 @@ the compressed size against the entropy bound of the list. Usage::
 
 from __future__ import annotations
 
-import argparse
-import json
 import math
 import random
 import statistics
 import time
 import zlib
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 from zlib_ng import zlib_ng
 
+from benchmarks import _cli
 from vcsdk import Ed25519PrivateKey
 from vcsdk.revocation import StatusListBuilder, sign_token
 
@@ -41,7 +39,7 @@ def median_seconds(func: Callable[[], object], rounds: int) -> float:
 
 def run(quick: bool = False) -> dict[str, Any]:
     rounds = 3 if quick else 7
-    rng = random.Random(7)  # noqa: S311 (benchmark data, not security)
+    rng = random.Random(7)
     revoked = rng.sample(range(ENTRIES), int(ENTRIES * REVOKED_SHARE))
     key = Ed25519PrivateKey(bytes(range(32)))
 
@@ -87,18 +85,13 @@ def run(quick: bool = False) -> dict[str, Any]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description="status list publication benchmark")
-    parser.add_argument("--json", type=Path)
-    parser.add_argument("--quick", action="store_true")
-    args = parser.parse_args(argv)
+    args = _cli.parse("status list publication benchmark", argv)
     report = run(quick=args.quick)
     print(f"status list publication ({ENTRIES:,} entries, 2 bits, {REVOKED_SHARE:.0%} revoked)")
     for section in ("ms", "ratios", "sizes"):
         for name, value in report[section].items():
             print(f"  {section}.{name:<26} {value}")
-    if args.json:
-        args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+    _cli.save(report, args.json)
     return 0
 
 

@@ -9,7 +9,6 @@ machines. Also breaks the full path into stages. Usage::
 
 from __future__ import annotations
 
-import argparse
 import json
 import platform
 import statistics
@@ -22,6 +21,7 @@ from typing import Any
 
 import nacl.signing
 
+from benchmarks import _cli
 from vcsdk import DEFAULT_LIMITS, Ed25519PrivateKey, Issuer, StatusReference, TrustStore, Verifier, fixed_clock
 from vcsdk.codec import base45, cbor, cose, deflate
 from vcsdk.codec.cbor import TAG_EPOCH_DAYS
@@ -101,10 +101,7 @@ def run(quick: bool = False) -> dict[str, Any]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
-    parser.add_argument("--json", type=Path, help="also write the report as JSON here")
-    parser.add_argument("--quick", action="store_true", help="fewer, shorter rounds")
-    args = parser.parse_args(argv)
+    args = _cli.parse("verify benchmark", argv)
     report = run(quick=args.quick)
     width = max(map(len, report["us_per_call"]))
     print(
@@ -115,9 +112,7 @@ def main(argv: list[str] | None = None) -> int:
     for name, value in report["ratios"].items():
         target = report["targets"].get(name, "")
         print(f"  {name:<{width}}  {value:9.3f}    {target}")
-    if args.json:
-        args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+    _cli.save(report, args.json)
     return 0
 
 

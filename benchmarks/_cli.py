@@ -1,0 +1,23 @@
+"""What every benchmark's command line shares: ``--json PATH`` and ``--quick``."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+from typing import Any
+
+
+def parse(description: str, argv: list[str] | None) -> argparse.Namespace:
+    """Parse ``--json PATH`` (also write the report there) and ``--quick`` (fewer rounds)."""
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--json", type=Path, help="also write the report as JSON here")
+    parser.add_argument("--quick", action="store_true", help="fewer, shorter rounds")
+    return parser.parse_args(argv)
+
+
+def save(report: dict[str, Any], path: Path | None) -> None:
+    """Write ``report`` as JSON when a path was given."""
+    if path is not None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")

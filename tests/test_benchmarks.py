@@ -1,0 +1,19 @@
+"""The benchmarks run and report ratios (their numbers are never asserted: not timed tests)."""
+
+from __future__ import annotations
+
+from benchmarks import status, verify
+
+
+def test_verify_benchmark_reports_ratios() -> None:
+    report = verify.run(quick=True)
+    assert report["credential"]["status_checked"] is True
+    assert set(report["ratios"]) >= {"full_verify_throughput_vs_raw_verify", "base45_vs_raw_verify"}
+    assert all(value > 0 for value in report["us_per_call"].values())
+
+
+def test_status_benchmark_reports_ratios_and_sizes() -> None:
+    report = status.run(quick=True)
+    assert report["list"]["entries"] == 1_200_000
+    assert report["sizes"]["lst_bytes"] > report["sizes"]["entropy_bound_bytes"]  # nothing beats entropy
+    assert report["ratios"]["publish_vs_stdlib_zlib"] > 0
