@@ -29,6 +29,7 @@ from vcsdk import (
 from vcsdk.codec import cbor, cose, qrtext
 from vcsdk.errors import StatusUnknown
 from vcsdk.keys import ECPublicKey
+from vcsdk.trust import KeyState
 
 from . import forge
 from .conftest import NOW, SEED
@@ -217,6 +218,12 @@ CASES: list[Case] = [
         Code.PUBLIC_KEY_NOT_YET_VALID,
         lambda: verifier(TrustedKey(KEY.public_key, not_before=NOW)),
     ),
+    Case(
+        "key marked compromised",
+        lambda: forge.text(),
+        Code.PUBLIC_KEY_COMPROMISED,
+        lambda: verifier(TrustedKey(KEY.public_key, state=KeyState.COMPROMISED)),
+    ),
     # -- signature
     Case(
         "signature of another key, same kid",
@@ -374,7 +381,8 @@ def test_negative(case: Case) -> None:
 def test_every_credential_code_of_the_verify_pipeline_is_covered() -> None:
     covered = {c.code for c in CASES} | {Code.STATUS_REVOKED, Code.STATUS_SUSPENDED}
     covered |= {Code.STATUS_NEEDS_RENEWAL, Code.STATUS_UNKNOWN}  # test_status_seam below
-    not_yet = {Code.TRUST_LIST_SIGNATURE_INVALID, Code.TRUST_LIST_EXPIRED}  # signed trust lists: issue 4
+    # the trust-list codes are about the list, not the credential: tests/test_trust.py
+    not_yet = {Code.TRUST_LIST_SIGNATURE_INVALID, Code.TRUST_LIST_EXPIRED, Code.TRUST_LIST_ROLLBACK}
     from vcsdk.errors import CREDENTIAL_ERRORS
 
     assert set(CREDENTIAL_ERRORS) - not_yet <= covered

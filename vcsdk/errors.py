@@ -34,12 +34,14 @@ class Code(StrEnum):
     KEY_NOT_IN_TRUST_LIST = "KEY_NOT_IN_TRUST_LIST"
     PUBLIC_KEY_EXPIRED = "PUBLIC_KEY_EXPIRED"
     PUBLIC_KEY_NOT_YET_VALID = "PUBLIC_KEY_NOT_YET_VALID"
+    PUBLIC_KEY_COMPROMISED = "PUBLIC_KEY_COMPROMISED"
     SIGNATURE_INVALID = "SIGNATURE_INVALID"
     CLAIMS_INVALID = "CLAIMS_INVALID"
     CWT_NOT_YET_VALID = "CWT_NOT_YET_VALID"
     CWT_EXPIRED = "CWT_EXPIRED"
     TRUST_LIST_SIGNATURE_INVALID = "TRUST_LIST_SIGNATURE_INVALID"
     TRUST_LIST_EXPIRED = "TRUST_LIST_EXPIRED"
+    TRUST_LIST_ROLLBACK = "TRUST_LIST_ROLLBACK"
     STATUS_REVOKED = "STATUS_REVOKED"
     STATUS_SUSPENDED = "STATUS_SUSPENDED"
     STATUS_NEEDS_RENEWAL = "STATUS_NEEDS_RENEWAL"
@@ -144,6 +146,12 @@ class PublicKeyNotYetValid(CredentialInvalid):
     code = Code.PUBLIC_KEY_NOT_YET_VALID
 
 
+class PublicKeyCompromised(CredentialInvalid):
+    """The signing key is marked compromised: nothing it signed is trusted."""
+
+    code = Code.PUBLIC_KEY_COMPROMISED
+
+
 class SignatureInvalid(CredentialInvalid):
     """No trusted key with the message's kid verifies the signature."""
 
@@ -178,6 +186,12 @@ class TrustListExpired(CredentialInvalid):
     """A signed trust list is past its expiry."""
 
     code = Code.TRUST_LIST_EXPIRED
+
+
+class TrustListRollback(CredentialInvalid):
+    """A trust list or gate bundle older (lower version) than the one already held."""
+
+    code = Code.TRUST_LIST_ROLLBACK
 
 
 class StatusRevoked(CredentialInvalid):
@@ -280,12 +294,14 @@ CREDENTIAL_ERRORS: dict[Code, type[CredentialInvalid]] = {
         KeyNotInTrustList,
         PublicKeyExpired,
         PublicKeyNotYetValid,
+        PublicKeyCompromised,
         SignatureInvalid,
         ClaimsInvalid,
         CWTNotYetValid,
         CWTExpired,
         TrustListSignatureInvalid,
         TrustListExpired,
+        TrustListRollback,
         StatusRevoked,
         StatusSuspended,
         StatusNeedsRenewal,

@@ -23,7 +23,7 @@ import nacl.exceptions
 import nacl.signing
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec, ed25519
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519, padding, rsa
 from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 
 from .errors import (
@@ -38,12 +38,14 @@ ALG_EDDSA = -8
 ALG_ES256 = -7
 ALG_ES384 = -35
 ALG_ES512 = -36
+ALG_PS256 = -37
 
 ALGORITHM_NAMES: dict[int, str] = {
     ALG_EDDSA: "EdDSA",
     ALG_ES256: "ES256",
     ALG_ES384: "ES384",
     ALG_ES512: "ES512",
+    ALG_PS256: "PS256",
 }
 
 # COSE_Key labels and values (RFC 9052 section 7, RFC 9053 section 7)
@@ -351,6 +353,78 @@ class ECPublicKey:
     def to_cose_key(self) -> dict[int, Any]:
         """EC2 COSE_Key."""
         return {_KTY: _KTY_EC2, _ALG: self.alg, _CRV: _EC_CURVES[self.crv][0], _X: self.x, _Y: self.y}
+
+
+@dataclass(frozen=True, slots=True)
+class RSAPSSPublicKey:
+    """An RSA public key verifying PS256 (RSASSA-PSS, SHA-256, MGF1-SHA-256, 32-byte salt)."""
+
+    n: int
+    e: int
+    kid: bytes = b""
+    _key: rsa.RSAPublicKey = field(init=False, repr=False, compare=False)
+
+    alg: ClassVar[int] = ALG_PS256
+    MIN_BITS: ClassVar[int] = 2048
+
+    def __post_init__(self) -> None:
+        if self.n.bit_length() < self.MIN_BITS:
+            raise KeyInvalid(f"RSA keys shorter than {self.MIN_BITS} bits are refused")
+        try:
+            key = rsa.RSAPublicNumbers(self.e, self.n).public_key()
+        except ValueError as exc:
+            raise KeyInvalid(f"not a usable RSA public key ({exc})") from None
+        object.__setattr__(self, "_key", key)
+
+    @classmethod
+    def from_cryptography(cls, key: rsa.RSAPublicKey, kid: bytes = b"") -> RSAPSSPublicKey:
+        """Wrap a ``cryptography`` RSA public key."""
+        numbers = key.public_numbers()
+        return cls(numbers.n, numbers.e, kid)
+
+    def verify(self, message: bytes, signature: bytes) -> None:
+        """Verify a PS256 signature of exactly the modulus size."""
+        if len(signature) != (self.n.bit_length() + 7) // 8:
+            raise SignatureInvalid("a PS256 signature is as long as the modulus")
+        try:
+            self._key.verify(signature, message, padding.PSS(padding.MGF1(hashes.SHA256()), 32), hashes.SHA256())
+        except InvalidSignature:
+            raise SignatureInvalid("signature does not verify") from None
+
+    def to_jwk(self) -> dict[str, str]:
+        """RFC 7518 RSA JWK."""
+        return {
+            "kty": "RSA",
+            "n": b64url_encode(self.n.to_bytes((self.n.bit_length() + 7) // 8, "big")),
+            "e": b64url_encode(self.e.to_bytes((self.e.bit_length() + 7) // 8, "big")),
+            "alg": "PS256",
+        }
+
+    def to_cose_key(self) -> dict[int, Any]:
+        """RSA COSE_Key (RFC 8230)."""
+        return {
+            _KTY: 3,
+            _ALG: ALG_PS256,
+            -1: self.n.to_bytes((self.n.bit_length() + 7) // 8, "big"),
+            -2: self.e.to_bytes((self.e.bit_length() + 7) // 8, "big"),
+        }
+
+
+def public_key_from_cryptography(key: object, kid: bytes = b"") -> PublicKey:
+    """Wrap a ``cryptography`` public key (Ed25519, EC P-256/384/521 or RSA for PS256)."""
+    if isinstance(key, ed25519.Ed25519PublicKey):
+        return Ed25519PublicKey(key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw), kid)
+    if isinstance(key, ec.EllipticCurvePublicKey):
+        names = {"secp256r1": "P-256", "secp384r1": "P-384", "secp521r1": "P-521"}
+        crv = names.get(key.curve.name)
+        if crv is None:
+            raise KeyInvalid(f"unsupported EC curve {key.curve.name}")
+        numbers = key.public_numbers()
+        size = (key.curve.key_size + 7) // 8
+        return ECPublicKey(crv, numbers.x.to_bytes(size, "big"), numbers.y.to_bytes(size, "big"), kid)
+    if isinstance(key, rsa.RSAPublicKey):
+        return RSAPSSPublicKey.from_cryptography(key, kid)
+    raise KeyInvalid(f"unsupported public key type {type(key).__name__}")
 
 
 def public_key_from_cose_key(cose_key: Mapping[Any, Any]) -> PublicKey:

@@ -10,10 +10,23 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import Any
 
 from .errors import KeyInvalid, TrustSourceInvalid
 from .keys import Ed25519PublicKey, PublicKey, b64url_encode
+
+
+class KeyState(StrEnum):
+    """Where a signing key is in its life."""
+
+    ACTIVE = "active"
+    """Issuing now."""
+    RETIRED = "retired"
+    """No longer issuing; credentials it signed inside its window stay valid until they expire."""
+    COMPROMISED = "compromised"
+    """Every credential it signed fails (``PUBLIC_KEY_COMPROMISED``)."""
+
 
 SOURCE_KEYS = "keys"
 SOURCE_JWKS_UNSIGNED = "jwks (unsigned)"
@@ -32,6 +45,7 @@ class TrustedKey:
     not_before: int | None = None
     not_after: int | None = None
     source: str = SOURCE_KEYS
+    state: KeyState = KeyState.ACTIVE
 
     @property
     def kid(self) -> bytes:

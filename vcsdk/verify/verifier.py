@@ -16,30 +16,26 @@ from typing import Any
 
 from ..claims import OFFICIAL_ID_CLAIM, OfficialID
 from ..clock import Clock, system_clock
-from ..codec import cbor, cose, cwt, qrtext
+from ..codec import cose, cwt, qrtext
 from ..codec.cbor import MAP_TYPES, TAG_EPOCH_DAYS
-from ..codec.cwt import StatusReference, is_int
+from ..codec.cwt import StatusReference
 from ..errors import (
     ClaimsInvalid,
     CredentialInvalid,
     CWTExpired,
     CWTNotYetValid,
     KeyInvalid,
-    KeyNotInTrustList,
-    PublicKeyExpired,
-    PublicKeyNotYetValid,
-    SignatureInvalid,
     StatusNeedsRenewal,
     StatusRevoked,
     StatusSuspended,
     StatusUnknown,
-    UnsupportedAlgorithm,
     UsageError,
 )
-from ..keys import ALGORITHM_NAMES, PublicKey, public_key_from_cose_key
+from ..keys import PublicKey, public_key_from_cose_key
 from ..limits import DEFAULT_LIMITS, Limits
 from ..profile import OFFICIAL_ID, Profile
 from ..trust import TrustedKey, TrustStore
+from .authenticate import Trace, authenticate
 from .result import Verification, VerifiedCredential
 from .status import Status, StatusCheck, StatusChecker, StatusPolicy
 
@@ -48,15 +44,6 @@ DEFAULT_LEEWAY_SECONDS = 60
 _PAYLOAD_TAGS = frozenset({TAG_EPOCH_DAYS})
 _CWT_KEYS = frozenset({cwt.ISS, cwt.EXP, cwt.NBF, cwt.IAT, cwt.CTI, cwt.CNF, cwt.STATUS, OFFICIAL_ID_CLAIM})
 _CTI_BYTES = 16
-
-
-class _Trace:
-    """What the pipeline learned before it stopped (the kid, for reports)."""
-
-    __slots__ = ("kid",)
-
-    def __init__(self) -> None:
-        self.kid: bytes | None = None
 
 
 class Verifier:
@@ -98,20 +85,20 @@ class Verifier:
 
     def verify(self, text: str | bytes) -> VerifiedCredential:
         """Verify at the clock's current time; raise :class:`CredentialInvalid` if not valid."""
-        return self._run(qrtext.as_text(text), self._clock(), _Trace())
+        return self._run(qrtext.as_text(text), self._clock(), Trace())
 
     def verify_at(self, text: str | bytes, now: int) -> VerifiedCredential:
         """Verify as of ``now`` (Unix seconds) instead of the clock's time."""
         if type(now) is not int:
             raise UsageError("now must be integer Unix seconds")
-        return self._run(qrtext.as_text(text), now, _Trace())
+        return self._run(qrtext.as_text(text), now, Trace())
 
     def check(self, text: str | bytes, now: int | None = None) -> Verification:
         """Like :meth:`verify` but returns a :class:`Verification` instead of raising.
 
         Only credential failures become results; misuse (:class:`UsageError`) still raises.
         """
-        trace = _Trace()
+        trace = Trace()
         when = self._clock() if now is None else now
         try:
             credential = self._run(qrtext.as_text(text), when, trace)
@@ -121,34 +108,13 @@ class Verifier:
 
     # ------------------------------------------------------------------ pipeline
 
-    def _run(self, text: str, now: int, trace: _Trace) -> VerifiedCredential:
+    def _run(self, text: str, now: int, trace: Trace) -> VerifiedCredential:
         limits = self._limits
         data = qrtext.unpack(text, self._profile.prefix, limits)
         message = cose.decode_sign1(data, limits)
-
-        alg = message.alg
-        if alg is None:
-            where = " (it is only in the unprotected header)" if cose.HEADER_ALG in message.unprotected else ""
-            raise UnsupportedAlgorithm(f"alg is missing from the protected header{where}")
-        if alg not in self._profile.algorithms:
-            raise UnsupportedAlgorithm(f"alg {alg!r} is not accepted by profile {self._profile.name}")
+        signer, payload = authenticate(message, self._trust, self._profile, limits, _PAYLOAD_TAGS, trace)
         kid = message.kid
-        trace.kid = kid
-        if kid is None:
-            raise KeyNotInTrustList("the message has no kid")
-        candidates = self._trust.candidates(kid)
-        if not candidates:
-            raise KeyNotInTrustList(f"no trusted key has kid {kid.hex()}")
-        candidates = tuple(c for c in candidates if c.key.alg == alg)
-        if not candidates:
-            raise UnsupportedAlgorithm(f"alg {_alg_name(alg)} is not the algorithm of the key with kid {kid.hex()}")
-
-        # The payload is parsed (strictly, bounded) only now: its iat selects the key window.
-        payload = cbor.loads_strict(message.payload, limits, _PAYLOAD_TAGS)
-        iat = payload.get(cwt.IAT) if isinstance(payload, MAP_TYPES) else None
-        if is_int(iat):
-            candidates = _in_window(candidates, iat)
-        signer = _verify_signature(candidates, message.to_be_signed(), message.signature)
+        assert kid is not None  # authenticate() refuses a message without one
 
         claims = _parse_claims(payload)
         if signer.issuer is not None and claims.iss != signer.issuer:
@@ -205,34 +171,6 @@ class Verifier:
         if self._status_policy is StatusPolicy.ALLOW_UNKNOWN:
             return None
         raise StatusUnknown(f"status value {value} has no meaning in the official-ID profile")
-
-
-def _alg_name(alg: int | str) -> str:
-    return ALGORITHM_NAMES.get(alg, str(alg)) if isinstance(alg, int) else repr(alg)
-
-
-def _in_window(candidates: tuple[TrustedKey, ...], iat: int) -> tuple[TrustedKey, ...]:
-    usable = tuple(
-        c
-        for c in candidates
-        if (c.not_before is None or c.not_before <= iat) and (c.not_after is None or iat <= c.not_after)
-    )
-    if usable:
-        return usable
-    first = candidates[0]
-    if first.not_after is not None and iat > first.not_after:
-        raise PublicKeyExpired(f"the signing key's validity ended at {first.not_after}, before iat {iat}")
-    raise PublicKeyNotYetValid(f"the signing key is valid from {first.not_before}, after iat {iat}")
-
-
-def _verify_signature(candidates: tuple[TrustedKey, ...], to_be_signed: bytes, signature: bytes) -> TrustedKey:
-    for candidate in candidates:
-        try:
-            candidate.key.verify(to_be_signed, signature)
-        except SignatureInvalid:
-            continue
-        return candidate
-    raise SignatureInvalid("the signature does not verify with any trusted key of this kid")
 
 
 @dataclass(frozen=True, slots=True)
