@@ -428,18 +428,27 @@ def public_key_from_cryptography(key: object, kid: bytes = b"") -> PublicKey:
 
 
 def public_key_from_cose_key(cose_key: Mapping[Any, Any]) -> PublicKey:
-    """An Ed25519 or EC public key from its COSE_Key map."""
+    """An Ed25519, EC or RSA (PS256) public key from its COSE_Key map."""
     if cose_key.get(_KTY) == _KTY_OKP:
         return Ed25519PublicKey.from_cose_key(cose_key)
     if cose_key.get(_KTY) == _KTY_EC2:
         return ECPublicKey.from_cose_key(cose_key)
-    raise KeyInvalid("COSE_Key kty must be OKP (1) or EC2 (2)")
+    if cose_key.get(_KTY) == 3:
+        n, e = cose_key.get(-1), cose_key.get(-2)
+        if type(n) is not bytes or type(e) is not bytes:
+            raise KeyInvalid("RSA COSE_Key n and e must be byte strings")
+        return RSAPSSPublicKey(int.from_bytes(n, "big"), int.from_bytes(e, "big"))
+    raise KeyInvalid("COSE_Key kty must be OKP (1), EC2 (2) or RSA (3)")
 
 
 def public_key_from_jwk(jwk: Mapping[str, Any]) -> PublicKey:
-    """An Ed25519 or EC public key from its JWK."""
+    """An Ed25519, EC or RSA (PS256) public key from its JWK."""
     if jwk.get("kty") == "OKP":
         return Ed25519PublicKey.from_jwk(jwk)
     if jwk.get("kty") == "EC":
         return ECPublicKey.from_jwk(jwk)
-    raise KeyInvalid("JWK kty must be OKP or EC")
+    if jwk.get("kty") == "RSA":
+        n = int.from_bytes(b64url_decode(jwk.get("n"), "JWK n"), "big")
+        e = int.from_bytes(b64url_decode(jwk.get("e"), "JWK e"), "big")
+        return RSAPSSPublicKey(n, e)
+    raise KeyInvalid("JWK kty must be OKP, EC or RSA")

@@ -22,6 +22,9 @@ class Profile:
     """The QR version ``qr_budget_chars`` corresponds to (alphanumeric mode at ``qr_ecc``)."""
     qr_ecc: str = "Q"
     """Default QR error-correction level."""
+    kid_in_both_buckets: bool = False
+    """Accept ``kid`` in both header buckets, the protected one winning (EU DCC practice).
+    Off for the official ID: RFC 9052 calls a label in both buckets malformed."""
 
 
 OFFICIAL_ID = Profile(

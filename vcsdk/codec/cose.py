@@ -148,7 +148,9 @@ def decode_protected(protected_bytes: bytes, limits: Limits) -> Mapping[Any, Any
     return header
 
 
-def from_cbor_value(value: Any, limits: Limits, *, require_tag: bool = True) -> Sign1:
+def from_cbor_value(
+    value: Any, limits: Limits, *, require_tag: bool = True, shared_labels: frozenset[int] = frozenset()
+) -> Sign1:
     """Build a :class:`Sign1` from the already strictly decoded outer CBOR value."""
     tagged = isinstance(value, cbor2.CBORTag)
     if tagged:
@@ -173,7 +175,7 @@ def from_cbor_value(value: Any, limits: Limits, *, require_tag: bool = True) -> 
     protected = decode_protected(protected_bytes, limits)
     _check_labels(protected, "protected")
     _check_labels(unprotected, "unprotected")
-    both = protected.keys() & unprotected.keys()
+    both = (protected.keys() & unprotected.keys()) - shared_labels
     if both:
         raise COSEMalformed(f"header label(s) {sorted(map(str, both))} in both buckets")
     _check_header_values(protected, "protected")
@@ -195,16 +197,20 @@ def _leading_tag(data: bytes) -> int | None:
     return int.from_bytes(data[1 : 1 + size], "big")
 
 
-def decode_sign1(data: bytes, limits: Limits, *, require_tag: bool = True) -> Sign1:
+def decode_sign1(
+    data: bytes, limits: Limits, *, require_tag: bool = True, shared_labels: frozenset[int] = frozenset()
+) -> Sign1:
     """Strictly decode a COSE_Sign1 message from bytes.
 
     A message tagged with anything but 18 is ``COSE_MALFORMED`` (not a CBOR error): the outer
-    tag names the COSE structure.
+    tag names the COSE structure. ``shared_labels`` may appear in both buckets (the protected
+    value wins); by default none may (RFC 9052 section 3).
     """
     tag = _leading_tag(data)
     if tag is not None and tag not in (-1, TAG_COSE_SIGN1):
         raise COSEMalformed(f"CBOR tag {tag} is not COSE_Sign1 (18)")
-    return from_cbor_value(loads_strict(data, limits, _SIGN1_TAGS), limits, require_tag=require_tag)
+    value = loads_strict(data, limits, _SIGN1_TAGS)
+    return from_cbor_value(value, limits, require_tag=require_tag, shared_labels=shared_labels)
 
 
 def encode_protected(header: Mapping[Any, Any]) -> bytes:

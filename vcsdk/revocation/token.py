@@ -24,13 +24,14 @@ from ..errors import (
     CWTNotYetValid,
     KeyNotInTrustList,
     LimitExceeded,
+    PublicKeyCompromised,
     SignatureInvalid,
     UnsupportedAlgorithm,
     UsageError,
 )
 from ..keys import Ed25519PrivateKey
 from ..limits import DEFAULT_LIMITS, Limits
-from ..trust import TrustStore
+from ..trust import KeyState, TrustStore
 from .bitlist import StatusList
 
 TYP = "application/statuslist+cwt"
@@ -124,6 +125,9 @@ def verify_token(
         raise KeyNotInTrustList(f"no trusted key has kid {kid.hex()}")
     if not candidates:
         raise UnsupportedAlgorithm(f"alg {alg!r} is not the algorithm of the key with kid {kid.hex()}")
+    candidates = [c for c in candidates if c.state is not KeyState.COMPROMISED]
+    if not candidates:
+        raise PublicKeyCompromised(f"the key with kid {kid.hex()} is marked compromised")
     to_be_signed = message.to_be_signed()
     for candidate in candidates:
         try:
