@@ -8,11 +8,10 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, NoReturn, TextIO
+from typing import Any, Protocol, TextIO
 
 from vcsdk import (
     Ed25519PrivateKey,
@@ -23,15 +22,18 @@ from vcsdk import (
     UsageError,
     VCError,
     Verifier,
-    fixed_clock,
 )
+from vcsdk.bundle import BUNDLE_TYP
 from vcsdk.clock import format_time, parse_time, system_clock
 from vcsdk.codec.cbor import dumps
-from vcsdk.errors import FileError, KeyPassphraseRequired
+from vcsdk.errors import CredentialInvalid, FileError, KeyPassphraseRequired
+from vcsdk.gate import Gate, document_type
+from vcsdk.hc1 import HC1, HC1Credential, HC1Verifier, signer_certificates
 from vcsdk.inspect import inspect_text
 from vcsdk.keyfiles import (
     atomic_write,
     load_private_key,
+    load_public_key,
     load_trust,
     read_bytes,
     save_jwks,
@@ -50,33 +52,20 @@ from vcsdk.revocation import (
 from vcsdk.revocation.checker import DEFAULT_MAX_AGE_SECONDS
 from vcsdk.revocation.registry import DEFAULT_TOKEN_VALIDITY_SECONDS, DEFAULT_TTL_SECONDS, MIN_LIST_SIZE
 from vcsdk.revocation.token import read_token_unverified
+from vcsdk.trust import TrustedKey
+from vcsdk.trustlist import TRUST_LIST_TYP, verify_trust_list
 
-EXIT_OK = 0
-EXIT_INVALID = 1
-EXIT_USAGE = 2
-
-
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> NoReturn:
-        self.print_usage(sys.stderr)
-        self.exit(EXIT_USAGE, f"vcsdk: USAGE_ERROR: {message}\n")
-
-
-def _emit_json(data: Any, out: TextIO | None = None) -> None:
-    stream = out or sys.stdout
-    stream.write(json.dumps(data, ensure_ascii=False) + "\n")
-    stream.flush()
-
-
-def _passphrase(args: argparse.Namespace) -> bytes | None:
-    if getattr(args, "passphrase_env", None):
-        value = os.environ.get(args.passphrase_env)
-        if value is None:
-            raise UsageError(f"environment variable {args.passphrase_env} is not set")
-        return value.encode("utf-8")
-    if getattr(args, "passphrase_file", None):
-        return read_bytes(args.passphrase_file).rstrip(b"\r\n")
-    return None
+from .common import (
+    EXIT_INVALID,
+    EXIT_OK,
+    EXIT_USAGE,
+    Parser,
+    add_passphrase_options,
+    clock_of,
+    emit_json,
+    passphrase,
+)
+from .trust_cmds import register_bundle, register_keys, register_trust
 
 
 def _read_text_arg(value: str) -> str:
@@ -92,8 +81,8 @@ def _read_text_arg(value: str) -> str:
 
 def cmd_keys_generate(args: argparse.Namespace) -> int:
     key = Ed25519PrivateKey.generate()
-    passphrase = _passphrase(args)
-    save_private_key(args.out, key, passphrase, overwrite=args.force)
+    secret = passphrase(args)
+    save_private_key(args.out, key, secret, overwrite=args.force)
     if args.public:
         atomic_write(args.public, key.public_key.to_pem(), overwrite=args.force)
     if args.jwks:
@@ -103,14 +92,14 @@ def cmd_keys_generate(args: argparse.Namespace) -> int:
         "kid_b64url": b64url_encode(key.kid),
         "alg": "EdDSA",
         "private_key": str(args.out),
-        "encrypted": passphrase is not None,
+        "encrypted": secret is not None,
         "public_key": args.public,
         "jwks": args.jwks,
     }
     if args.json:
-        _emit_json(info)
+        emit_json(info)
     else:
-        print(f"generated Ed25519 key kid={info['kid']} -> {args.out}" + (" (encrypted)" if passphrase else ""))
+        print(f"generated Ed25519 key kid={info['kid']} -> {args.out}" + (" (encrypted)" if secret else ""))
         if args.public:
             print(f"public key (SPKI PEM) -> {args.public}")
         if args.jwks:
@@ -119,7 +108,7 @@ def cmd_keys_generate(args: argparse.Namespace) -> int:
 
 
 def cmd_keys_show(args: argparse.Namespace) -> int:
-    key = load_private_key(args.key, _passphrase(args))
+    key = load_private_key(args.key, passphrase(args))
     public = key.public_key
     info = {
         "kid": key.kid.hex(),
@@ -128,7 +117,7 @@ def cmd_keys_show(args: argparse.Namespace) -> int:
         "cose_key_hex": dumps(public.to_cose_key()).hex(),
     }
     if args.json:
-        _emit_json(info)
+        emit_json(info)
     else:
         print(f"kid      {info['kid']}")
         print("alg      EdDSA (Ed25519)")
@@ -142,12 +131,12 @@ def cmd_keys_show(args: argparse.Namespace) -> int:
 
 
 def cmd_issue(args: argparse.Namespace) -> int:
-    key = load_private_key(args.key, _passphrase(args))
+    key = load_private_key(args.key, passphrase(args))
     try:
         claims = json.loads(_read_text_arg(args.claims))
     except ValueError as exc:
         raise UsageError(f"claims are not valid JSON ({exc})") from None
-    clock = fixed_clock(parse_time(args.at)) if args.at else system_clock
+    clock = clock_of(args)
     issuer = Issuer(key, args.iss, clock=clock, validity_seconds=args.validity_days * 86400)
     status = None
     if (args.status_uri is None) != (args.status_idx is None):
@@ -162,7 +151,7 @@ def cmd_issue(args: argparse.Namespace) -> int:
     if args.out:
         atomic_write(args.out, (credential.qr_text + "\n").encode("ascii"))
     if args.json:
-        _emit_json(
+        emit_json(
             {
                 "qr_text": credential.qr_text,
                 "characters": len(credential.qr_text),
@@ -183,14 +172,54 @@ def cmd_issue(args: argparse.Namespace) -> int:
 # ------------------------------------------------------------------------------------ verify
 
 
-def _build_verifier(args: argparse.Namespace) -> Verifier:
+class _Checker(Protocol):
+    def check(self, text: str) -> Any: ...
+
+
+class _Dispatch:
+    """Sends ``HC1:`` texts to the EU DCC verifier and everything else to the official-ID one."""
+
+    def __init__(self, official: _Checker, hc1: HC1Verifier) -> None:
+        self.official = official
+        self.hc1 = hc1
+
+    def check(self, text: str) -> Any:
+        return (self.hc1 if text.startswith(HC1.prefix) else self.official).check(text)
+
+
+def _build_verifier(args: argparse.Namespace) -> _Dispatch:
     if not args.trust:
-        raise UsageError("give at least one --trust file (JWKS, JWK or public-key PEM)")
-    keys = [entry for path in args.trust for entry in load_trust(path)]
-    clock = fixed_clock(parse_time(args.at)) if args.at else system_clock
+        raise UsageError("give at least one --trust file (JWKS, JWK, public-key PEM, trust list, bundle, certificate)")
+    clock = clock_of(args)
+    anchors = [load_public_key(path) for path in args.trust_anchor]
+    keys: list[TrustedKey] = []
+    certificates: list[TrustedKey] = []
+    gate: Gate | None = None
+    for path in args.trust:
+        data = read_bytes(path)
+        typ = document_type(data)
+        if typ in (BUNDLE_TYP, TRUST_LIST_TYP):
+            if not anchors:
+                raise UsageError(f"{path} is signed by a trust anchor: give --trust-anchor")
+            try:
+                if typ == BUNDLE_TYP:
+                    gate = Gate(anchors, clock=clock)
+                    gate.load(data)
+                else:
+                    keys.extend(verify_trust_list(data, anchors, now=clock()).keys)
+            except CredentialInvalid as exc:  # the gate cannot run on an untrusted source
+                raise UsageError(f"{path} refused: {exc}") from None
+        elif b"CERTIFICATE" in data or data[:1] == b"\x30":
+            certificates.extend(signer_certificates(data))
+        else:
+            keys.extend(load_trust(path))
+    hc1 = HC1Verifier(certificates, clock=clock, leeway=args.leeway)
+    if gate is not None:
+        if keys or args.status_list:
+            raise UsageError("a gate bundle carries its own trust list and status lists: give it alone")
+        return _Dispatch(gate, hc1)
     policy = StatusPolicy.ALLOW_UNKNOWN if args.allow_unknown_status else StatusPolicy.FAIL_CLOSED
-    sources = {entry.source for entry in keys}
-    store = TrustStore(keys, source=", ".join(sorted(sources)))
+    store = TrustStore(keys, source=", ".join(sorted({entry.source for entry in keys})) or "none")
     checker = None
     if args.status_list:
         checker = StatusListChecker(store, freshness=Freshness(max_age=args.status_max_age, leeway=args.leeway))
@@ -202,7 +231,8 @@ def _build_verifier(args: argparse.Namespace) -> Verifier:
                 raise
             except VCError as exc:  # fail closed: credentials on that list become STATUS_UNKNOWN
                 print(f"vcsdk: warning: status list {path} refused: {exc}", file=sys.stderr)
-    return Verifier(store, clock=clock, leeway=args.leeway, status=checker, status_policy=policy)
+    verifier = Verifier(store, clock=clock, leeway=args.leeway, status=checker, status_policy=policy)
+    return _Dispatch(verifier, hc1)
 
 
 def cmd_verify(args: argparse.Namespace) -> int:
@@ -211,7 +241,10 @@ def cmd_verify(args: argparse.Namespace) -> int:
         return _gate_mode(verifier, sys.stdin, sys.stdout)
     result = verifier.check(args.qr_text)
     if args.json:
-        _emit_json(result.to_json())
+        emit_json(result.to_json())
+    elif result.valid and isinstance(result.credential, HC1Credential):
+        print(f"VALID  kid={result.credential.kid.hex()} iss={result.credential.issuer} (EU DCC, HC1)")
+        print(f"       expires {format_time(result.credential.expires_at)}")
     elif result.valid and result.credential is not None:
         claims = result.credential.claims
         print(f"VALID  kid={result.credential.kid.hex()} iss={result.credential.issuer}")
@@ -219,20 +252,19 @@ def cmd_verify(args: argparse.Namespace) -> int:
         print(f"       {claims.agency} {claims.unit or ''}".rstrip())
         print(f"       expires {format_time(result.credential.expires_at)}")
         if result.credential.status is not None and result.credential.status_check is None:
-            print("       WARNING: status was not checked (--allow-unknown-status)")
+            print("       WARNING: status was not checked")
     else:
         print(f"NOT VALID  {result.code}: {result.message}")
     return EXIT_OK if result.valid else EXIT_INVALID
 
 
-def _gate_mode(verifier: Verifier, lines: TextIO, out: TextIO) -> int:
+def _gate_mode(verifier: _Dispatch, lines: TextIO, out: TextIO) -> int:
     """One QR text per input line, one JSON line out per input line."""
     all_valid = True
     for line in lines:
-        text = line.rstrip("\r\n")
-        result = verifier.check(text)
+        result = verifier.check(line.rstrip("\r\n"))
         all_valid &= result.valid
-        _emit_json(result.to_json(), out)
+        emit_json(result.to_json(), out)
     return EXIT_OK if all_valid else EXIT_INVALID
 
 
@@ -273,7 +305,7 @@ def _print_lists(registry: StatusRegistry, as_json: bool) -> int:
         for i in registry.lists()
     ]
     if as_json:
-        _emit_json({"uri_template": registry.config.uri_template, "lists": lists})
+        emit_json({"uri_template": registry.config.uri_template, "lists": lists})
     else:
         for item in lists:
             print(f"{item['uri']}  bits={item['bits']} allocated={item['allocated']}/{item['size']}")
@@ -283,7 +315,7 @@ def _print_lists(registry: StatusRegistry, as_json: bool) -> int:
 def cmd_status_allocate(args: argparse.Namespace) -> int:
     reference = _registry(args.db).allocate()
     if args.json:
-        _emit_json({"idx": reference.idx, "uri": reference.uri})
+        emit_json({"idx": reference.idx, "uri": reference.uri})
     else:
         print(f"{reference.uri} {reference.idx}")
     return EXIT_OK
@@ -295,7 +327,7 @@ def cmd_status_set(args: argparse.Namespace) -> int:
     new = _parse_status(args.status)
     old = registry.set_status(reference, new)
     if args.json:
-        _emit_json({"uri": args.uri, "idx": args.idx, "old": old.name, "new": new.name})
+        emit_json({"uri": args.uri, "idx": args.idx, "old": old.name, "new": new.name})
     else:
         print(f"{args.uri} {args.idx}: {old.name} -> {new.name}")
     return EXIT_OK
@@ -304,15 +336,15 @@ def cmd_status_set(args: argparse.Namespace) -> int:
 def cmd_status_get(args: argparse.Namespace) -> int:
     status = _registry(args.db).status(StatusReference(args.idx, args.uri))
     if args.json:
-        _emit_json({"uri": args.uri, "idx": args.idx, "status": status.name, "value": status.value})
+        emit_json({"uri": args.uri, "idx": args.idx, "status": status.name, "value": status.value})
     else:
         print(status.name)
     return EXIT_OK
 
 
 def cmd_status_publish(args: argparse.Namespace) -> int:
-    clock = fixed_clock(parse_time(args.at)) if args.at else system_clock
-    key = load_private_key(args.key, _passphrase(args))
+    clock = clock_of(args)
+    key = load_private_key(args.key, passphrase(args))
     token = _registry(args.db, clock).publish(
         args.uri, key, ttl=args.ttl or None, validity=int(args.validity_hours * 3600)
     )
@@ -345,7 +377,7 @@ def cmd_status_inspect(args: argparse.Namespace) -> int:
         "check": checked,
     }
     if args.json:
-        _emit_json(info)
+        emit_json(info)
     else:
         for key, value in info.items():
             print(f"{key:10} {value}")
@@ -359,7 +391,7 @@ def cmd_inspect(args: argparse.Namespace) -> int:
     text = sys.stdin.readline().rstrip("\r\n") if args.qr_text == "-" else args.qr_text
     inspection = inspect_text(text)
     if args.json:
-        _emit_json(inspection.to_json())
+        emit_json(inspection.to_json())
     else:
         for layer in inspection.to_json()["layers"]:
             name = layer.pop("layer")
@@ -377,31 +409,26 @@ def cmd_inspect(args: argparse.Namespace) -> int:
 # ------------------------------------------------------------------------------------ parser
 
 
-def _add_passphrase_options(parser: argparse.ArgumentParser) -> None:
-    group = parser.add_mutually_exclusive_group()
-    group.add_argument("--passphrase-env", metavar="VAR", help="read the key passphrase from this environment variable")
-    group.add_argument("--passphrase-file", metavar="PATH", help="read the key passphrase from this file")
-
-
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="vcsdk", description="Issue and verify mobile official-ID QR credentials.")
-    commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    parser = Parser(prog="vcsdk", description="Issue and verify mobile official-ID QR credentials.")
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=Parser)
 
     keys = commands.add_parser("keys", help="issuer signing keys")
-    key_commands = keys.add_subparsers(dest="keys_command", required=True, parser_class=_Parser)
+    key_commands = keys.add_subparsers(dest="keys_command", required=True, parser_class=Parser)
     generate = key_commands.add_parser("generate", help="generate an Ed25519 issuer key (file mode 0600)")
     generate.add_argument("--out", required=True, type=Path, help="private key file (PKCS#8 PEM)")
     generate.add_argument("--public", metavar="PATH", help="also write the public key (SPKI PEM)")
     generate.add_argument("--jwks", metavar="PATH", help="also write a trust JWKS for verifiers")
     generate.add_argument("--force", action="store_true", help="overwrite existing files")
     generate.add_argument("--json", action="store_true")
-    _add_passphrase_options(generate)
+    add_passphrase_options(generate)
     generate.set_defaults(func=cmd_keys_generate)
     show = key_commands.add_parser("show", help="show a key's kid, JWK, COSE_Key and PEM public key")
     show.add_argument("key", help="private key file")
     show.add_argument("--json", action="store_true")
-    _add_passphrase_options(show)
+    add_passphrase_options(show)
     show.set_defaults(func=cmd_keys_show)
+    register_keys(key_commands)
 
     issue = commands.add_parser("issue", help="issue an official-ID credential and print its QR text")
     issue.add_argument("--key", required=True, help="issuer private key file")
@@ -414,7 +441,7 @@ def build_parser() -> argparse.ArgumentParser:
     issue.add_argument("--at", metavar="TIME", help="issue as of TIME (ISO 8601 or Unix seconds)")
     issue.add_argument("--out", metavar="PATH", help="write the QR text to this file")
     issue.add_argument("--json", action="store_true")
-    _add_passphrase_options(issue)
+    add_passphrase_options(issue)
     issue.set_defaults(func=cmd_issue)
 
     verify = commands.add_parser("verify", help="verify a QR text (exit 0 valid, 1 not valid, 2 usage)")
@@ -425,6 +452,9 @@ def build_parser() -> argparse.ArgumentParser:
         default=[],
         metavar="PATH",
         help="JWKS, JWK or public-key PEM (repeatable)",
+    )
+    verify.add_argument(
+        "--trust-anchor", action="append", default=[], metavar="PATH", help="pinned trust-anchor public key"
     )
     verify.add_argument("--at", metavar="TIME", help="verify as of TIME (ISO 8601 or Unix seconds)")
     verify.add_argument("--leeway", type=int, default=60, help="clock-skew leeway in seconds (default 60)")
@@ -447,7 +477,7 @@ def build_parser() -> argparse.ArgumentParser:
     verify.set_defaults(func=cmd_verify)
 
     status = commands.add_parser("status", help="status lists: registry, publication, inspection")
-    status_commands = status.add_subparsers(dest="status_command", required=True, parser_class=_Parser)
+    status_commands = status.add_subparsers(dest="status_command", required=True, parser_class=Parser)
     create = status_commands.add_parser("create", help="create a status registry (SQLite) and its first list")
     create.add_argument("--db", required=True, help="registry file (SQLite)")
     create.add_argument("--uri-template", required=True, help="list URI with {n}, e.g. https://id.mois.go.kr/sl/{n}")
@@ -487,7 +517,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--validity-hours", type=float, default=DEFAULT_TOKEN_VALIDITY_SECONDS / 3600, help="exp = iat + this"
     )
     publish.add_argument("--at", metavar="TIME", help="publish as of TIME")
-    _add_passphrase_options(publish)
+    add_passphrase_options(publish)
     publish.set_defaults(func=cmd_status_publish)
     inspect_token = status_commands.add_parser("inspect", help="show a Status List Token (verified with --trust)")
     inspect_token.add_argument("token", metavar="TOKEN")
@@ -495,6 +525,9 @@ def build_parser() -> argparse.ArgumentParser:
     inspect_token.add_argument("--at", metavar="TIME")
     inspect_token.add_argument("--json", action="store_true")
     inspect_token.set_defaults(func=cmd_status_inspect)
+
+    register_trust(commands)
+    register_bundle(commands)
 
     inspect = commands.add_parser("inspect", help="decode every layer of a QR text (never says valid)")
     inspect.add_argument("qr_text", metavar="QR_TEXT", help="the QR text, or - to read one line from stdin")

@@ -78,7 +78,7 @@ def test_verify_invalid_exit_1(setup: dict[str, str], capsys: pytest.CaptureFixt
     result = json.loads(out)
     assert (result["valid"], result["code"], result["claims"]) == (False, "CWT_EXPIRED", None)
     assert result["kid"] is not None
-    code, out, _ = run(capsys, "verify", "--trust", setup["jwks"], "HC1:XYZ")
+    code, out, _ = run(capsys, "verify", "--trust", setup["jwks"], "XYZ1:ABC")
     assert code == 1
     assert "INVALID_SCHEME_PREFIX" in out
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
@@ -44,7 +44,8 @@ class TrustedKey:
     issuer: str | None = None
     not_before: int | None = None
     not_after: int | None = None
-    source: str = SOURCE_KEYS
+    source: str = field(default=SOURCE_KEYS, compare=False)
+    """Where the key came from, for reports (not part of equality)."""
     state: KeyState = KeyState.ACTIVE
 
     @property

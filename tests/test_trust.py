@@ -1,0 +1,341 @@
+"""Trust: key lifecycle, signed trust lists, gate bundles (atomic swap), HC1 interop."""
+
+from __future__ import annotations
+
+import datetime
+import json
+from pathlib import Path
+from typing import Any
+
+import cbor2
+import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
+from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
+from cryptography.x509.oid import NameOID
+
+from vcsdk import DEFAULT_LIMITS, Code, Ed25519PrivateKey, Issuer, TrustedKey, Verifier, fixed_clock
+from vcsdk.bundle import GatePolicy, build_bundle
+from vcsdk.codec import cbor, cose, qrtext
+from vcsdk.errors import (
+    FileError,
+    KeyInvalid,
+    TrustListExpired,
+    TrustListRollback,
+    TrustListSignatureInvalid,
+    TrustSourceInvalid,
+    UsageError,
+    VCError,
+)
+from vcsdk.gate import Gate
+from vcsdk.hc1 import HC1Verifier, certificate_kid, signer_certificates
+from vcsdk.keyfiles import load_private_key
+from vcsdk.keyring import Keyring
+from vcsdk.keys import ECPublicKey, RSAPSSPublicKey
+from vcsdk.revocation import MemoryStatusStore, RegistryConfig, StatusRegistry
+from vcsdk.trust import KeyState
+from vcsdk.trustlist import TrustList, sign_trust_list, verify_trust_list
+
+from .conftest import NOW, load_conformance_json, reference_claims
+
+DAY = 86400
+ANCHOR = Ed25519PrivateKey(bytes(range(100, 132)))
+ISSUING = Ed25519PrivateKey(bytes(range(200, 232)))
+
+
+def trust_list(version: int = 1, *, keys: tuple[TrustedKey, ...] | None = None, exp: int = NOW + 30 * DAY) -> TrustList:
+    entries = keys or (TrustedKey(ISSUING.public_key, issuer="KR-MOIS", not_before=NOW - 10 * DAY),)
+    return TrustList(version, NOW - DAY, exp, entries)
+
+
+# ------------------------------------------------------------------ key lifecycle
+
+
+def test_rotation_keeps_old_credentials_and_compromise_rejects(tmp_path: Path) -> None:
+    ring = Keyring.create(tmp_path / "ring", "KR-MOIS")
+    first = ring.rotate(NOW - 100 * DAY)
+    old_credential = Issuer(ring.signing_key(NOW - 50 * DAY), "KR-MOIS", clock=fixed_clock(NOW - 50 * DAY)).issue(
+        reference_claims()
+    )
+    second = ring.rotate(NOW - 10 * DAY)  # the first key retires now
+    new_credential = Issuer(ring.signing_key(NOW), "KR-MOIS", clock=fixed_clock(NOW)).issue(reference_claims())
+    records = {r.kid: r for r in Keyring.open(tmp_path / "ring").records}
+    assert records[first.kid].state is KeyState.RETIRED
+    assert records[first.kid].not_after == NOW - 10 * DAY
+    assert records[second.kid].state is KeyState.ACTIVE
+
+    def verdict(text: str, ring: Keyring) -> Code:
+        listed = TrustList(1, NOW - DAY, NOW + DAY, tuple(ring.trusted_keys()))
+        anchors = [ANCHOR.public_key]
+        store = verify_trust_list(sign_trust_list(listed, ANCHOR), anchors, now=NOW).store()
+        return Verifier(store, clock=fixed_clock(NOW)).check(text).code
+
+    assert verdict(old_credential.qr_text, ring) == Code.VALID  # retired key: still valid until exp
+    assert verdict(new_credential.qr_text, ring) == Code.VALID
+    # the retired key signing after its window ends is refused (a thief back-dating iat into the
+    # window is what marking the key compromised, below, is for)
+    thief = Issuer(load_private_key(ring.directory / first.file), "KR-MOIS", clock=fixed_clock(NOW))
+    assert verdict(thief.issue(reference_claims()).qr_text, ring) == Code.PUBLIC_KEY_EXPIRED
+    ring.compromise(first.kid[:6])
+    assert verdict(old_credential.qr_text, ring) == Code.PUBLIC_KEY_COMPROMISED
+    assert verdict(new_credential.qr_text, ring) == Code.VALID
+
+
+def test_keyring_errors(tmp_path: Path) -> None:
+    ring = Keyring.create(tmp_path / "ring", "KR-MOIS")
+    with pytest.raises(KeyInvalid):
+        ring.signing_key(NOW)  # no active key yet
+    record = ring.rotate(NOW, b"pw")
+    assert (ring.directory / record.file).stat().st_mode & 0o777 == 0o600
+    with pytest.raises(KeyInvalid):
+        ring.find("ffff")
+    assert ring.signing_key(NOW, b"pw").kid.hex() == record.kid
+    ring.compromise(record.kid)
+    with pytest.raises(UsageError):
+        ring.retire(record.kid, NOW)
+    (ring.directory / "keyring.json").write_text("{broken")
+    with pytest.raises(FileError, match="damaged"):
+        Keyring.open(ring.directory)
+
+
+# ------------------------------------------------------------------ signed trust lists
+
+
+def test_trust_list_round_trips_in_cbor_and_json() -> None:
+    listed = trust_list(3)
+    signed = sign_trust_list(listed, ANCHOR)
+    back = verify_trust_list(signed, [ANCHOR.public_key], now=NOW)
+    assert back == listed
+    assert TrustList.from_json(json.loads(json.dumps(listed.to_json()))) == listed
+    assert back.store().candidates(ISSUING.kid)[0].issuer == "KR-MOIS"
+
+
+@pytest.mark.parametrize(
+    ("make", "error"),
+    [
+        (lambda: sign_trust_list(trust_list(), Ed25519PrivateKey.generate()), TrustListSignatureInvalid),
+        (lambda: sign_trust_list(trust_list(), ISSUING.__class__(bytes(range(1, 33)))), TrustListSignatureInvalid),
+        (lambda: sign_trust_list(trust_list(exp=NOW - 1), ANCHOR), TrustListExpired),
+        (lambda: _edited(sign_trust_list(trust_list(), ANCHOR)), TrustListSignatureInvalid),
+        (lambda: b"\x00\x01garbage", TrustListSignatureInvalid),
+        (lambda: _resigned_with_typ("application/statuslist+cwt"), TrustListSignatureInvalid),
+    ],
+)
+def test_trust_list_refusals(make: Any, error: type[Exception]) -> None:
+    with pytest.raises(error):
+        verify_trust_list(make(), [ANCHOR.public_key], now=NOW)
+
+
+def test_trust_list_rollback_refused() -> None:
+    with pytest.raises(TrustListRollback):
+        verify_trust_list(sign_trust_list(trust_list(4), ANCHOR), [ANCHOR.public_key], now=NOW, min_version=5)
+
+
+def _edited(signed: bytes) -> bytes:
+    """Flip a bit inside the payload (the version number), keeping the CBOR well formed."""
+    message = cose.decode_sign1(signed, DEFAULT_LIMITS)
+    payload = cbor2.loads(message.payload)
+    payload["version"] += 1
+    return cose.encode_sign1(message.protected_bytes, message.unprotected, cbor.dumps(payload), message.signature)
+
+
+def _resigned_with_typ(typ: str) -> bytes:
+    protected = {1: -8, 4: ANCHOR.kid, 16: typ}
+    return cose.sign1(cbor.dumps(trust_list().to_cbor()), protected, ANCHOR.sign)
+
+
+def test_anchor_apart_from_issuing_keys_and_schema_errors() -> None:
+    with pytest.raises(UsageError):
+        sign_trust_list(trust_list(keys=(TrustedKey(ANCHOR.public_key),)), ANCHOR)
+    with pytest.raises(TrustSourceInvalid) as info:
+        TrustList.from_json({"version": -1, "iat": "x", "keys": [{"kid": "!"}]})
+    assert len(info.value.details) >= 3
+
+
+# ------------------------------------------------------------------ gate bundles
+
+
+def _world(now: int = NOW) -> tuple[StatusRegistry, Any, str]:
+    registry = StatusRegistry.create(
+        MemoryStatusStore(), RegistryConfig("https://id.mois.go.kr/sl/{n}", first=7), clock=fixed_clock(now)
+    )
+    reference = registry.allocate()
+    text = Issuer(ISSUING, "KR-MOIS", clock=fixed_clock(now)).issue(reference_claims(), status=reference).qr_text
+    return registry, reference, text
+
+
+def _bundle(registry: StatusRegistry, uri: str, version: int, *, list_version: int = 1, **kwargs: Any) -> bytes:
+    token = registry.publish(uri, ISSUING)
+    signed_list = sign_trust_list(trust_list(list_version), ANCHOR)
+    options: dict[str, Any] = {"version": version, "issued_at": NOW - 60, "expires_at": NOW + 2 * DAY}
+    options.update(kwargs)
+    return build_bundle(signed_list, [token], ANCHOR, **options)
+
+
+def test_gate_loads_a_bundle_and_swaps_atomically() -> None:
+    registry, reference, text = _world()
+    gate = Gate([ANCHOR.public_key], clock=fixed_clock(NOW))
+    with pytest.raises(UsageError):
+        gate.check(text)  # nothing loaded yet
+    gate.load(_bundle(registry, reference.uri, 1))
+    assert gate.check(text).code == Code.VALID
+    registry.suspend(reference)
+    suspended = _bundle(registry, reference.uri, 2)
+    failing = [
+        _bundle(registry, reference.uri, 3, expires_at=NOW - 1),  # expired
+        _bundle(registry, reference.uri, 0),  # rolled back
+        suspended[:-1] + bytes([suspended[-1] ^ 1]),  # edited
+        build_bundle(sign_trust_list(trust_list(), ANCHOR), [b"\xd2\x84\x40\xa0\x40\x40"], ANCHOR, version=9,
+                     issued_at=NOW, expires_at=NOW + DAY),  # a status token that fails
+        sign_trust_list(trust_list(), ANCHOR),  # a trust list is not a bundle
+    ]  # fmt: skip
+    for bad in failing:
+        with pytest.raises(VCError):
+            gate.load(bad)
+        assert gate.check(text).code == Code.VALID  # the last good bundle stays in force
+        assert gate.bundle is not None
+        assert gate.bundle.version == 1
+    gate.load(suspended)
+    assert gate.check(text).code == Code.STATUS_SUSPENDED
+    assert gate.bundle is not None
+    assert gate.bundle.version == 2
+
+
+def test_gate_bundle_policy_and_expiry() -> None:
+    registry, reference, text = _world()
+    bundle = _bundle(registry, reference.uri, 1, policy=GatePolicy(max_status_age=3600, fail_closed=True))
+    gate = Gate([ANCHOR.public_key], clock=fixed_clock(NOW))
+    gate.load(bundle)
+    assert gate.bundle is not None
+    assert gate.bundle.policy.max_status_age == 3600
+    later = Gate([ANCHOR.public_key], clock=fixed_clock(NOW + 2 * 3600))
+    later.load(bundle)
+    assert later.check(text).code == Code.STATUS_UNKNOWN  # list older than the policy allows
+    expired = Gate([ANCHOR.public_key], clock=fixed_clock(NOW))
+    expired.load(bundle)
+    expired._clock = fixed_clock(NOW + 3 * DAY)
+    assert expired.check(text).code == Code.TRUST_LIST_EXPIRED
+    with pytest.raises(UsageError):
+        Gate([])
+
+
+# ------------------------------------------------------------------ HC1 interop
+
+
+def _certificate(key: Any, days: tuple[int, int] = (-365, 365)) -> x509.Certificate:
+    name = x509.Name([x509.NameAttribute(NameOID.COUNTRY_NAME, "KR"), x509.NameAttribute(NameOID.COMMON_NAME, "DSC")])
+    base = datetime.datetime.fromtimestamp(NOW, tz=datetime.UTC)
+    return (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(base + datetime.timedelta(days=days[0]))
+        .not_valid_after(base + datetime.timedelta(days=days[1]))
+        .sign(key, hashes.SHA256())
+    )
+
+
+def _hc1(key: Any, certificate: x509.Certificate, *, kid_where: str = "protected", iat: int = NOW - 100) -> str:
+    kid = certificate_kid(certificate.public_bytes(serialization.Encoding.DER))
+    alg = -7 if isinstance(key, ec.EllipticCurvePrivateKey) else -37
+    protected: dict[int, Any] = {1: alg}
+    unprotected: dict[int, Any] = {}
+    if kid_where in ("protected", "both"):
+        protected[4] = kid
+    if kid_where == "unprotected":
+        unprotected[4] = kid
+    if kid_where == "both":
+        unprotected[4] = b"wrongkid"  # the protected one wins
+    dcc = {"ver": "1.3.0", "nam": {"fn": "Kim", "gn": "Minjun"}, "dob": "1988-04-17", "v": [{"dn": 2}]}
+    payload = cbor.dumps({1: "KR", 6: iat, 4: iat + 365 * DAY, -260: {1: dcc}})
+
+    def sign(data: bytes) -> bytes:
+        if isinstance(key, ec.EllipticCurvePrivateKey):
+            r, s = decode_dss_signature(key.sign(data, ec.ECDSA(hashes.SHA256())))
+            return r.to_bytes(32, "big") + s.to_bytes(32, "big")
+        return key.sign(data, padding.PSS(padding.MGF1(hashes.SHA256()), 32), hashes.SHA256())  # type: ignore[no-any-return]
+
+    return qrtext.pack(cose.sign1(payload, protected, sign, unprotected=unprotected), "HC1:")
+
+
+@pytest.mark.parametrize("kind", ["es256", "ps256"])
+@pytest.mark.parametrize("kid_where", ["protected", "unprotected", "both"])
+def test_hc1_verifies_with_x509_signer_certificates(kind: str, kid_where: str) -> None:
+    key: Any = ec.generate_private_key(ec.SECP256R1()) if kind == "es256" else rsa.generate_private_key(65537, 2048)
+    certificate = _certificate(key)
+    trusted = signer_certificates(certificate.public_bytes(serialization.Encoding.PEM))
+    verifier = HC1Verifier(trusted, clock=fixed_clock(NOW))
+    result = verifier.check(_hc1(key, certificate, kid_where=kid_where))
+    assert (result.valid, result.code) == (True, "VALID"), result.message
+    assert result.credential is not None
+    assert result.credential.dcc["nam"]["fn"] == "Kim"
+    der = signer_certificates(certificate.public_bytes(serialization.Encoding.DER))
+    assert der[0].kid == trusted[0].kid == certificate_kid(certificate.public_bytes(serialization.Encoding.DER))
+
+
+def test_hc1_certificate_validity_bounds_iat_and_profiles_bind_their_algorithms() -> None:
+    key = ec.generate_private_key(ec.SECP256R1())
+    certificate = _certificate(key, days=(-10, 10))
+    trusted = signer_certificates(certificate.public_bytes(serialization.Encoding.PEM))
+    verifier = HC1Verifier(trusted, clock=fixed_clock(NOW))
+    assert verifier.check(_hc1(key, certificate, iat=NOW - 20 * DAY)).code == "PUBLIC_KEY_NOT_YET_VALID"
+    assert verifier.check(_hc1(key, certificate, iat=NOW + 11 * DAY)).code in (
+        "PUBLIC_KEY_EXPIRED",
+        "CWT_NOT_YET_VALID",
+    )
+    # the official-ID profile refuses ES256 even from a trusted key
+    official = Verifier([t.key for t in trusted], clock=fixed_clock(NOW))
+    text = "GID1:" + _hc1(key, certificate)[4:]
+    assert official.check(text).code == Code.UNSUPPORTED_ALGORITHM
+    # and HC1 refuses EdDSA
+    eddsa = qrtext.pack(
+        cose.sign1(cbor.dumps({1: "KR", 6: NOW, 4: NOW + DAY, -260: {1: {}}}), {1: -8, 4: ISSUING.kid}, ISSUING.sign),
+        "HC1:",
+    )
+    assert (
+        HC1Verifier([TrustedKey(ISSUING.public_key)], clock=fixed_clock(NOW)).check(eddsa).code
+        == "UNSUPPORTED_ALGORITHM"
+    )
+    with pytest.raises(KeyInvalid):
+        signer_certificates(b"not a certificate")
+
+
+def test_wycheproof_ecdsa_p256_p1363() -> None:
+    data = load_conformance_json("wycheproof", "ecdsa_secp256r1_sha256_p1363_test.json")
+    total = 0
+    for group in data["testGroups"]:
+        wx, wy = (int(group["publicKey"][k], 16).to_bytes(32, "big") for k in ("wx", "wy"))
+        key = ECPublicKey("P-256", wx, wy)
+        for case in group["tests"]:
+            total += 1
+            try:
+                key.verify(bytes.fromhex(case["msg"]), bytes.fromhex(case["sig"]))
+                verdict = "valid"
+            except Exception as exc:
+                assert getattr(exc, "code", None) == "SIGNATURE_INVALID", exc
+                verdict = "invalid"
+            expected = "valid" if case["result"] == "valid" else "invalid"
+            assert verdict == expected or case["result"] == "acceptable", case["tcId"]
+    assert total == data["numberOfTests"]
+    print(f"Wycheproof ECDSA P-256 P1363: {total}/{total}")
+
+
+def test_wycheproof_rsa_pss_2048_sha256() -> None:
+    data = load_conformance_json("wycheproof", "rsa_pss_2048_sha256_mgf1_32_test.json")
+    total = 0
+    for group in data["testGroups"]:
+        key = RSAPSSPublicKey(int(group["publicKey"]["modulus"], 16), int(group["publicKey"]["publicExponent"], 16))
+        for case in group["tests"]:
+            total += 1
+            try:
+                key.verify(bytes.fromhex(case["msg"]), bytes.fromhex(case["sig"]))
+                verdict = "valid"
+            except Exception as exc:
+                assert getattr(exc, "code", None) == "SIGNATURE_INVALID", exc
+                verdict = "invalid"
+            assert verdict == case["result"] or case["result"] == "acceptable", case["tcId"]
+    assert total == data["numberOfTests"]
+    print(f"Wycheproof RSA-PSS 2048 SHA-256: {total}/{total}")
