@@ -330,3 +330,133 @@ def test_demo_script_runs(tmp_path: Path) -> None:
     assert "VALID  kid=" in done.stdout
     assert "SIGNATURE_INVALID" in done.stdout
     assert "STATUS_SUSPENDED" in done.stdout
+
+
+def test_key_rotation_trust_list_and_gate_bundle(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    d = tmp_path
+    ring, anchor, anchor_pub = str(d / "ring"), str(d / "anchor.key"), str(d / "anchor.pub")
+    db, token = str(d / "status.sqlite"), str(d / "sl1.cwt")
+    assert run(capsys, "keys", "rotate", "--keyring", ring)[0] == 2  # no keyring yet and no --iss
+    code, out, _ = run(capsys, "keys", "rotate", "--keyring", ring, "--iss", "KR-MOIS", "--at", "2026-01-01", "--json")
+    first = json.loads(out)["kid"]
+    assert run(capsys, "keys", "generate", "--out", anchor, "--public", anchor_pub)[0] == 0
+    run(capsys, "status", "create", "--db", db, "--uri-template", "https://id.mois.go.kr/sl/{n}")
+    active_key = str(Path(ring) / f"{first}.pem")
+    code, out, _ = run(capsys, "issue", "--key", active_key, "--iss", "KR-MOIS", "--claims", str(CLAIMS),
+                       "--at", "2026-02-01", "--status-db", db)  # fmt: skip
+    old_qr = out.strip()
+    assert run(capsys, "keys", "rotate", "--keyring", ring, "--at", "2026-03-01")[0] == 0
+    code, out, _ = run(capsys, "keys", "list", "--keyring", ring, "--json")
+    states = {k["kid"]: k["state"] for k in json.loads(out)["keys"]}
+    assert states[first] == "retired"
+    assert sorted(states.values()) == ["active", "retired"]
+
+    def provision(version: int) -> str:
+        """Trust list from the keyring, status list signed by the active key, one gate bundle."""
+        bundle = str(d / f"gate{version}.bundle")
+        _, listing, _ = run(capsys, "keys", "list", "--keyring", ring, "--json")
+        active = next(k["kid"] for k in json.loads(listing)["keys"] if k["state"] == "active")
+        signer = str(Path(ring) / f"{active}.pem")
+        assert (
+            run(
+                capsys,
+                "trust",
+                "build",
+                "--keyring",
+                ring,
+                "--version",
+                str(version),
+                "--out",
+                str(d / "t.json"),
+                "--at",
+                AT,
+            )[0]
+            == 0
+        )
+        assert (
+            run(capsys, "trust", "sign", "--in", str(d / "t.json"), "--anchor", anchor, "--out", str(d / "t.cose"))[0]
+            == 0
+        )
+        assert (
+            run(
+                capsys,
+                "status",
+                "publish",
+                "--db",
+                db,
+                "--uri",
+                "https://id.mois.go.kr/sl/1",
+                "--key",
+                signer,
+                "--out",
+                token,
+                "--at",
+                AT,
+            )[0]
+            == 0
+        )
+        assert (
+            run(
+                capsys,
+                "bundle",
+                "build",
+                "--trust-list",
+                str(d / "t.cose"),
+                "--status-list",
+                token,
+                "--anchor",
+                anchor,
+                "--version",
+                str(version),
+                "--out",
+                bundle,
+                "--at",
+                AT,
+            )[0]
+            == 0
+        )
+        return bundle
+
+    bundle = provision(1)
+    code, out, _ = run(capsys, "bundle", "inspect", bundle, "--trust-anchor", anchor_pub, "--at", AT, "--json")
+    assert json.loads(out)["trust_list_version"] == 1
+    code, out, _ = run(
+        capsys, "trust", "inspect", str(d / "t.cose"), "--trust-anchor", anchor_pub, "--json", "--at", AT
+    )
+    assert len(json.loads(out)["keys"]) == 2
+    verify = ["verify", "--trust", bundle, "--trust-anchor", anchor_pub, "--at", AT, "--json", old_qr]
+    code, out, _ = run(capsys, *verify)
+    assert (code, json.loads(out)["code"]) == (0, "VALID")  # signed by the retired key, inside its window
+    assert run(capsys, "keys", "compromise", "--keyring", ring, first[:8])[0] == 0
+    bundle = provision(2)
+    code, out, _ = run(capsys, *verify[:2], bundle, *verify[3:])
+    assert (code, json.loads(out)["code"]) == (1, "PUBLIC_KEY_COMPROMISED")
+    code, _, err = run(capsys, "verify", "--trust", bundle, "--at", AT, old_qr)
+    assert code == 2
+    assert "--trust-anchor" in err
+    code, _, err = run(
+        capsys, "verify", "--trust", bundle, "--trust-anchor", str(d / "anchor.pub"), "--at", "2030-01-01", old_qr
+    )
+    assert (code, "TRUST_LIST_EXPIRED" in err) == (2, True)
+
+
+def test_verify_hc1_with_a_signer_certificate(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    from .test_trust import _certificate, _hc1
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    certificate = _certificate(key)
+    cert_path = tmp_path / "dsc.pem"
+    cert_path.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
+    der_path = tmp_path / "dsc.der"
+    der_path.write_bytes(certificate.public_bytes(serialization.Encoding.DER))
+    text = _hc1(key, certificate)
+    for trust in (cert_path, der_path):
+        code, out, _ = run(capsys, "verify", "--trust", str(trust), "--at", "1780000000", "--json", text)
+        result = json.loads(out)
+        assert (code, result["code"]) == (0, "VALID")
+        assert result["claims"]["nam"]["gn"] == "Minjun"
+    code, out, _ = run(capsys, "verify", "--trust", str(cert_path), "--at", "1780000000", text)
+    assert "EU DCC" in out

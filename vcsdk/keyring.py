@@ -140,8 +140,7 @@ class Keyring:
         )
         save_private_key(self.directory / record.file, key, passphrase)  # before the manifest names it
         self.records = [
-            replace(r, state=KeyState.RETIRED, not_after=now) if r.state is KeyState.ACTIVE else r
-            for r in self.records
+            replace(r, state=KeyState.RETIRED, not_after=now) if r.state is KeyState.ACTIVE else r for r in self.records
         ] + [record]
         self._save()
         return record
