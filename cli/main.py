@@ -39,6 +39,7 @@ from vcsdk.keyfiles import (
     save_jwks,
     save_private_key,
 )
+from vcsdk.keyring import Keyring
 from vcsdk.keys import b64url_encode
 from vcsdk.revocation import (
     Freshness,
@@ -131,7 +132,10 @@ def cmd_keys_show(args: argparse.Namespace) -> int:
 
 
 def cmd_issue(args: argparse.Namespace) -> int:
-    key = load_private_key(args.key, passphrase(args))
+    if args.keyring:
+        key = Keyring.open(args.keyring).signing_key(clock_of(args)(), passphrase(args))
+    else:
+        key = load_private_key(args.key, passphrase(args))
     try:
         claims = json.loads(_read_text_arg(args.claims))
     except ValueError as exc:
@@ -431,7 +435,9 @@ def build_parser() -> argparse.ArgumentParser:
     register_keys(key_commands)
 
     issue = commands.add_parser("issue", help="issue an official-ID credential and print its QR text")
-    issue.add_argument("--key", required=True, help="issuer private key file")
+    signer = issue.add_mutually_exclusive_group(required=True)
+    signer.add_argument("--key", help="issuer private key file")
+    signer.add_argument("--keyring", metavar="DIR", help="issuer keyring: sign with its active key")
     issue.add_argument("--iss", required=True, help="issuing authority id (iss), e.g. KR-MOIS")
     issue.add_argument("--claims", required=True, help="claims JSON: a file path, @file, or - for stdin")
     issue.add_argument("--validity-days", type=int, default=3 * 365, help="validity in days (default 1095)")

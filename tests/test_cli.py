@@ -341,8 +341,7 @@ def test_key_rotation_trust_list_and_gate_bundle(tmp_path: Path, capsys: pytest.
     first = json.loads(out)["kid"]
     assert run(capsys, "keys", "generate", "--out", anchor, "--public", anchor_pub)[0] == 0
     run(capsys, "status", "create", "--db", db, "--uri-template", "https://id.mois.go.kr/sl/{n}")
-    active_key = str(Path(ring) / f"{first}.pem")
-    code, out, _ = run(capsys, "issue", "--key", active_key, "--iss", "KR-MOIS", "--claims", str(CLAIMS),
+    code, out, _ = run(capsys, "issue", "--keyring", ring, "--iss", "KR-MOIS", "--claims", str(CLAIMS),
                        "--at", "2026-02-01", "--status-db", db)  # fmt: skip
     old_qr = out.strip()
     assert run(capsys, "keys", "rotate", "--keyring", ring, "--at", "2026-03-01")[0] == 0
