@@ -3,10 +3,12 @@
 import sys
 from pathlib import Path
 
-from . import status, verify
+from . import qr, status, verify
 
 results = Path(__file__).resolve().parent / "results"
 quick = ["--quick"] if "--quick" in sys.argv[1:] else []
 verify.main([*quick, "--json", str(results / "verify.json")])
 print()
 status.main([*quick, "--json", str(results / "status.json")])
+print()
+qr.main([*quick, "--json", str(results / "qr.json")])

@@ -21,6 +21,7 @@ from vcsdk import (
     TrustStore,
     UsageError,
     VCError,
+    Verification,
     Verifier,
 )
 from vcsdk.bundle import BUNDLE_TYP
@@ -66,6 +67,7 @@ from .common import (
     emit_json,
     passphrase,
 )
+from .qr_cmds import image_text, register_qr, write_image
 from .trust_cmds import register_bundle, register_keys, register_trust
 
 
@@ -154,6 +156,8 @@ def cmd_issue(args: argparse.Namespace) -> int:
     credential = issuer.issue(claims, status=status)
     if args.out:
         atomic_write(args.out, (credential.qr_text + "\n").encode("ascii"))
+    if args.png:
+        write_image(credential.qr_text, args.png)
     if args.json:
         emit_json(
             {
@@ -168,7 +172,7 @@ def cmd_issue(args: argparse.Namespace) -> int:
                 "claims": credential.claims.to_json(),
             }
         )
-    elif not args.out:
+    elif not args.out and not args.png:
         print(credential.qr_text)
     return EXIT_OK
 
@@ -241,9 +245,22 @@ def _build_verifier(args: argparse.Namespace) -> _Dispatch:
 
 def cmd_verify(args: argparse.Namespace) -> int:
     verifier = _build_verifier(args)
+    if (args.qr_text is None) == (args.image is None):
+        raise UsageError("give either QR_TEXT (or - for stdin) or --image PATH")
     if args.qr_text == "-":
         return _gate_mode(verifier, sys.stdin, sys.stdout)
-    result = verifier.check(args.qr_text)
+    if args.image is not None:
+        try:
+            text = image_text(args.image)
+        except CredentialInvalid as exc:  # no QR code, or an unreadable image: not valid
+            if args.json:
+                emit_json(Verification(False, exc.code, exc.message).to_json())
+            else:
+                print(f"NOT VALID  {exc.code}: {exc.message}")
+            return EXIT_INVALID
+    else:
+        text = args.qr_text
+    result = verifier.check(text)
     if args.json:
         emit_json(result.to_json())
     elif result.valid and isinstance(result.credential, HC1Credential):
@@ -446,12 +463,16 @@ def build_parser() -> argparse.ArgumentParser:
     issue.add_argument("--status-db", metavar="PATH", help="allocate a fresh random index from this status registry")
     issue.add_argument("--at", metavar="TIME", help="issue as of TIME (ISO 8601 or Unix seconds)")
     issue.add_argument("--out", metavar="PATH", help="write the QR text to this file")
+    issue.add_argument("--png", metavar="PATH", help="also write the QR image (PNG, or SVG by extension)")
     issue.add_argument("--json", action="store_true")
     add_passphrase_options(issue)
     issue.set_defaults(func=cmd_issue)
 
     verify = commands.add_parser("verify", help="verify a QR text (exit 0 valid, 1 not valid, 2 usage)")
-    verify.add_argument("qr_text", metavar="QR_TEXT", help="the QR text, or - for one per line on stdin (gate mode)")
+    verify.add_argument(
+        "qr_text", metavar="QR_TEXT", nargs="?", help="the QR text, or - for one per line on stdin (gate mode)"
+    )
+    verify.add_argument("--image", metavar="PATH", help="read the QR code from an image (PNG, JPEG, ...)")
     verify.add_argument(
         "--trust",
         action="append",
@@ -534,6 +555,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     register_trust(commands)
     register_bundle(commands)
+    register_qr(commands)
 
     inspect = commands.add_parser("inspect", help="decode every layer of a QR text (never says valid)")
     inspect.add_argument("qr_text", metavar="QR_TEXT", help="the QR text, or - to read one line from stdin")

@@ -17,3 +17,13 @@ def test_status_benchmark_reports_ratios_and_sizes() -> None:
     assert report["list"]["entries"] == 1_200_000
     assert report["sizes"]["lst_bytes"] > report["sizes"]["entropy_bound_bytes"]  # nothing beats entropy
     assert report["ratios"]["publish_vs_stdlib_zlib"] > 0
+
+
+def test_qr_benchmark_reports_per_backend() -> None:
+    from benchmarks import qr
+
+    report = qr.run(quick=True)
+    assert set(report["decode_ms_per_frame"]) == {"zxing", "pyzbar"}
+    for shares in report["image_share_of_gate_scan"].values():
+        assert all(0 < share < 1 for share in shares.values())
+    assert len(report["degraded_set_rates"]["zxing"]) == 20

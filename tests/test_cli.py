@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from PIL import Image
 from vcsdk_cli.main import main
 
 from vcsdk import Ed25519PrivateKey
@@ -459,3 +460,28 @@ def test_verify_hc1_with_a_signer_certificate(tmp_path: Path, capsys: pytest.Cap
         assert result["claims"]["nam"]["gn"] == "Minjun"
     code, out, _ = run(capsys, "verify", "--trust", str(cert_path), "--at", "1780000000", text)
     assert "EU DCC" in out
+
+
+def test_qr_commands_and_verify_image(setup: dict[str, str], capsys: pytest.CaptureFixture[str]) -> None:
+    d = Path(setup["dir"])
+    png, svg = str(d / "c.png"), str(d / "c.svg")
+    code, _, err = run(capsys, "qr", "render", setup["qr"], "--png", png, "--svg", svg, "--mm", "45")
+    assert code == 0
+    assert "QR version" in err
+    assert Path(svg).read_bytes().startswith(b"<?xml")
+    code, out, _ = run(capsys, "qr", "scan", png, "--json")
+    assert (code, json.loads(out)["codes"][0]["text"]) == (0, setup["qr"])
+    code, out, _ = run(capsys, "verify", "--trust", setup["jwks"], "--at", AT, "--json", "--image", png)
+    assert (code, json.loads(out)["code"]) == (0, "VALID")
+    blank = d / "blank.png"
+    Image.new("L", (320, 240), 255).save(blank)
+    code, out, _ = run(capsys, "verify", "--trust", setup["jwks"], "--json", "--image", str(blank))
+    assert (code, json.loads(out)["code"]) == (1, "QR_NOT_FOUND")
+    code, out, _ = run(capsys, "qr", "scan", png, str(blank), "--json")
+    assert code == 1
+    assert [json.loads(line).get("code") for line in out.splitlines()] == [None, "QR_NOT_FOUND"]
+    issued_png = str(d / "issued.png")
+    assert run(capsys, *issue_args(setup), "--png", issued_png)[0] == 0
+    code, out, _ = run(capsys, "verify", "--trust", setup["jwks"], "--at", AT, "--image", issued_png)
+    assert code == 0
+    assert run(capsys, "verify", "--trust", setup["jwks"])[0] == 2  # neither text nor image

@@ -46,6 +46,8 @@ class Code(StrEnum):
     STATUS_SUSPENDED = "STATUS_SUSPENDED"
     STATUS_NEEDS_RENEWAL = "STATUS_NEEDS_RENEWAL"
     STATUS_UNKNOWN = "STATUS_UNKNOWN"
+    IMAGE_INVALID = "IMAGE_INVALID"
+    QR_NOT_FOUND = "QR_NOT_FOUND"
     # caller / configuration errors
     USAGE_ERROR = "USAGE_ERROR"
     KEY_INVALID = "KEY_INVALID"
@@ -218,6 +220,18 @@ class StatusUnknown(CredentialInvalid):
     code = Code.STATUS_UNKNOWN
 
 
+class ImageInvalid(CredentialInvalid):
+    """The image cannot be read (corrupt, unsupported, or over the pixel limit)."""
+
+    code = Code.IMAGE_INVALID
+
+
+class QRNotFound(CredentialInvalid):
+    """No QR code could be found or decoded in the image."""
+
+    code = Code.QR_NOT_FOUND
+
+
 # --------------------------------------------------------------------------- usage
 
 
@@ -306,6 +320,8 @@ CREDENTIAL_ERRORS: dict[Code, type[CredentialInvalid]] = {
         StatusSuspended,
         StatusNeedsRenewal,
         StatusUnknown,
+        ImageInvalid,
+        QRNotFound,
     )
 }
 """The exception class for each code a credential can fail with."""
