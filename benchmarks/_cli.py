@@ -4,8 +4,21 @@ from __future__ import annotations
 
 import argparse
 import json
+import statistics
+import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+
+
+def median_seconds(func: Callable[[], object], rounds: int) -> float:
+    """The median wall time of ``rounds`` calls (for work that takes milliseconds or more)."""
+    times = []
+    for _ in range(rounds):
+        start = time.perf_counter()
+        func()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
 
 
 def parse(description: str, argv: list[str] | None) -> argparse.Namespace:

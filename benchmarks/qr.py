@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import statistics
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -28,12 +27,7 @@ NOW = 1_780_000_000
 
 
 def _median_ms(func: Callable[[], object], rounds: int) -> float:
-    times = []
-    for _ in range(rounds):
-        start = time.perf_counter()
-        func()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times) * 1000
+    return _cli.median_seconds(func, rounds) * 1000
 
 
 def camera_frame(text: str, size: tuple[int, int], module_px: int) -> Image.Image:

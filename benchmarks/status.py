@@ -11,10 +11,8 @@ from __future__ import annotations
 
 import math
 import random
-import statistics
 import time
 import zlib
-from collections.abc import Callable
 from typing import Any
 
 from zlib_ng import zlib_ng
@@ -28,13 +26,7 @@ REVOKED_SHARE = 0.01
 NOW = 1_780_000_000
 
 
-def median_seconds(func: Callable[[], object], rounds: int) -> float:
-    times = []
-    for _ in range(rounds):
-        start = time.perf_counter()
-        func()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
+median_seconds = _cli.median_seconds
 
 
 def run(quick: bool = False) -> dict[str, Any]:

@@ -17,7 +17,6 @@ from .keys import PublicKey
 from .limits import DEFAULT_LIMITS, Limits
 from .profile import OFFICIAL_ID, Profile
 from .revocation.checker import Freshness, StatusListChecker
-from .trustlist import TrustList, verify_trust_list
 from .verify import StatusPolicy, Verification, VerifiedCredential, Verifier
 
 
@@ -100,11 +99,6 @@ class Gate:
         except TrustListExpired as exc:
             return Verification(False, exc.code, exc.message)
         return verifier.check(text, now)
-
-
-def load_trust_list(data: bytes, anchors: Iterable[PublicKey], *, now: int) -> TrustList:
-    """Verify a signed trust list alone (no bundle): for ``verify --trust LIST --trust-anchor``."""
-    return verify_trust_list(data, anchors, now=now)
 
 
 def document_type(data: bytes) -> str | None:

@@ -21,7 +21,7 @@ from cryptography.hazmat.primitives import serialization
 from .clock import Clock, system_clock
 from .codec import cose, cwt, qrtext
 from .codec.cbor import MAP_TYPES
-from .errors import ClaimsInvalid, CredentialInvalid, CWTExpired, CWTNotYetValid, KeyInvalid, UsageError
+from .errors import ClaimsInvalid, CredentialInvalid, CWTExpired, CWTNotYetValid, KeyInvalid
 from .inspect import jsonable
 from .keys import ALG_ES256, ALG_PS256, public_key_from_cryptography
 from .limits import DEFAULT_LIMITS, Limits
@@ -160,10 +160,3 @@ class HC1Verifier:
         kid = message.kid
         assert kid is not None
         return HC1Credential(kid, iss, iat, exp, jsonable(hcert[HCERT_DCC_V1]), signer.source)
-
-
-def check_profile(text: str) -> bool:
-    """True when ``text`` carries the ``HC1:`` prefix."""
-    if not isinstance(text, str):
-        raise UsageError("a QR text must be text")
-    return text.startswith(HC1.prefix)

@@ -14,7 +14,7 @@ import tempfile
 from pathlib import Path
 
 from .errors import FileError, KeyInvalid
-from .keys import Ed25519PrivateKey, Ed25519PublicKey, b64url_decode
+from .keys import Ed25519PrivateKey, Ed25519PublicKey
 from .trust import TrustStore, jwks_for
 
 PRIVATE_MODE = 0o600
@@ -124,7 +124,6 @@ def save_jwks(path: str | os.PathLike[str], keys: list[Ed25519PublicKey]) -> Non
 
 __all__ = [
     "atomic_write",
-    "b64url_decode",
     "load_private_key",
     "load_public_key",
     "load_trust",
