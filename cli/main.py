@@ -68,6 +68,7 @@ from .common import (
     passphrase,
 )
 from .qr_cmds import image_text, register_qr, write_image
+from .registry_cmds import register_registry
 from .trust_cmds import register_bundle, register_keys, register_trust
 
 
@@ -556,6 +557,7 @@ def build_parser() -> argparse.ArgumentParser:
     register_trust(commands)
     register_bundle(commands)
     register_qr(commands)
+    register_registry(commands)
 
     inspect = commands.add_parser("inspect", help="decode every layer of a QR text (never says valid)")
     inspect.add_argument("qr_text", metavar="QR_TEXT", help="the QR text, or - to read one line from stdin")

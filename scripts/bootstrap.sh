@@ -14,6 +14,8 @@ python3 -c 'import venv, ensurepip' >/dev/null 2>&1 || apt_needed+=(python3-venv
 # zbar (QR scanning via pyzbar) and cairo (SVG rasterising in the tests)
 ldconfig -p 2>/dev/null | grep -q 'libzbar\.so\.0' || apt_needed+=(libzbar0)
 ldconfig -p 2>/dev/null | grep -q 'libcairo\.so\.2' || apt_needed+=(libcairo2)
+# PostgreSQL server binaries: the registry tests start a throwaway cluster of their own
+ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || apt_needed+=(postgresql)
 if ((${#apt_needed[@]})); then
   log "installing system packages: ${apt_needed[*]}"
   SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"

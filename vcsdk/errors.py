@@ -58,6 +58,11 @@ class Code(StrEnum):
     FILE_ERROR = "FILE_ERROR"
     STATUS_TRANSITION_REFUSED = "STATUS_TRANSITION_REFUSED"
     STATUS_ENTRY_NOT_FOUND = "STATUS_ENTRY_NOT_FOUND"
+    REGISTRY_TRANSITION_REFUSED = "REGISTRY_TRANSITION_REFUSED"
+    APPLICATION_INCOMPLETE = "APPLICATION_INCOMPLETE"
+    REVIEWER_CONFLICT = "REVIEWER_CONFLICT"
+    RECORD_NOT_FOUND = "RECORD_NOT_FOUND"
+    ACTIVE_CREDENTIAL_EXISTS = "ACTIVE_CREDENTIAL_EXISTS"
 
 
 class VCError(Exception):
@@ -293,6 +298,36 @@ class StatusEntryNotFound(UsageError):
     """No status list entry was allocated at that URI and index."""
 
     code = Code.STATUS_ENTRY_NOT_FOUND
+
+
+class RegistryTransitionRefused(UsageError):
+    """The issuer workflow does not allow this step from the current state."""
+
+    code = Code.REGISTRY_TRANSITION_REFUSED
+
+
+class ApplicationIncomplete(UsageError):
+    """Documents are missing or invalid; ``details`` lists every problem with its code."""
+
+    code = Code.APPLICATION_INCOMPLETE
+
+
+class ReviewerConflict(UsageError):
+    """A reviewer may not decide their own application."""
+
+    code = Code.REVIEWER_CONFLICT
+
+
+class RecordNotFound(UsageError):
+    """No application or credential with that id."""
+
+    code = Code.RECORD_NOT_FOUND
+
+
+class ActiveCredentialExists(UsageError):
+    """The person already holds an active credential: re-issue instead (one device per person)."""
+
+    code = Code.ACTIVE_CREDENTIAL_EXISTS
 
 
 CREDENTIAL_ERRORS: dict[Code, type[CredentialInvalid]] = {
