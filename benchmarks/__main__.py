@@ -3,7 +3,7 @@
 import sys
 from pathlib import Path
 
-from . import qr, status, verify
+from . import qr, registry, status, verify
 
 results = Path(__file__).resolve().parent / "results"
 quick = ["--quick"] if "--quick" in sys.argv[1:] else []
@@ -12,3 +12,5 @@ print()
 status.main([*quick, "--json", str(results / "status.json")])
 print()
 qr.main([*quick, "--json", str(results / "qr.json")])
+print()
+registry.main([*quick, "--json", str(results / "registry.json")])

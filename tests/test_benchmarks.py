@@ -27,3 +27,11 @@ def test_qr_benchmark_reports_per_backend() -> None:
     for shares in report["image_share_of_gate_scan"].values():
         assert all(0 < share < 1 for share in shares.values())
     assert len(report["degraded_set_rates"]["zxing"]) == 20
+
+
+def test_registry_benchmark_reports_both_stores() -> None:
+    from benchmarks import registry
+
+    report = registry.run(quick=True)
+    assert set(report["ratio_to_bare_signing"]) == {"sqlite", "postgresql"}
+    assert all(rate > 0 for rate in report["per_second"].values())

@@ -304,3 +304,19 @@ def test_sigkill_during_bulk_issuance_leaves_nothing_half_written(target: str) -
     reg = IssuerRegistry.open(target, issuer_id="KR-MOIS", signer=lambda now: KEY, clock=fixed_clock(NOW))
     reg.issue(approved(reg, "after-crash"), actor="lee")  # and it carries on
     _consistent(target)
+
+
+def test_claiming_a_taken_index_is_refused(target: str) -> None:
+    """Regression: psycopg reported rowcount -1 for ON CONFLICT DO NOTHING, so a taken index
+    looked free and issuance failed on the credentials' unique (uri, idx) constraint."""
+    from vcsdk.registry.service import _ConnStore
+
+    reg = registry(target)
+    engine = create_engine(url_for(target))
+    with engine.begin() as conn:
+        store = _ConnStore(conn, CONFIG)
+        store.add_list(7, CONFIG.uri(7), 2, CONFIG.size, NOW)
+        assert store.claim(CONFIG.uri(7), 42, NOW) is True
+        assert store.claim(CONFIG.uri(7), 42, NOW) is False
+        assert store.lists()[0].allocated == 1
+    del reg

@@ -99,14 +99,16 @@ class _ConnStore:
 
     def claim(self, uri: str, idx: int, now: int) -> bool:
         statement = self._insert(t.status_entries).values(uri=uri, idx=idx, status=0, allocated_at=now, updated_at=now)
-        taken = self.conn.execute(statement.on_conflict_do_nothing()).rowcount
+        # RETURNING, not rowcount: drivers may report -1 for INSERT ... ON CONFLICT DO NOTHING.
+        inserted = self.conn.execute(statement.on_conflict_do_nothing().returning(t.status_entries.c.idx)).first()
+        taken = inserted is not None
         if taken:
             self.conn.execute(
                 update(t.status_lists)
                 .where(t.status_lists.c.uri == uri)
                 .values(allocated=t.status_lists.c.allocated + 1)
             )
-        return bool(taken)
+        return taken
 
     def allocated(self, uri: str) -> set[int]:
         return set(self.conn.execute(select(t.status_entries.c.idx).where(t.status_entries.c.uri == uri)).scalars())
