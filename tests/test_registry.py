@@ -320,3 +320,31 @@ def test_claiming_a_taken_index_is_refused(target: str) -> None:
         assert store.claim(CONFIG.uri(7), 42, NOW) is False
         assert store.lists()[0].allocated == 1
     del reg
+
+
+def test_every_refused_application_transition() -> None:
+    """Every (state, action) pair the workflow does not allow is refused with the code."""
+    from vcsdk.registry.workflow import APPLICATION_TRANSITIONS, next_state
+
+    actions = {a for moves in APPLICATION_TRANSITIONS.values() for a in moves}
+    refused = 0
+    for state, moves in APPLICATION_TRANSITIONS.items():
+        for action in actions:
+            if action in moves:
+                assert next_state(state, action) == moves[action]
+            else:
+                with pytest.raises(RegistryTransitionRefused):
+                    next_state(state, action)
+                refused += 1
+    assert refused == len(APPLICATION_TRANSITIONS) * len(actions) - sum(map(len, APPLICATION_TRANSITIONS.values()))
+
+
+def test_expiry_sweep(target: str) -> None:
+    reg = registry(target)
+    record = reg.issue(approved(reg), actor="lee")
+    later = IssuerRegistry.open(target, clock=fixed_clock(record.expires_at + 1))
+    assert later.expire(actor="cron") == 1
+    assert later.credential(record.cti)["state"] == "expired"
+    assert later.expire(actor="cron") == 0
+    with pytest.raises(RegistryTransitionRefused):
+        later.suspend(record.cti, actor="ops")
