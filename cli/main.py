@@ -7,6 +7,7 @@ line ``vcsdk: CODE: message`` on stderr. ``--json`` where the output is data.
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import sys
 from collections.abc import Callable, Sequence
@@ -56,6 +57,8 @@ from vcsdk.revocation.registry import DEFAULT_TOKEN_VALIDITY_SECONDS, DEFAULT_TT
 from vcsdk.revocation.token import read_token_unverified
 from vcsdk.trust import TrustedKey
 from vcsdk.trustlist import TRUST_LIST_TYP, verify_trust_list
+from vcsdk.verify import FastVerifier
+from vcsdk.verify.parallel import ParallelVerifier
 
 from .common import (
     EXIT_INVALID,
@@ -241,7 +244,12 @@ def _build_verifier(args: argparse.Namespace) -> _Dispatch:
             except VCError as exc:  # fail closed: credentials on that list become STATUS_UNKNOWN
                 print(f"vcsdk: warning: status list {path} refused: {exc}", file=sys.stderr)
     verifier = Verifier(store, clock=clock, leeway=args.leeway, status=checker, status_policy=policy)
-    return _Dispatch(verifier, hc1)
+    return _Dispatch(FastVerifier(verifier), hc1)
+
+
+def _verifier_factory(args: argparse.Namespace) -> _Dispatch:
+    """Rebuild the verifier inside a worker process (module level: picklable)."""
+    return _build_verifier(args)
 
 
 def cmd_verify(args: argparse.Namespace) -> int:
@@ -249,6 +257,8 @@ def cmd_verify(args: argparse.Namespace) -> int:
     if (args.qr_text is None) == (args.image is None):
         raise UsageError("give either QR_TEXT (or - for stdin) or --image PATH")
     if args.qr_text == "-":
+        if args.workers > 1:
+            return _parallel_gate_mode(args, sys.stdin, sys.stdout)
         return _gate_mode(verifier, sys.stdin, sys.stdout)
     if args.image is not None:
         try:
@@ -278,6 +288,16 @@ def cmd_verify(args: argparse.Namespace) -> int:
     else:
         print(f"NOT VALID  {result.code}: {result.message}")
     return EXIT_OK if result.valid else EXIT_INVALID
+
+
+def _parallel_gate_mode(args: argparse.Namespace, lines: TextIO, out: TextIO) -> int:
+    """Gate mode on several cores: batches of lines go to worker processes."""
+    all_valid = True
+    with ParallelVerifier(functools.partial(_verifier_factory, args), workers=args.workers) as pool:
+        for result in pool.check_many(line.rstrip("\r\n") for line in lines):
+            all_valid &= result["valid"]
+            emit_json(result, out)
+    return EXIT_OK if all_valid else EXIT_INVALID
 
 
 def _gate_mode(verifier: _Dispatch, lines: TextIO, out: TextIO) -> int:
@@ -474,6 +494,7 @@ def build_parser() -> argparse.ArgumentParser:
         "qr_text", metavar="QR_TEXT", nargs="?", help="the QR text, or - for one per line on stdin (gate mode)"
     )
     verify.add_argument("--image", metavar="PATH", help="read the QR code from an image (PNG, JPEG, ...)")
+    verify.add_argument("--workers", type=int, default=1, help="gate mode (-): verify on this many processes (batches)")
     verify.add_argument(
         "--trust",
         action="append",

@@ -546,3 +546,14 @@ def test_registry_commands(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -
         raw.execute("UPDATE audit_log SET data = '{}' WHERE seq = 2")
     code, out, _ = run(capsys, "registry", "audit", "verify", "--db", db)
     assert (code, "BROKEN at entry 2" in out) == (1, True)
+
+
+def test_gate_mode_on_two_worker_processes(
+    setup: dict[str, str], capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    lines = [setup["qr"], "garbage", setup["qr"]] * 5
+    monkeypatch.setattr(sys, "stdin", io.StringIO("\n".join(lines) + "\n"))
+    code, out, _ = run(capsys, "verify", "--trust", setup["jwks"], "--at", AT, "--workers", "2", "-")
+    results = [json.loads(line) for line in out.splitlines()]
+    assert [r["valid"] for r in results] == [True, False, True] * 5
+    assert code == 1
