@@ -20,14 +20,13 @@ from __future__ import annotations
 import io
 from collections import OrderedDict
 from collections.abc import Iterable
-from dataclasses import replace
+from dataclasses import fields, replace
 from typing import Any
 
 import cbor2
 
 from ..codec import base45, deflate
-from ..codec.cbor import MAP_TYPES, TAG_EPOCH_DAYS, _hooks
-from ..codec.cwt import IAT
+from ..codec.cbor import TAG_EPOCH_DAYS, _hooks
 from ..errors import CredentialInvalid, SignatureInvalid, UsageError
 from ..keys import ALG_EDDSA
 from ..trust import KeyState
@@ -76,6 +75,11 @@ def split_sign1(data: bytes) -> tuple[bytes, bytes, bytes] | None:
     return (protected, payload, signature) if pos == len(data) else None
 
 
+def _plain(entry: Any) -> bool:
+    """An active or retired key without a validity window."""
+    return entry.state is not KeyState.COMPROMISED and entry.not_before is None and entry.not_after is None
+
+
 class _Fallback(Exception):
     """Leave the fast lane: the reference verifier decides."""
 
@@ -96,10 +100,13 @@ class FastVerifier:
         self._limits = reference._limits
         self._clock = reference._clock
         self._fast_profile = ALG_EDDSA in reference._profile.algorithms and not reference._profile.kid_in_both_buckets
-        self._keys: dict[bytes, tuple[Any, ...]] = {}
+        # Per kid: the EdDSA keys the fast lane may use. A kid with a compromised key or a key
+        # with a validity window is left to the reference path (rare, and it has the rules).
+        grouped: dict[bytes, tuple[Any, ...]] = {}
         for entry in reference.trust:
             if entry.key.alg == ALG_EDDSA:
-                self._keys[entry.kid] = (*self._keys.get(entry.kid, ()), entry)
+                grouped[entry.kid] = (*grouped.get(entry.kid, ()), entry)
+        self._keys = {kid: entries for kid, entries in grouped.items() if all(_plain(e) for e in entries)}
         semantic, tag_hook = _hooks(frozenset({TAG_EPOCH_DAYS}))
         self._decoder = cbor2.CBORDecoder(
             io.BytesIO(b""),
@@ -186,16 +193,9 @@ class FastVerifier:
             raise _Fallback
         kid = protected[5:]
         candidates = self._keys.get(kid)
-        if not candidates or any(c.state is KeyState.COMPROMISED for c in candidates):
+        if not candidates:
             raise _Fallback
         claims_map = self._decode_payload(payload)
-        iat = claims_map.get(IAT) if isinstance(claims_map, MAP_TYPES) else None
-        if type(iat) is int:
-            candidates = tuple(
-                c
-                for c in candidates
-                if (c.not_before is None or c.not_before <= iat) and (c.not_after is None or iat <= c.not_after)
-            )
         to_be_signed = b"\x84\x6aSignature1\x4d" + protected + b"\x40" + _bstr_head(len(payload)) + payload
         signer = None
         for candidate in candidates:
@@ -216,22 +216,23 @@ class FastVerifier:
             status_check = reference._check_status(claims.status, now)
         except CredentialInvalid:
             raise _Fallback from None
-        credential = VerifiedCredential(
-            profile=reference._profile.name,
-            kid=kid,
-            issuer=claims.iss,
-            credential_id=claims.cti,
-            issued_at=claims.iat,
-            not_before=claims.nbf,
-            expires_at=claims.exp,
-            claims=claims.official,
-            status=claims.status,
-            status_check=status_check,
-            status_list_age=None
-            if status_check is None or status_check.list_issued_at is None
-            else now - status_check.list_issued_at,
-            holder_key=claims.cnf,
-            trust_source=signer.source,
+        issued = None if status_check is None else status_check.list_issued_at
+        credential = _new_credential(
+            (
+                reference._profile.name,
+                kid,
+                claims.iss,
+                claims.cti,
+                claims.iat,
+                claims.nbf,
+                claims.exp,
+                claims.official,
+                claims.status,
+                status_check,
+                None if issued is None else now - issued,
+                claims.cnf,
+                signer.source,
+            )
         )
         return credential, claims
 
@@ -247,6 +248,18 @@ class FastVerifier:
         if stream.tell() != len(payload):
             raise _Fallback
         return value
+
+
+_CREDENTIAL_SLOTS = tuple(getattr(VerifiedCredential, f.name) for f in fields(VerifiedCredential))
+
+
+def _new_credential(values: tuple[Any, ...]) -> VerifiedCredential:
+    """Build the frozen result through its slot descriptors: the same object as the generated
+    ``__init__`` makes (no defaults or post-init to skip), without its per-field overhead."""
+    credential = object.__new__(VerifiedCredential)
+    for slot, value in zip(_CREDENTIAL_SLOTS, values, strict=True):
+        slot.__set__(credential, value)
+    return credential
 
 
 def _bstr_head(length: int) -> bytes:
