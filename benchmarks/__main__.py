@@ -3,10 +3,12 @@
 import sys
 from pathlib import Path
 
-from . import qr, registry, status, verify
+from . import gate, qr, registry, status, verify
 
 results = Path(__file__).resolve().parent / "results"
 quick = ["--quick"] if "--quick" in sys.argv[1:] else []
+gate.main([*quick, "--json", str(results / "gate.json")])
+print()
 verify.main([*quick, "--json", str(results / "verify.json")])
 print()
 status.main([*quick, "--json", str(results / "status.json")])
