@@ -3,7 +3,7 @@
 import sys
 from pathlib import Path
 
-from . import gate, qr, registry, status, verify
+from . import gate, qr, registry, report, status, verify
 
 results = Path(__file__).resolve().parent / "results"
 quick = ["--quick"] if "--quick" in sys.argv[1:] else []
@@ -16,3 +16,5 @@ print()
 qr.main([*quick, "--json", str(results / "qr.json")])
 print()
 registry.main([*quick, "--json", str(results / "registry.json")])
+report.main()
+print(f"\nreport: {results / 'report.md'}, chart: {results / 'chart.png'}")

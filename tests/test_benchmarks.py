@@ -35,3 +35,25 @@ def test_registry_benchmark_reports_both_stores() -> None:
     report = registry.run(quick=True)
     assert set(report["ratio_to_bare_signing"]) == {"sqlite", "postgresql"}
     assert all(rate > 0 for rate in report["per_second"].values())
+
+
+def test_report_writes_markdown_and_chart(tmp_path: object, monkeypatch: object) -> None:
+    import json
+    from pathlib import Path
+
+    import pytest
+    from PIL import Image
+
+    from benchmarks import report
+
+    assert isinstance(monkeypatch, pytest.MonkeyPatch)
+    folder = Path(str(tmp_path))
+    gate = {
+        "us_per_call": {"raw_pynacl_verify": 60.0, "tuned_full_verify": 80.0, "reference_full_verify": 140.0},
+        "peers": {"python_cwt_us": 200.0, "pycose_us": 250.0},
+    }
+    (folder / "gate.json").write_text(json.dumps(gate))
+    monkeypatch.setattr(report, "RESULTS", folder)
+    report.main()
+    assert "## gate" in (folder / "report.md").read_text()
+    assert Image.open(folder / "chart.png").size[0] == 760
