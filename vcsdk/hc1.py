@@ -21,13 +21,14 @@ from cryptography.hazmat.primitives import serialization
 from .clock import Clock, system_clock
 from .codec import cose, cwt, qrtext
 from .codec.cbor import MAP_TYPES
-from .errors import ClaimsInvalid, CredentialInvalid, CWTExpired, CWTNotYetValid, KeyInvalid
+from .errors import ClaimsInvalid, Code, CredentialInvalid, CWTExpired, CWTNotYetValid, KeyInvalid
 from .inspect import jsonable
 from .keys import ALG_ES256, ALG_PS256, public_key_from_cryptography
 from .limits import DEFAULT_LIMITS, Limits
 from .profile import Profile
 from .trust import TrustedKey, TrustStore
 from .verify.authenticate import Trace, authenticate
+from .verify.result import Verification
 
 HC1 = Profile(
     name="hc1-eu-dcc",
@@ -86,26 +87,9 @@ class HC1Credential:
     dcc: Mapping[str, Any]
     trust_source: str
 
-
-@dataclass(frozen=True, slots=True)
-class HC1Verification:
-    """The non-raising outcome of :meth:`HC1Verifier.check` (same JSON shape as the official ID's)."""
-
-    valid: bool
-    code: str
-    message: str
-    kid: bytes | None = None
-    credential: HC1Credential | None = None
-
-    def to_json(self) -> dict[str, Any]:
-        """``{"valid", "code", "message", "kid", "claims"}`` with the DCC as claims."""
-        return {
-            "valid": self.valid,
-            "code": self.code,
-            "message": self.message,
-            "kid": None if self.kid is None else self.kid.hex(),
-            "claims": None if self.credential is None else dict(self.credential.dcc),
-        }
+    def claims_json(self) -> dict[str, Any]:
+        """The DCC payload (hcert v1), JSON-ready."""
+        return dict(self.dcc)
 
 
 class HC1Verifier:
@@ -128,14 +112,14 @@ class HC1Verifier:
         """Verify; raise a :class:`CredentialInvalid` subclass with its code if not valid."""
         return self._run(qrtext.as_text(text), self._clock() if now is None else now, Trace())
 
-    def check(self, text: str | bytes, now: int | None = None) -> HC1Verification:
+    def check(self, text: str | bytes, now: int | None = None) -> Verification:
         """Verify without raising for invalid credentials."""
         trace = Trace()
         try:
             credential = self._run(qrtext.as_text(text), self._clock() if now is None else now, trace)
         except CredentialInvalid as exc:
-            return HC1Verification(False, str(exc.code), exc.message, trace.kid)
-        return HC1Verification(True, "VALID", "credential is valid", credential.kid, credential)
+            return Verification(False, exc.code, exc.message, trace.kid)
+        return Verification(True, Code.VALID, "credential is valid", credential.kid, credential)
 
     def _run(self, text: str, now: int, trace: Trace) -> HC1Credential:
         limits = self._limits

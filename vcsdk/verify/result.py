@@ -38,6 +38,10 @@ class VerifiedCredential:
 
     code = Code.VALID
 
+    def claims_json(self) -> dict[str, Any]:
+        """The claims under their JSON names (what ``verify --json`` prints)."""
+        return self.claims.to_json()
+
     def to_json(self) -> dict[str, Any]:
         """A JSON-ready summary (claims under their JSON names)."""
         return {
@@ -58,13 +62,15 @@ class VerifiedCredential:
 
 @dataclass(frozen=True, slots=True)
 class Verification:
-    """The non-raising outcome of :meth:`Verifier.check`: valid or not, with a stable code."""
+    """The non-raising outcome of ``check()``: valid or not, with a stable code."""
 
     valid: bool
     code: Code
     message: str
     kid: bytes | None = None
-    credential: VerifiedCredential | None = None
+    credential: Any = None
+    """The verified credential (:class:`VerifiedCredential`, or another profile's type with
+    ``kid`` and ``claims_json()``, e.g. :class:`vcsdk.hc1.HC1Credential`), or None."""
 
     def to_json(self) -> dict[str, Any]:
         """The DESIGN section 7 JSON shape: valid, code, message, kid, claims."""
@@ -73,5 +79,5 @@ class Verification:
             "code": str(self.code),
             "message": self.message,
             "kid": None if self.kid is None else self.kid.hex(),
-            "claims": None if self.credential is None else self.credential.claims.to_json(),
+            "claims": None if self.credential is None else self.credential.claims_json(),
         }
