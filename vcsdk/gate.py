@@ -1,5 +1,7 @@
 """A gate: the offline verifier a turnstile or a guard's phone runs, provisioned by bundles.
 
+It verifies through :class:`FastVerifier` (the gate path with its repeat-scan cache).
+
 ``Gate(anchors).load(bundle_bytes)`` authenticates the bundle, its trust list and every Status
 List Token in it, builds a complete verifier, and only then swaps it in (one reference
 assignment): a bundle that fails any check raises and leaves the last good one in force.
@@ -17,7 +19,7 @@ from .keys import PublicKey
 from .limits import DEFAULT_LIMITS, Limits
 from .profile import OFFICIAL_ID, Profile
 from .revocation.checker import Freshness, StatusListChecker
-from .verify import StatusPolicy, Verification, VerifiedCredential, Verifier
+from .verify import FastVerifier, StatusPolicy, Verification, VerifiedCredential, Verifier
 
 
 class Gate:
@@ -37,7 +39,7 @@ class Gate:
         self._profile = profile
         self._clock = clock
         self._limits = limits
-        self._state: tuple[GateBundle, Verifier, int] | None = None
+        self._state: tuple[GateBundle, FastVerifier, int] | None = None
 
     @property
     def bundle(self) -> GateBundle | None:
@@ -65,20 +67,22 @@ class Gate:
         )
         for token in bundle.status_tokens:
             checker.load(token, now)
-        verifier = Verifier(
-            store,
-            profile=self._profile,
-            clock=self._clock,
-            leeway=policy.leeway,
-            limits=self._limits,
-            status=checker,
-            status_policy=StatusPolicy.FAIL_CLOSED if policy.fail_closed else StatusPolicy.ALLOW_UNKNOWN,
-        )
+        verifier = FastVerifier(
+            Verifier(
+                store,
+                profile=self._profile,
+                clock=self._clock,
+                leeway=policy.leeway,
+                limits=self._limits,
+                status=checker,
+                status_policy=StatusPolicy.FAIL_CLOSED if policy.fail_closed else StatusPolicy.ALLOW_UNKNOWN,
+            )
+        )  # a new bundle brings a new verifier, and with it an empty repeat-scan cache
         valid_until = min(bundle.expires_at, bundle.trust_list.expires_at)
         self._state = (bundle, verifier, valid_until)  # the swap: one assignment
         return bundle
 
-    def _verifier(self, now: int) -> Verifier:
+    def _verifier(self, now: int) -> FastVerifier:
         if self._state is None:
             raise UsageError("no bundle loaded: call Gate.load first")
         bundle, verifier, valid_until = self._state
