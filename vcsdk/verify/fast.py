@@ -20,7 +20,7 @@ from __future__ import annotations
 import io
 from collections import OrderedDict
 from collections.abc import Iterable
-from dataclasses import fields, replace
+from dataclasses import replace
 from typing import Any
 
 import cbor2
@@ -217,22 +217,20 @@ class FastVerifier:
         except CredentialInvalid:
             raise _Fallback from None
         issued = None if status_check is None else status_check.list_issued_at
-        credential = _new_credential(
-            (
-                reference._profile.name,
-                kid,
-                claims.iss,
-                claims.cti,
-                claims.iat,
-                claims.nbf,
-                claims.exp,
-                claims.official,
-                claims.status,
-                status_check,
-                None if issued is None else now - issued,
-                claims.cnf,
-                signer.source,
-            )
+        credential = VerifiedCredential(
+            reference._profile.name,
+            kid,
+            claims.iss,
+            claims.cti,
+            claims.iat,
+            claims.nbf,
+            claims.exp,
+            claims.official,
+            claims.status,
+            status_check,
+            None if issued is None else now - issued,
+            claims.cnf,
+            signer.source,
         )
         return credential, claims
 
@@ -248,18 +246,6 @@ class FastVerifier:
         if stream.tell() != len(payload):
             raise _Fallback
         return value
-
-
-_CREDENTIAL_SLOTS = tuple(getattr(VerifiedCredential, f.name) for f in fields(VerifiedCredential))
-
-
-def _new_credential(values: tuple[Any, ...]) -> VerifiedCredential:
-    """Build the frozen result through its slot descriptors: the same object as the generated
-    ``__init__`` makes (no defaults or post-init to skip), without its per-field overhead."""
-    credential = object.__new__(VerifiedCredential)
-    for slot, value in zip(_CREDENTIAL_SLOTS, values, strict=True):
-        slot.__set__(credential, value)
-    return credential
 
 
 def _bstr_head(length: int) -> bytes:

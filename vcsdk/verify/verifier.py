@@ -189,8 +189,8 @@ def _parse_claims(payload: Any) -> _Claims:
     """Typed checks of the CWT claims of the official-ID profile."""
     if not isinstance(payload, MAP_TYPES):
         raise ClaimsInvalid("the CWT payload must be a map")
-    unknown = [k for k in payload if k not in _CWT_KEYS]
-    if unknown:
+    if not _CWT_KEYS.issuperset(payload):
+        unknown = [k for k in payload if k not in _CWT_KEYS]
         raise ClaimsInvalid(f"claim key(s) {unknown!r} are not part of the official-ID profile")
     iss = payload.get(cwt.ISS)
     if not isinstance(iss, str) or not iss:

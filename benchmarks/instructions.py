@@ -1,0 +1,48 @@
+"""Instruction counts per verification under callgrind: a noise-free companion to the timings.
+
+Wall-clock ratios on a shared machine move by tens of percent between runs; instructions
+executed do not. Each mode runs in a fresh interpreter twice (100 and 400 verifications) and
+the difference / 300 is the cost of one verification, import and set-up cancelled out.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+PROBE = """
+import sys
+sys.path.insert(0, {root!r})
+from benchmarks.gate import world
+from vcsdk.verify import FastVerifier
+verifier, texts, (raw_key, to_be_signed, signature) = world(1)
+fast = FastVerifier(verifier, cache_size=0)
+text = texts[0]
+run = {{"raw": lambda: raw_key.verify(to_be_signed, signature), "tuned": lambda: fast.verify(text),
+       "reference": lambda: verifier.verify(text)}}[sys.argv[1]]
+for _ in range(int(sys.argv[2])):
+    run()
+"""
+
+
+def _collected(mode: str, count: int) -> int:
+    done = subprocess.run(
+        ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null", sys.executable, "-c",
+         PROBE.format(root=str(ROOT)), mode, str(count)],
+        capture_output=True, text=True, check=True, timeout=900,
+    )  # fmt: skip
+    match = re.search(r"Collected : (\d+)", done.stderr)
+    assert match, done.stderr[-500:]
+    return int(match.group(1))
+
+
+def per_verification() -> dict[str, int] | None:
+    """Instructions per verification for raw / tuned / reference, None without valgrind."""
+    if shutil.which("valgrind") is None:
+        return None
+    return {mode: (_collected(mode, 400) - _collected(mode, 100)) // 300 for mode in ("raw", "tuned", "reference")}
