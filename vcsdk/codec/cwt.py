@@ -63,10 +63,10 @@ class StatusReference:
     @classmethod
     def from_cbor(cls, value: Any) -> StatusReference:
         """Parse the status claim value; extra members are refused."""
-        if not isinstance(value, MAP_TYPES) or set(value.keys()) != {"status_list"}:
+        if not isinstance(value, MAP_TYPES) or len(value) != 1 or "status_list" not in value:
             raise ClaimsInvalid('status claim must be a map holding exactly "status_list"')
         inner = value["status_list"]
-        if not isinstance(inner, MAP_TYPES) or set(inner.keys()) != {"idx", "uri"}:
+        if not isinstance(inner, MAP_TYPES) or len(inner) != 2 or "idx" not in inner or "uri" not in inner:
             raise ClaimsInvalid('status_list must be a map holding exactly "idx" and "uri"')
         return cls(inner["idx"], inner["uri"])
 

@@ -34,6 +34,7 @@ from .result import Verification, VerifiedCredential
 from .verifier import Verifier, _Claims, _parse_claims
 
 _PROTECTED_HEAD = b"\xa2\x01\x27\x04\x48"  # {1: -8, 4: h'<8 bytes>'} in canonical form
+_SIG1_HEAD = b"\x84\x6aSignature1\x4d"  # ["Signature1", then the 13-byte protected bstr
 DEFAULT_CACHE_SIZE = 4096
 
 
@@ -196,7 +197,7 @@ class FastVerifier:
         if not candidates:
             raise _Fallback
         claims_map = self._decode_payload(payload)
-        to_be_signed = b"\x84\x6aSignature1\x4d" + protected + b"\x40" + _bstr_head(len(payload)) + payload
+        to_be_signed = b"".join((_SIG1_HEAD, protected, b"\x40", _bstr_head(len(payload)), payload))
         signer = None
         for candidate in candidates:
             try:
