@@ -14,7 +14,7 @@ import uuid
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Connection, Engine, func, insert, select, update
@@ -589,8 +589,3 @@ class IssuerRegistry:
         """The status lists and their allocation."""
         with self._tx() as conn:
             return _ConnStore(conn, self._status_config).lists()
-
-
-def today_from(now: int) -> date:
-    """The UTC calendar day of ``now``."""
-    return datetime.fromtimestamp(now, tz=UTC).date()
