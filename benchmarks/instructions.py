@@ -7,6 +7,7 @@ the difference / 300 is the cost of one verification, import and set-up cancelle
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import subprocess
@@ -35,6 +36,7 @@ def _collected(mode: str, count: int) -> int:
         ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null", sys.executable, "-c",
          PROBE.format(root=str(ROOT)), mode, str(count)],
         capture_output=True, text=True, check=True, timeout=900,
+        env={**os.environ, "PYTHONHASHSEED": "0"},  # set and dict order: same work every run
     )  # fmt: skip
     match = re.search(r"Collected : (\d+)", done.stderr)
     assert match, done.stderr[-500:]
