@@ -150,6 +150,16 @@ def _show(info: dict[str, Any], as_json: bool) -> None:
             print(f"{key:12} {value}")
 
 
+def _add_inspect(sub: argparse._SubParsersAction[Parser], text: str, func: Any) -> None:
+    """``inspect FILE --trust-anchor PATH... [--at TIME] [--json]``, shared by trust and bundle."""
+    inspect = sub.add_parser("inspect", help=text)
+    inspect.add_argument("file")
+    inspect.add_argument("--trust-anchor", action="append", default=[], metavar="PATH")
+    inspect.add_argument("--at", metavar="TIME")
+    inspect.add_argument("--json", action="store_true")
+    inspect.set_defaults(func=func)
+
+
 def register_trust(commands: argparse._SubParsersAction[Parser]) -> None:
     """Add ``vcsdk trust build|sign|inspect``."""
     trust = commands.add_parser("trust", help="signed trust lists")
@@ -167,12 +177,7 @@ def register_trust(commands: argparse._SubParsersAction[Parser]) -> None:
     sign.add_argument("--out", required=True)
     add_passphrase_options(sign)
     sign.set_defaults(func=cmd_trust_sign)
-    inspect = sub.add_parser("inspect", help="verify and show a signed trust list")
-    inspect.add_argument("file")
-    inspect.add_argument("--trust-anchor", action="append", default=[], metavar="PATH")
-    inspect.add_argument("--at", metavar="TIME")
-    inspect.add_argument("--json", action="store_true")
-    inspect.set_defaults(func=cmd_trust_inspect)
+    _add_inspect(sub, "verify and show a signed trust list", cmd_trust_inspect)
 
 
 # ------------------------------------------------------------------------------------ bundle
@@ -239,9 +244,4 @@ def register_bundle(commands: argparse._SubParsersAction[Parser]) -> None:
     build.add_argument("--out", required=True)
     add_passphrase_options(build)
     build.set_defaults(func=cmd_bundle_build)
-    inspect = sub.add_parser("inspect", help="verify and show a gate bundle")
-    inspect.add_argument("file")
-    inspect.add_argument("--trust-anchor", action="append", default=[], metavar="PATH")
-    inspect.add_argument("--at", metavar="TIME")
-    inspect.add_argument("--json", action="store_true")
-    inspect.set_defaults(func=cmd_bundle_inspect)
+    _add_inspect(sub, "verify and show a gate bundle", cmd_bundle_inspect)
