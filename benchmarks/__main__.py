@@ -3,7 +3,7 @@
 import sys
 from pathlib import Path
 
-from . import gate, qr, registry, report, status, verify
+from benchmarks import gate, qr, registry, report, status, verify
 
 results = Path(__file__).resolve().parent / "results"
 quick = ["--quick"] if "--quick" in sys.argv[1:] else []

@@ -10,7 +10,7 @@ from typing import Any, NoReturn, TextIO
 
 from vcsdk import UsageError, fixed_clock
 from vcsdk.clock import Clock, parse_time, system_clock
-from vcsdk.keyfiles import read_bytes
+from vcsdk.keys.files import read_bytes
 
 EXIT_OK = 0
 EXIT_INVALID = 1

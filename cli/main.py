@@ -25,14 +25,13 @@ from vcsdk import (
     Verification,
     Verifier,
 )
-from vcsdk.bundle import BUNDLE_TYP
 from vcsdk.clock import format_time, parse_time, system_clock
 from vcsdk.codec.cbor import dumps
 from vcsdk.errors import CredentialInvalid, FileError, KeyPassphraseRequired
-from vcsdk.gate import Gate, document_type
-from vcsdk.hc1 import HC1, HC1Credential, HC1Verifier, signer_certificates
-from vcsdk.inspect import inspect_text
-from vcsdk.keyfiles import (
+from vcsdk.gate.core import Gate, document_type
+from vcsdk.inspection import inspect_text
+from vcsdk.keys import b64url_encode
+from vcsdk.keys.files import (
     atomic_write,
     load_private_key,
     load_public_key,
@@ -41,8 +40,8 @@ from vcsdk.keyfiles import (
     save_jwks,
     save_private_key,
 )
-from vcsdk.keyring import Keyring
-from vcsdk.keys import b64url_encode
+from vcsdk.keys.keyring import Keyring
+from vcsdk.profiles.hc1 import HC1, HC1Credential, HC1Verifier, signer_certificates
 from vcsdk.revocation import (
     Freshness,
     RegistryConfig,
@@ -55,8 +54,9 @@ from vcsdk.revocation import (
 from vcsdk.revocation.checker import DEFAULT_MAX_AGE_SECONDS
 from vcsdk.revocation.registry import DEFAULT_TOKEN_VALIDITY_SECONDS, DEFAULT_TTL_SECONDS, MIN_LIST_SIZE
 from vcsdk.revocation.token import read_token_unverified
-from vcsdk.trust import TrustedKey
-from vcsdk.trustlist import TRUST_LIST_TYP, verify_trust_list
+from vcsdk.trust.bundle import BUNDLE_TYP
+from vcsdk.trust.store import TrustedKey
+from vcsdk.trust.trustlist import TRUST_LIST_TYP, verify_trust_list
 from vcsdk.verify import FastVerifier
 from vcsdk.verify.parallel import ParallelVerifier
 

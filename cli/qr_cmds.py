@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 from vcsdk.errors import VCError
-from vcsdk.keyfiles import atomic_write
+from vcsdk.keys.files import atomic_write
 from vcsdk.qr import plan, render_png, render_svg, scan
 
 from .common import EXIT_INVALID, EXIT_OK, Parser, emit_json

@@ -9,9 +9,9 @@ import sys
 from typing import Any
 
 from vcsdk.errors import UsageError, VCError
-from vcsdk.keyfiles import atomic_write, load_private_key, read_bytes
-from vcsdk.keyring import Keyring
 from vcsdk.keys import Ed25519PrivateKey, Ed25519PublicKey
+from vcsdk.keys.files import atomic_write, load_private_key, read_bytes
+from vcsdk.keys.keyring import Keyring
 from vcsdk.registry import IssuerRegistry
 from vcsdk.revocation import RegistryConfig
 

@@ -7,14 +7,14 @@ import json
 from pathlib import Path
 from typing import Any
 
-from vcsdk.bundle import GatePolicy, build_bundle, open_bundle
 from vcsdk.clock import format_time
 from vcsdk.errors import TrustSourceInvalid, UsageError
-from vcsdk.keyfiles import atomic_write, load_private_key, load_public_key, read_bytes
-from vcsdk.keyring import MANIFEST, Keyring
 from vcsdk.keys import PublicKey
+from vcsdk.keys.files import atomic_write, load_private_key, load_public_key, read_bytes
+from vcsdk.keys.keyring import MANIFEST, Keyring
 from vcsdk.revocation.checker import DEFAULT_MAX_AGE_SECONDS
-from vcsdk.trustlist import TrustList, sign_trust_list, verify_trust_list
+from vcsdk.trust.bundle import GatePolicy, build_bundle, open_bundle
+from vcsdk.trust.trustlist import TrustList, sign_trust_list, verify_trust_list
 
 from .common import EXIT_OK, Parser, add_passphrase_options, clock_of, emit_json, passphrase
 

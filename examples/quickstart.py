@@ -10,7 +10,7 @@ from vcsdk import Code, Ed25519PrivateKey, Issuer, StatusReference, Verifier
 
 claims = json.loads((Path(__file__).parent / "reference-claims.json").read_text(encoding="utf-8"))
 
-# Issuer side: one Ed25519 key per issuing authority (keep it in a 0600 file, see vcsdk.keyfiles).
+# Issuer side: one Ed25519 key per issuing authority (keep it in a 0600 file, see vcsdk.keys.files).
 key = Ed25519PrivateKey.generate()
 issuer = Issuer(key, "KR-MOIS")
 credential = issuer.issue(claims, status=StatusReference(100_000, "https://id.mois.go.kr/sl/7"))

@@ -7,8 +7,8 @@ The verifier must refuse it with SIGNATURE_INVALID: the signature covers the pay
 import sys
 
 from vcsdk import DEFAULT_LIMITS, OFFICIAL_ID
-from vcsdk.claims import OFFICIAL_ID_CLAIM
 from vcsdk.codec import cbor, cose, qrtext
+from vcsdk.profiles.official_id import OFFICIAL_ID_CLAIM
 
 
 def forge(text: str, new_rank: str) -> str:

@@ -11,11 +11,10 @@ from typing import Any
 
 import cbor2
 
+from tests.conftest import NOW, SEED, reference_claims
 from vcsdk import Ed25519PrivateKey
-from vcsdk.claims import OFFICIAL_ID_CLAIM
 from vcsdk.codec import base45, cbor, cose, cwt
-
-from .conftest import NOW, SEED, reference_claims
+from vcsdk.profiles.official_id import OFFICIAL_ID_CLAIM
 
 PREFIX = "GID1:"
 _KEY = Ed25519PrivateKey(SEED)

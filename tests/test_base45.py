@@ -8,10 +8,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from tests.conftest import load_conformance_json
 from vcsdk.codec.base45 import ALPHABET, b45decode, b45encode
 from vcsdk.errors import Base45DecodingFailed
-
-from .conftest import load_conformance_json
 
 
 def rfc_vectors() -> dict:  # type: ignore[type-arg]

@@ -16,9 +16,8 @@ import pytest
 from PIL import Image
 from vcsdk_cli.main import main
 
+from tests.conftest import ROOT
 from vcsdk import Ed25519PrivateKey
-
-from .conftest import ROOT
 
 CLAIMS = ROOT / "examples" / "reference-claims.json"
 AT = "2026-06-01T00:00:00Z"
@@ -446,7 +445,7 @@ def test_verify_hc1_with_a_signer_certificate(tmp_path: Path, capsys: pytest.Cap
     from cryptography.hazmat.primitives import serialization
     from cryptography.hazmat.primitives.asymmetric import ec
 
-    from .test_trust import _certificate, _hc1
+    from tests.test_trust import _certificate, _hc1
 
     key = ec.generate_private_key(ec.SECP256R1())
     certificate = _certificate(key)

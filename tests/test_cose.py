@@ -10,12 +10,11 @@ from typing import Any
 import cbor2
 import pytest
 
+from tests.conftest import conformance_file, load_conformance_json
 from vcsdk import DEFAULT_LIMITS, Ed25519PrivateKey
 from vcsdk.codec import cose
 from vcsdk.errors import COSEMalformed, SignatureInvalid, VCError
 from vcsdk.keys import ALG_EDDSA, ECPublicKey, Ed25519PublicKey, PublicKey, b64url_decode
-
-from .conftest import conformance_file, load_conformance_json
 
 ALG_IDS = {"EdDSA": -8, "ES256": -7, "ES384": -35, "ES512": -36}
 
@@ -104,9 +103,8 @@ def test_cose_wg_sign1_suite_verdicts() -> None:
 )
 def test_sign1_suite_through_the_official_profile(name: str, expected: str) -> None:
     """The official-ID verifier reaches these verdicts from structure and alg alone."""
+    from tests.forge import text_from_cose
     from vcsdk import Verifier
-
-    from .forge import text_from_cose
 
     case = json.loads(conformance_file("cose-wg", "sign1-tests", name).read_text())
     result = Verifier([Ed25519PrivateKey.generate().public_key]).check(

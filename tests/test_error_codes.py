@@ -6,7 +6,7 @@ import inspect
 
 from vcsdk import errors
 from vcsdk.errors import CREDENTIAL_ERRORS, Code, CredentialInvalid, UsageError, VCError
-from vcsdk.schema import load_schema
+from vcsdk.profiles.schema import load_schema
 
 
 def _exception_classes() -> list[type[VCError]]:

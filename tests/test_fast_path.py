@@ -7,16 +7,15 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from tests import forge
+from tests.conftest import NOW, SEED, reference_claims
+from tests.test_verify_negative import CASES, Case
 from vcsdk import Code, Ed25519PrivateKey, Issuer, StatusReference, TrustStore, Verifier, fixed_clock
 from vcsdk.codec.base45 import ALPHABET
 from vcsdk.errors import UsageError
 from vcsdk.revocation import StatusListChecker, pack, sign_token
 from vcsdk.verify import FastVerifier
 from vcsdk.verify.fast import split_sign1
-
-from . import forge
-from .conftest import NOW, SEED, reference_claims
-from .test_verify_negative import CASES, Case
 
 KEY = Ed25519PrivateKey(SEED)
 URI = "https://id.mois.go.kr/sl/7"

@@ -1,11 +1,10 @@
-"""vcsdk.inspect: every layer shown, the failing one named, validity never claimed."""
+"""vcsdk.inspection: every layer shown, the failing one named, validity never claimed."""
 
 from __future__ import annotations
 
+from tests import forge
 from vcsdk import Code
-from vcsdk.inspect import NOT_VERIFIED, inspect_text, jsonable
-
-from . import forge
+from vcsdk.inspection import NOT_VERIFIED, inspect_text, jsonable
 
 
 def test_full_inspection() -> None:

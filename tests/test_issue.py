@@ -6,6 +6,7 @@ import unicodedata
 
 import pytest
 
+from tests.conftest import NOW, REFERENCE_STATUS, reference_claims
 from vcsdk import (
     Code,
     Ed25519PrivateKey,
@@ -18,12 +19,10 @@ from vcsdk import (
     Verifier,
     fixed_clock,
 )
-from vcsdk.claims import KEYS
 from vcsdk.errors import IssuanceClaimsInvalid, QRSizeBudgetExceeded, UsageError
 from vcsdk.issue.issuer import DEFAULT_VALIDITY_SECONDS
 from vcsdk.keys import ECPublicKey
-
-from .conftest import NOW, REFERENCE_STATUS, reference_claims
+from vcsdk.profiles.official_id import KEYS
 
 
 def test_reference_official_id_fits_qr_version_18_at_ecc_q(issuer: Issuer) -> None:
@@ -196,7 +195,7 @@ def test_verify_raises_and_check_returns(issuer: Issuer) -> None:
 
 
 def issuer_key_public(issuer: Issuer) -> Ed25519PublicKey:
-    from .conftest import SEED
+    from tests.conftest import SEED
 
     key = Ed25519PrivateKey(SEED)
     assert key.kid == issuer.kid
@@ -207,7 +206,7 @@ def test_wire_format_test_vector_matches_the_docs() -> None:
     """docs/wire-format.md section 7: the reference COSE_Sign1, reproducible byte for byte."""
     import re
 
-    from .conftest import ROOT, SEED
+    from tests.conftest import ROOT, SEED
 
     doc = (ROOT / "docs" / "wire-format.md").read_text(encoding="utf-8")
     block = re.search(r"## 7\. Test vector.*?```\n(.*?)```", doc, flags=re.DOTALL)

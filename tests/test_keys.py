@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import load_conformance_json
 from vcsdk import Ed25519PrivateKey, Ed25519PublicKey, kid_for
 from vcsdk.errors import (
     FileError,
@@ -19,11 +20,9 @@ from vcsdk.errors import (
     SignatureInvalid,
     TrustSourceInvalid,
 )
-from vcsdk.keyfiles import load_private_key, load_public_key, load_trust, save_jwks, save_private_key
 from vcsdk.keys import ECPublicKey, public_key_from_cose_key, public_key_from_jwk
-from vcsdk.trust import TrustStore
-
-from .conftest import load_conformance_json
+from vcsdk.keys.files import load_private_key, load_public_key, load_trust, save_jwks, save_private_key
+from vcsdk.trust.store import TrustStore
 
 
 def test_rfc8032_tests_1_to_5_byte_exact() -> None:

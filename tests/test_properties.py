@@ -9,13 +9,12 @@ from typing import Any
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
+from tests.conftest import NOW, REFERENCE_STATUS, SEED, reference_claims
 from vcsdk import Ed25519PrivateKey, Issuer, OfficialID, StatusPolicy, Verifier, fixed_clock
-from vcsdk.claims import KEYS
 from vcsdk.codec.base45 import ALPHABET
 from vcsdk.errors import CREDENTIAL_ERRORS, ClaimsInvalid, CredentialInvalid, QRSizeBudgetExceeded
-from vcsdk.schema import official_id_violations
-
-from .conftest import NOW, REFERENCE_STATUS, SEED, reference_claims
+from vcsdk.profiles.official_id import KEYS
+from vcsdk.profiles.schema import official_id_violations
 
 KEY = Ed25519PrivateKey(SEED)
 ISSUER = Issuer(KEY, "KR-MOIS", clock=fixed_clock(NOW))
@@ -143,7 +142,7 @@ def test_schema_and_typed_check_agree(pair: tuple[dict[str, Any], dict[int, Any]
 
 
 def test_length_caps_match_the_schema() -> None:
-    from vcsdk.schema import load_schema
+    from vcsdk.profiles.schema import load_schema
 
     properties = load_schema("official-id.schema.json")["properties"]
     assert {name: properties[name]["maxLength"] for name in MAX} == MAX
@@ -162,7 +161,7 @@ cbor_values = st.recursive(
 @given(st.binary(max_size=400))
 def test_fuzz_any_inflated_bytes_give_a_verdict_never_an_exception(data: bytes) -> None:
     """h11's invariant: any input is verified or refused with a code; nothing else escapes."""
-    from . import forge
+    from tests import forge
 
     result = VERIFIER.check(forge.text_from_zlib(__import__("zlib").compress(data)))
     assert not result.valid
@@ -174,7 +173,7 @@ def test_fuzz_any_inflated_bytes_give_a_verdict_never_an_exception(data: bytes) 
 def test_fuzz_structured_cose_messages_give_a_verdict(protected: Any, unprotected: Any, payload: Any) -> None:
     import cbor2
 
-    from . import forge
+    from tests import forge
 
     protected_bytes = cbor2.dumps(protected) if not isinstance(protected, bytes) else protected
     payload_bytes = cbor2.dumps(payload) if not isinstance(payload, bytes) else payload
@@ -188,7 +187,7 @@ def test_fuzz_structured_cose_messages_give_a_verdict(protected: Any, unprotecte
 @given(st.dictionaries(st.integers(-70000, 70000), cbor_values, max_size=8))
 def test_fuzz_signed_payloads_give_a_verdict(extra: dict[int, Any]) -> None:
     """Correctly signed but arbitrary claims reach the claims checks and get a code."""
-    from . import forge
+    from tests import forge
 
     claims = {**forge.claims(), **extra}
     result = VERIFIER.check(forge.text(claims))

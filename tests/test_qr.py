@@ -14,11 +14,10 @@ import pytest
 from PIL import Image
 
 from benchmarks.degrade import DISTORTIONS, samples
+from tests.conftest import NOW, SEED, reference_claims
 from vcsdk import Code, Ed25519PrivateKey, Issuer, StatusPolicy, StatusReference, Verifier, fixed_clock
 from vcsdk.errors import ImageInvalid, QRNotFound, QRSizeBudgetExceeded, UsageError
 from vcsdk.qr import available_backends, fits, plan, render_png, render_svg, scan, version_for
-
-from .conftest import NOW, SEED, reference_claims
 
 KEY = Ed25519PrivateKey(SEED)
 BACKENDS = available_backends()

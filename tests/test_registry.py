@@ -21,6 +21,8 @@ import pytest
 from PIL import Image
 from sqlalchemy import create_engine, text
 
+from tests.conftest import NOW, ROOT, SEED
+from tests.pg import throwaway_cluster
 from vcsdk import Code, Ed25519PrivateKey, StatusPolicy, TrustStore, Verifier, fixed_clock
 from vcsdk.errors import (
     ActiveCredentialExists,
@@ -32,9 +34,6 @@ from vcsdk.errors import (
 from vcsdk.registry import IssuerRegistry
 from vcsdk.registry.db import url_for
 from vcsdk.revocation import RegistryConfig, StatusListChecker
-
-from .conftest import NOW, ROOT, SEED
-from .pg import throwaway_cluster
 
 KEY = Ed25519PrivateKey(SEED)
 CONFIG = RegistryConfig("https://id.mois.go.kr/sl/{n}", first=7)

@@ -13,11 +13,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from tests.conftest import load_conformance_json
 from vcsdk.errors import ClaimsInvalid, DecompressionFailed, LimitExceeded, UsageError
 from vcsdk.limits import Limits
 from vcsdk.revocation import StatusList, StatusListBuilder, pack, w3c
-
-from .conftest import load_conformance_json
 
 
 def vectors() -> dict[str, Any]:

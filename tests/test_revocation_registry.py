@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import NOW, SEED, reference_claims
 from vcsdk import Code, Ed25519PrivateKey, Issuer, StatusReference, TrustStore, Verifier, fixed_clock
 from vcsdk.errors import StatusEntryNotFound, StatusTransitionRefused, UsageError
 from vcsdk.revocation import (
@@ -19,8 +20,6 @@ from vcsdk.revocation import (
     StatusRegistry,
 )
 from vcsdk.revocation.registry import MIN_LIST_SIZE
-
-from .conftest import NOW, SEED, reference_claims
 
 TEMPLATE = "https://id.mois.go.kr/sl/{n}"
 CONFIG = RegistryConfig(TEMPLATE, first=7)

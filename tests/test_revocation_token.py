@@ -8,6 +8,8 @@ from typing import Any
 import cbor2
 import pytest
 
+from tests import forge
+from tests.conftest import NOW, SEED, load_conformance_json
 from vcsdk import Code, Ed25519PrivateKey, StatusReference, TrustStore, Verifier, fixed_clock
 from vcsdk.codec import cbor, cose
 from vcsdk.errors import (
@@ -24,9 +26,6 @@ from vcsdk.keys import ECPublicKey
 from vcsdk.limits import Limits
 from vcsdk.revocation import Freshness, StatusList, StatusListChecker, pack, sign_token, verify_token
 from vcsdk.revocation.token import TYP
-
-from . import forge
-from .conftest import NOW, SEED, load_conformance_json
 
 KEY = Ed25519PrivateKey(SEED)
 TRUST = TrustStore([KEY.public_key])

@@ -15,8 +15,8 @@ from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
 from cryptography.x509.oid import NameOID
 
+from tests.conftest import NOW, load_conformance_json, reference_claims
 from vcsdk import DEFAULT_LIMITS, Code, Ed25519PrivateKey, Issuer, TrustedKey, Verifier, fixed_clock
-from vcsdk.bundle import GatePolicy, build_bundle
 from vcsdk.codec import cbor, cose, qrtext
 from vcsdk.errors import (
     FileError,
@@ -29,16 +29,15 @@ from vcsdk.errors import (
     UsageError,
     VCError,
 )
-from vcsdk.gate import Gate
-from vcsdk.hc1 import HC1Verifier, certificate_kid, signer_certificates
-from vcsdk.keyfiles import load_private_key
-from vcsdk.keyring import Keyring
+from vcsdk.gate.core import Gate
 from vcsdk.keys import ECPublicKey, RSAPSSPublicKey
+from vcsdk.keys.files import load_private_key
+from vcsdk.keys.keyring import Keyring
+from vcsdk.profiles.hc1 import HC1Verifier, certificate_kid, signer_certificates
 from vcsdk.revocation import MemoryStatusStore, RegistryConfig, StatusRegistry
-from vcsdk.trust import KeyState
-from vcsdk.trustlist import TrustList, sign_trust_list, verify_trust_list
-
-from .conftest import NOW, load_conformance_json, reference_claims
+from vcsdk.trust.bundle import GatePolicy, build_bundle
+from vcsdk.trust.store import KeyState
+from vcsdk.trust.trustlist import TrustList, sign_trust_list, verify_trust_list
 
 DAY = 86400
 ANCHOR = Ed25519PrivateKey(bytes(range(100, 132)))

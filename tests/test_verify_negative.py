@@ -15,6 +15,8 @@ from typing import Any
 import cbor2
 import pytest
 
+from tests import forge
+from tests.conftest import NOW, SEED
 from vcsdk import (
     Code,
     Ed25519PrivateKey,
@@ -29,10 +31,7 @@ from vcsdk import (
 from vcsdk.codec import cbor, cose, qrtext
 from vcsdk.errors import StatusUnknown
 from vcsdk.keys import ECPublicKey
-from vcsdk.trust import KeyState
-
-from . import forge
-from .conftest import NOW, SEED
+from vcsdk.trust.store import KeyState
 
 KEY = Ed25519PrivateKey(SEED)
 OTHER = Ed25519PrivateKey(bytes(range(1, 33)))

@@ -11,15 +11,15 @@ The safe layer::
 ``vcsdk.codec`` holds the low-level, pure codecs (Base45, zlib, strict CBOR, COSE, CWT).
 """
 
-from .claims import OfficialID
 from .clock import Clock, fixed_clock, system_clock
 from .codec.cwt import StatusReference
 from .errors import Code, CredentialInvalid, UsageError, VCError
 from .issue import IssuedCredential, Issuer
 from .keys import ECPublicKey, Ed25519PrivateKey, Ed25519PublicKey, PublicKey, kid_for
 from .limits import DEFAULT_LIMITS, Limits
-from .profile import OFFICIAL_ID, Profile
-from .trust import TrustedKey, TrustStore
+from .profiles.base import OFFICIAL_ID, Profile
+from .profiles.official_id import OfficialID
+from .trust.store import TrustedKey, TrustStore
 from .verify import (
     StatusCheck,
     StatusChecker,

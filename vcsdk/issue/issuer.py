@@ -7,13 +7,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from ..claims import OFFICIAL_ID_CLAIM, OfficialID
 from ..clock import Clock, system_clock
 from ..codec import cbor, cose, cwt, qrtext
 from ..codec.cwt import StatusReference
 from ..errors import IssuanceClaimsInvalid, QRSizeBudgetExceeded, UsageError
 from ..keys import Ed25519PrivateKey, PublicKey
-from ..profile import OFFICIAL_ID, Profile
+from ..profiles.base import OFFICIAL_ID, Profile
+from ..profiles.official_id import OFFICIAL_ID_CLAIM, OfficialID
 
 DEFAULT_VALIDITY_SECONDS = 3 * 365 * 24 * 3600
 """Three years (DESIGN section 3's reference credential)."""

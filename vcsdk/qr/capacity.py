@@ -9,7 +9,7 @@ from __future__ import annotations
 from qrcode import constants, util
 
 from ..errors import QRSizeBudgetExceeded, UsageError
-from ..profile import OFFICIAL_ID, Profile
+from ..profiles.base import OFFICIAL_ID, Profile
 
 ECC_LEVELS: dict[str, int] = {
     "L": constants.ERROR_CORRECT_L,

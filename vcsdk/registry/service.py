@@ -268,7 +268,7 @@ class IssuerRegistry:
     ) -> str:
         """Open an application (state draft); returns its id. ``claims``: official-ID JSON form
         without ``photo_digest`` (it comes from the photo document)."""
-        from ..claims import OfficialID
+        from ..profiles.official_id import OfficialID
 
         OfficialID.from_json({**claims, "photo_digest": "0" * 32})  # validate now, list every violation
         application_id = str(uuid.uuid4())

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from ..codec.cwt import StatusReference
 from ..errors import StatusUnknown, UsageError
 from ..limits import DEFAULT_LIMITS, Limits
-from ..trust import TrustStore
+from ..trust.store import TrustStore
 from ..verify.status import StatusCheck
 from .token import DRAFT_20, ClaimKeys, StatusListToken, verify_token
 

@@ -31,7 +31,7 @@ from ..errors import (
 )
 from ..keys import Ed25519PrivateKey
 from ..limits import DEFAULT_LIMITS, Limits
-from ..trust import KeyState, TrustStore
+from ..trust.store import KeyState, TrustStore
 from .bitlist import StatusList
 
 TYP = "application/statuslist+cwt"

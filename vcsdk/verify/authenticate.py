@@ -23,8 +23,8 @@ from ..errors import (
 )
 from ..keys import ALGORITHM_NAMES
 from ..limits import Limits
-from ..profile import Profile
-from ..trust import KeyState, TrustedKey, TrustStore
+from ..profiles.base import Profile
+from ..trust.store import KeyState, TrustedKey, TrustStore
 
 
 class Trace:

@@ -29,7 +29,7 @@ from ..codec import base45, deflate
 from ..codec.cbor import TAG_EPOCH_DAYS, _hooks
 from ..errors import CredentialInvalid, SignatureInvalid, UsageError
 from ..keys import ALG_EDDSA
-from ..trust import KeyState
+from ..trust.store import KeyState
 from .result import Verification, VerifiedCredential
 from .verifier import Verifier, _Claims, _parse_claims
 

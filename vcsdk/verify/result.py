@@ -5,11 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from ..claims import OfficialID
 from ..clock import format_time
 from ..codec.cwt import StatusReference
 from ..errors import Code
 from ..keys import PublicKey
+from ..profiles.official_id import OfficialID
 from .status import StatusCheck
 
 
@@ -70,7 +70,7 @@ class Verification:
     kid: bytes | None = None
     credential: Any = None
     """The verified credential (:class:`VerifiedCredential`, or another profile's type with
-    ``kid`` and ``claims_json()``, e.g. :class:`vcsdk.hc1.HC1Credential`), or None."""
+    ``kid`` and ``claims_json()``, e.g. :class:`vcsdk.profiles.hc1.HC1Credential`), or None."""
 
     def to_json(self) -> dict[str, Any]:
         """The DESIGN section 7 JSON shape: valid, code, message, kid, claims."""

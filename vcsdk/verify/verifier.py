@@ -14,7 +14,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from ..claims import OFFICIAL_ID_CLAIM, OfficialID
 from ..clock import Clock, system_clock
 from ..codec import cose, cwt, qrtext
 from ..codec.cbor import MAP_TYPES, TAG_EPOCH_DAYS
@@ -33,8 +32,9 @@ from ..errors import (
 )
 from ..keys import PublicKey, public_key_from_cose_key
 from ..limits import DEFAULT_LIMITS, Limits
-from ..profile import OFFICIAL_ID, Profile
-from ..trust import TrustedKey, TrustStore
+from ..profiles.base import OFFICIAL_ID, Profile
+from ..profiles.official_id import OFFICIAL_ID_CLAIM, OfficialID
+from ..trust.store import TrustedKey, TrustStore
 from .authenticate import Trace, authenticate
 from .result import Verification, VerifiedCredential
 from .status import Status, StatusCheck, StatusChecker, StatusPolicy

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .keys import ALG_EDDSA
+from ..keys import ALG_EDDSA
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,4 +1,4 @@
-"""Key and trust files on disk (a thin shell around :mod:`vcsdk.keys` and :mod:`vcsdk.trust`).
+"""Key and trust files on disk (a thin shell around :mod:`vcsdk.keys` and :mod:`vcsdk.trust.store`).
 
 Writes are atomic: a temporary file in the same directory, created with the final mode (0600
 for private keys), fsync'd, then renamed over the target. A crash leaves the old file or the
@@ -13,9 +13,9 @@ import os
 import tempfile
 from pathlib import Path
 
-from .errors import FileError, KeyInvalid
-from .keys import Ed25519PrivateKey, Ed25519PublicKey
-from .trust import TrustStore, jwks_for
+from ..errors import FileError, KeyInvalid
+from ..trust.store import TrustStore, jwks_for
+from . import Ed25519PrivateKey, Ed25519PublicKey
 
 PRIVATE_MODE = 0o600
 PUBLIC_MODE = 0o644

@@ -12,14 +12,14 @@ from typing import Any
 
 import cbor2
 
-from .claims import OFFICIAL_ID_CLAIM, OfficialID
 from .clock import format_time
 from .codec import base45, cbor, cose, cwt, deflate
 from .codec.cbor import ARRAY_TYPES, MAP_TYPES, TAG_COSE_SIGN1, TAG_EPOCH_DAYS
 from .errors import Code, CredentialInvalid, InvalidSchemePrefix, LimitExceeded
 from .keys import ALGORITHM_NAMES
 from .limits import DEFAULT_LIMITS, Limits
-from .profile import OFFICIAL_ID, Profile
+from .profiles.base import OFFICIAL_ID, Profile
+from .profiles.official_id import OFFICIAL_ID_CLAIM, OfficialID
 
 NOT_VERIFIED = "signature and trust NOT checked: an inspection never says a credential is valid"
 

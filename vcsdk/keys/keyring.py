@@ -18,10 +18,10 @@ from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from .errors import FileError, KeyInvalid, UsageError
-from .keyfiles import atomic_write, load_private_key, save_private_key
-from .keys import Ed25519PrivateKey, Ed25519PublicKey
-from .trust import KeyState, TrustedKey
+from ..errors import FileError, KeyInvalid, UsageError
+from ..trust.store import KeyState, TrustedKey
+from . import Ed25519PrivateKey, Ed25519PublicKey
+from .files import atomic_write, load_private_key, save_private_key
 
 MANIFEST = "keyring.json"
 

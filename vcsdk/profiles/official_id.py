@@ -14,8 +14,8 @@ from dataclasses import dataclass, fields
 from datetime import date
 from typing import Any
 
-from .codec.cbor import MAP_TYPES
-from .errors import ClaimsInvalid, IssuanceClaimsInvalid
+from ..codec.cbor import MAP_TYPES
+from ..errors import ClaimsInvalid, IssuanceClaimsInvalid
 from .schema import official_id_violations
 
 OFFICIAL_ID_CLAIM = -65537

@@ -11,15 +11,15 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from .bundle import GateBundle, open_bundle
-from .clock import Clock, system_clock
-from .codec import cose
-from .errors import TrustListExpired, UsageError, VCError
-from .keys import PublicKey
-from .limits import DEFAULT_LIMITS, Limits
-from .profile import OFFICIAL_ID, Profile
-from .revocation.checker import Freshness, StatusListChecker
-from .verify import FastVerifier, StatusPolicy, Verification, VerifiedCredential, Verifier
+from ..clock import Clock, system_clock
+from ..codec import cose
+from ..errors import TrustListExpired, UsageError, VCError
+from ..keys import PublicKey
+from ..limits import DEFAULT_LIMITS, Limits
+from ..profiles.base import OFFICIAL_ID, Profile
+from ..revocation.checker import Freshness, StatusListChecker
+from ..trust.bundle import GateBundle, open_bundle
+from ..verify import FastVerifier, StatusPolicy, Verification, VerifiedCredential, Verifier
 
 
 class Gate:

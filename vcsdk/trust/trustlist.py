@@ -22,10 +22,10 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
-from .codec import cbor, cose
-from .codec.cbor import ARRAY_TYPES, MAP_TYPES
-from .codec.cwt import is_int
-from .errors import (
+from ..codec import cbor, cose
+from ..codec.cbor import ARRAY_TYPES, MAP_TYPES
+from ..codec.cwt import is_int
+from ..errors import (
     ClaimsInvalid,
     KeyInvalid,
     SignatureInvalid,
@@ -36,7 +36,7 @@ from .errors import (
     UsageError,
     VCError,
 )
-from .keys import (
+from ..keys import (
     ECPublicKey,
     Ed25519PrivateKey,
     Ed25519PublicKey,
@@ -47,9 +47,9 @@ from .keys import (
     public_key_from_cose_key,
     public_key_from_jwk,
 )
-from .limits import DEFAULT_LIMITS, Limits
-from .schema import load_schema
-from .trust import KeyState, TrustedKey, TrustStore
+from ..limits import DEFAULT_LIMITS, Limits
+from ..profiles.schema import load_schema
+from .store import KeyState, TrustedKey, TrustStore
 
 TRUST_LIST_TYP = "application/vnd.vcsdk.trust-list+cose"
 

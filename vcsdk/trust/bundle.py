@@ -16,13 +16,13 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from .codec import cbor, cose
-from .codec.cbor import ARRAY_TYPES, MAP_TYPES
-from .codec.cwt import is_int
-from .errors import ClaimsInvalid, LimitExceeded, TrustListExpired, TrustListRollback, UsageError
-from .keys import Ed25519PrivateKey, PublicKey
-from .limits import DEFAULT_LIMITS, Limits
-from .revocation.checker import DEFAULT_MAX_AGE_SECONDS
+from ..codec import cbor, cose
+from ..codec.cbor import ARRAY_TYPES, MAP_TYPES
+from ..codec.cwt import is_int
+from ..errors import ClaimsInvalid, LimitExceeded, TrustListExpired, TrustListRollback, UsageError
+from ..keys import Ed25519PrivateKey, PublicKey
+from ..limits import DEFAULT_LIMITS, Limits
+from ..revocation.checker import DEFAULT_MAX_AGE_SECONDS
 from .trustlist import TrustList, open_signed, verify_trust_list
 
 BUNDLE_TYP = "application/vnd.vcsdk.gate-bundle+cose"

@@ -2,7 +2,7 @@
 
 Verifiers trust keys, not tokens. This module holds the in-memory store and the pure parsers of
 trust sources (a JWKS document here; the signed trust list comes with its own module). Reading
-files is left to the caller or :mod:`vcsdk.keyfiles`.
+files is left to the caller or :mod:`vcsdk.keys.files`.
 """
 
 from __future__ import annotations
@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
-from .errors import KeyInvalid, TrustSourceInvalid
-from .keys import Ed25519PublicKey, PublicKey, b64url_encode
+from ..errors import KeyInvalid, TrustSourceInvalid
+from ..keys import Ed25519PublicKey, PublicKey, b64url_encode
 
 
 class KeyState(StrEnum):

@@ -18,17 +18,17 @@ from typing import Any
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
-from .clock import Clock, system_clock
-from .codec import cose, cwt, qrtext
-from .codec.cbor import MAP_TYPES
-from .errors import ClaimsInvalid, Code, CredentialInvalid, CWTExpired, CWTNotYetValid, KeyInvalid
-from .inspect import jsonable
-from .keys import ALG_ES256, ALG_PS256, public_key_from_cryptography
-from .limits import DEFAULT_LIMITS, Limits
-from .profile import Profile
-from .trust import TrustedKey, TrustStore
-from .verify.authenticate import Trace, authenticate
-from .verify.result import Verification
+from ..clock import Clock, system_clock
+from ..codec import cose, cwt, qrtext
+from ..codec.cbor import MAP_TYPES
+from ..errors import ClaimsInvalid, Code, CredentialInvalid, CWTExpired, CWTNotYetValid, KeyInvalid
+from ..inspection import jsonable
+from ..keys import ALG_ES256, ALG_PS256, public_key_from_cryptography
+from ..limits import DEFAULT_LIMITS, Limits
+from ..trust.store import TrustedKey, TrustStore
+from ..verify.authenticate import Trace, authenticate
+from ..verify.result import Verification
+from .base import Profile
 
 HC1 = Profile(
     name="hc1-eu-dcc",

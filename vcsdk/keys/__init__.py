@@ -8,7 +8,7 @@ verifier refuses a message whose protected ``alg`` differs.
 
 Formats: raw bytes, PEM (PKCS#8 / SubjectPublicKeyInfo, private keys optionally encrypted with
 a passphrase), JWK (RFC 8037 OKP, RFC 7518 EC) and COSE_Key (RFC 9052/9053). This module is
-pure; reading and writing key files lives in :mod:`vcsdk.keyfiles`.
+pure; reading and writing key files lives in :mod:`vcsdk.keys.files`.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, padding, rsa
 from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 
-from .errors import (
+from ..errors import (
     KeyDecryptionFailed,
     KeyInvalid,
     KeyPassphraseRequired,
