@@ -48,6 +48,16 @@ class Code(StrEnum):
     STATUS_UNKNOWN = "STATUS_UNKNOWN"
     IMAGE_INVALID = "IMAGE_INVALID"
     QR_NOT_FOUND = "QR_NOT_FOUND"
+    STATUS_CLAIM_MISSING = "STATUS_CLAIM_MISSING"
+    # holder binding: presentations (after the inner credential passed every step above)
+    PRESENTATION_REQUIRED = "PRESENTATION_REQUIRED"
+    HOLDER_KEY_MISSING = "HOLDER_KEY_MISSING"
+    DEVICE_SIGNATURE_INVALID = "DEVICE_SIGNATURE_INVALID"
+    PRESENTATION_EXPIRED = "PRESENTATION_EXPIRED"
+    PRESENTATION_NOT_YET_VALID = "PRESENTATION_NOT_YET_VALID"
+    CHALLENGE_MISMATCH = "CHALLENGE_MISMATCH"
+    PRESENTATION_REPLAYED = "PRESENTATION_REPLAYED"
+    KEY_PROOF_INVALID = "KEY_PROOF_INVALID"
     # caller / configuration errors
     USAGE_ERROR = "USAGE_ERROR"
     KEY_INVALID = "KEY_INVALID"
@@ -237,6 +247,60 @@ class QRNotFound(CredentialInvalid):
     code = Code.QR_NOT_FOUND
 
 
+class StatusClaimMissing(CredentialInvalid):
+    """The credential carries no status claim, and the policy requires one (it could never be revoked)."""
+
+    code = Code.STATUS_CLAIM_MISSING
+
+
+class PresentationRequired(CredentialInvalid):
+    """A device-bound credential (or, under ``holder_binding=required``, any) was shown bare."""
+
+    code = Code.PRESENTATION_REQUIRED
+
+
+class HolderKeyMissing(CredentialInvalid):
+    """A presentation wraps a credential that has no ``cnf`` device key."""
+
+    code = Code.HOLDER_KEY_MISSING
+
+
+class DeviceSignatureInvalid(CredentialInvalid):
+    """The presentation is not signed by the credential's ``cnf`` device key."""
+
+    code = Code.DEVICE_SIGNATURE_INVALID
+
+
+class PresentationExpired(CredentialInvalid):
+    """The presentation time lies before the freshness window (an old or replayed screen)."""
+
+    code = Code.PRESENTATION_EXPIRED
+
+
+class PresentationNotYetValid(CredentialInvalid):
+    """The presentation time lies after the freshness window (a clock ahead, or prepared early)."""
+
+    code = Code.PRESENTATION_NOT_YET_VALID
+
+
+class ChallengeMismatch(CredentialInvalid):
+    """The presentation answers no nonce this gate issued, or names another gate."""
+
+    code = Code.CHALLENGE_MISMATCH
+
+
+class PresentationReplayed(CredentialInvalid):
+    """This exact presentation (or answer to a nonce) was already accepted within the window."""
+
+    code = Code.PRESENTATION_REPLAYED
+
+
+class KeyProofInvalid(CredentialInvalid):
+    """A proof of possession of a device key is malformed, stale, for another audience or not signed by it."""
+
+    code = Code.KEY_PROOF_INVALID
+
+
 # --------------------------------------------------------------------------- usage
 
 
@@ -357,6 +421,15 @@ CREDENTIAL_ERRORS: dict[Code, type[CredentialInvalid]] = {
         StatusUnknown,
         ImageInvalid,
         QRNotFound,
+        StatusClaimMissing,
+        PresentationRequired,
+        HolderKeyMissing,
+        DeviceSignatureInvalid,
+        PresentationExpired,
+        PresentationNotYetValid,
+        ChallengeMismatch,
+        PresentationReplayed,
+        KeyProofInvalid,
     )
 }
 """The exception class for each code a credential can fail with."""
