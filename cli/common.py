@@ -55,3 +55,11 @@ def clock_of(args: argparse.Namespace) -> Clock:
     """A fixed clock for ``--at TIME``, else the system clock."""
     at = getattr(args, "at", None)
     return fixed_clock(parse_time(at)) if at else system_clock
+
+
+def read_text_arg(value: str) -> str:
+    """A claims/text argument: ``-`` for stdin, ``@file`` or a path to a file, else literal."""
+    if value == "-":
+        return sys.stdin.read()
+    path = value[1:] if value.startswith("@") else value
+    return read_bytes(path).decode("utf-8")
