@@ -383,6 +383,11 @@ def test_every_credential_code_of_the_verify_pipeline_is_covered() -> None:
     # the trust-list codes are about the list, not the credential: tests/test_trust.py
     not_yet = {Code.TRUST_LIST_SIGNATURE_INVALID, Code.TRUST_LIST_EXPIRED, Code.TRUST_LIST_ROLLBACK}
     not_yet |= {Code.IMAGE_INVALID, Code.QR_NOT_FOUND}  # images: tests/test_qr.py
+    not_yet |= {Code.KEY_PROOF_INVALID}  # issuance-side proofs: tests/test_key_proof.py
+    # presentations and the status-claim policy are added with holder binding and hardening
+    not_yet |= {Code.STATUS_CLAIM_MISSING, Code.PRESENTATION_REQUIRED, Code.HOLDER_KEY_MISSING}
+    not_yet |= {Code.DEVICE_SIGNATURE_INVALID, Code.PRESENTATION_EXPIRED, Code.PRESENTATION_NOT_YET_VALID}
+    not_yet |= {Code.CHALLENGE_MISMATCH, Code.PRESENTATION_REPLAYED}
     from vcsdk.errors import CREDENTIAL_ERRORS
 
     assert set(CREDENTIAL_ERRORS) - not_yet <= covered
