@@ -26,8 +26,8 @@ from benchmarks import _cli
 from benchmarks.instructions import per_verification
 from vcsdk import DEFAULT_LIMITS, Ed25519PrivateKey, Issuer, StatusReference, TrustStore, Verifier, fixed_clock
 from vcsdk.codec import base45, cose
+from vcsdk.registry.status import MIN_LIST_SIZE
 from vcsdk.revocation import StatusListBuilder, StatusListChecker, sign_token
-from vcsdk.revocation.registry import MIN_LIST_SIZE
 from vcsdk.verify import FastVerifier
 from vcsdk.verify.parallel import ParallelVerifier
 

@@ -25,8 +25,8 @@ from benchmarks import _cli
 from vcsdk import DEFAULT_LIMITS, Ed25519PrivateKey, Issuer, StatusReference, TrustStore, Verifier, fixed_clock
 from vcsdk.codec import base45, cbor, cose, deflate
 from vcsdk.codec.cbor import TAG_EPOCH_DAYS
+from vcsdk.registry.status import MIN_LIST_SIZE
 from vcsdk.revocation import StatusListBuilder, StatusListChecker, sign_token
-from vcsdk.revocation.registry import MIN_LIST_SIZE
 from vcsdk.verify.verifier import _parse_claims
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -10,13 +10,13 @@ from typing import Any
 
 from vcsdk.errors import UsageError, VCError
 from vcsdk.keys import Ed25519PrivateKey, Ed25519PublicKey
-from vcsdk.keys.files import atomic_write, load_private_key, read_bytes
+from vcsdk.keys.files import PRIVATE_MODE, atomic_write, load_private_key, load_trust, read_bytes
 from vcsdk.keys.keyring import Keyring
-from vcsdk.registry import IssuerRegistry
-from vcsdk.revocation import RegistryConfig
+from vcsdk.qr.render import render_png, render_svg
+from vcsdk.registry import IssuerRegistry, StatusConfig
+from vcsdk.trust.store import TrustStore
 
 from .common import EXIT_INVALID, EXIT_OK, Parser, add_passphrase_options, clock_of, emit_json, passphrase
-from .qr_cmds import write_image
 
 DEFAULT_DB = "vcsdk-registry.sqlite"
 
@@ -45,9 +45,41 @@ def _out(args: argparse.Namespace, data: dict[str, Any], line: str) -> int:
 
 
 def cmd_init(args: argparse.Namespace) -> int:
-    config = RegistryConfig(args.uri_template, first=args.first)
-    IssuerRegistry.create(args.db, config, issuer_id=args.iss, clock=clock_of(args))
+    config = StatusConfig(args.uri_template, first=args.first)
+    IssuerRegistry.create(
+        args.db,
+        config,
+        issuer_id=args.iss,
+        clock=clock_of(args),
+        reviewers=args.reviewer,
+        operators=args.operator,
+    )
     return _out(args, {"db": args.db, "iss": args.iss}, f"registry ready in {args.db} for {args.iss}")
+
+
+def cmd_actors(args: argparse.Namespace) -> int:
+    reg = _open(args)
+    if args.reviewer or args.operator:
+        reg.set_actors(reviewers=args.reviewer, operators=args.operator, actor=args.actor)
+    actors = reg.actors()
+    return _out(
+        args, actors, f"reviewers: {', '.join(actors['reviewers'])}\noperators: {', '.join(actors['operators'])}"
+    )
+
+
+def _private_write(path: str, data: bytes) -> None:
+    """Files holding a credential or personal data are created 0600."""
+    atomic_write(path, data, mode=PRIVATE_MODE)
+
+
+def _changes(items: list[str]) -> dict[str, Any]:
+    changes: dict[str, Any] = {}
+    for item in items:
+        field, sep, value = item.partition("=")
+        if not sep or not field:
+            raise UsageError(f"--set takes FIELD=VALUE, not {item!r}")
+        changes[field] = int(value) if field == "agency_code" and value.isdigit() else value
+    return changes
 
 
 def cmd_apply(args: argparse.Namespace) -> int:
@@ -84,7 +116,10 @@ def _step(name: str) -> Any:
 
 def _issued(args: argparse.Namespace, record: Any) -> int:
     if getattr(args, "png", None):
-        write_image(record.qr_text, args.png)
+        image = args.png.lower().endswith(".svg")
+        _private_write(args.png, render_svg(record.qr_text) if image else render_png(record.qr_text))
+    if getattr(args, "out", None):
+        _private_write(args.out, record.qr_text.encode("ascii") + b"\n")
     data = {
         "cti": record.cti,
         "status": {"uri": record.status.uri, "idx": record.status.idx},
@@ -93,29 +128,46 @@ def _issued(args: argparse.Namespace, record: Any) -> int:
     return _out(args, data, f"{record.cti}\n{record.qr_text}")
 
 
+def _proof(args: argparse.Namespace) -> bytes | None:
+    return read_bytes(args.holder_proof) if getattr(args, "holder_proof", None) else None
+
+
 def cmd_issue(args: argparse.Namespace) -> int:
-    return _issued(args, _open(args).issue(args.application, actor=args.actor))
+    return _issued(args, _open(args).issue(args.application, actor=args.actor, key_proof=_proof(args)))
+
+
+def cmd_nonce(args: argparse.Namespace) -> int:
+    value = _open(args).nonce(ttl=args.ttl)
+    return _out(args, {"nonce": value, "ttl": args.ttl}, value)
 
 
 def _lifecycle(name: str) -> Any:
     def run(args: argparse.Namespace) -> int:
         reg = _open(args)
-        state = getattr(reg, name)(args.cti, actor=args.actor)
+        reason = getattr(args, "reason", None)
+        method = getattr(reg, name.replace("-", "_"))
+        state = method(args.cti, actor=args.actor, **({"reason": reason} if reason is not None else {}))
         return _out(args, {"cti": args.cti, "state": state}, state)
 
     return run
 
 
 def cmd_reissue(args: argparse.Namespace) -> int:
-    device = Ed25519PublicKey.from_jwk(json.loads(read_bytes(args.device_jwk))) if args.device_jwk else None
-    return _issued(args, _open(args).reissue(args.cti, actor=args.actor, device_key=device))
+    return _issued(args, _open(args).reissue(args.cti, actor=args.actor, key_proof=_proof(args)))
+
+
+def cmd_refresh(args: argparse.Namespace) -> int:
+    return _issued(args, _open(args).refresh(args.cti, actor=args.actor))
 
 
 def cmd_renew(args: argparse.Namespace) -> int:
-    changes = dict(item.split("=", 1) for item in args.set)
-    if not changes:
-        raise UsageError("renew needs --set FIELD=VALUE (e.g. --set rank=행정사무관)")
-    return _issued(args, _open(args).renew(args.cti, actor=args.actor, changes=changes))
+    return _issued(args, _open(args).renew(args.cti, actor=args.actor, changes=_changes(args.set)))
+
+
+def cmd_change(args: argparse.Namespace) -> int:
+    changes = _changes(args.set)
+    app = _open(args).apply_change(args.cti, applicant=args.actor, changes=changes)
+    return _out(args, {"application": app, "replaces": args.cti, "changes": changes}, app)
 
 
 def cmd_show(args: argparse.Namespace) -> int:
@@ -135,20 +187,54 @@ def cmd_list(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def cmd_audit_verify(args: argparse.Namespace) -> int:
-    total, broken = _open(args).audit_verify()
-    if broken is None:
-        return _out(args, {"entries": total, "broken_at": None}, f"audit chain intact: {total} entries")
-    _out(args, {"entries": total, "broken_at": broken}, f"AUDIT CHAIN BROKEN at entry {broken} (of {total})")
-    return EXIT_INVALID
+def _audit_trust(args: argparse.Namespace) -> TrustStore:
+    keys = [entry for path in args.trust for entry in load_trust(path)]
+    if args.checkpoint and not keys:
+        raise UsageError("--checkpoint needs --trust (the public key that signs checkpoints)")
+    return TrustStore(keys)
+
+
+def cmd_audit(args: argparse.Namespace) -> int:
+    reg = _open(args)
+    if args.audit_command == "verify":
+        checkpoints = [read_bytes(path) for path in args.checkpoint]
+        report = reg.audit_verify(checkpoints=checkpoints, trust=_audit_trust(args))
+        if report.ok:
+            signed = f", checkpoints at {report.checkpoints}" if report.checkpoints else ""
+            return _out(args, report.to_json(), f"audit log intact: {report.entries} entries{signed}")
+        broken = [f"AUDIT LOG BROKEN (first bad entry: {report.broken_at}, {report.entries} entries)", *report.problems]
+        _out(args, report.to_json(), "\n".join(broken))
+        return EXIT_INVALID
+    if args.audit_command == "checkpoint":
+        if not args.out:
+            raise UsageError("audit checkpoint needs --out FILE")
+        signer = _signer(args)
+        if signer is None:
+            raise UsageError("audit checkpoint needs --key or --keyring")
+        data = reg.audit_checkpoint(signer(clock_of(args)()))
+        atomic_write(args.out, data, overwrite=False)
+        return _out(args, {"checkpoint": args.out}, f"checkpoint -> {args.out}")
+    lines = (json.dumps(entry, ensure_ascii=False) for entry in reg.audit_entries(subject=args.subject))
+    if args.audit_command == "export":
+        if not args.out:
+            raise UsageError("audit export needs --out FILE")
+        _private_write(args.out, "".join(line + "\n" for line in lines).encode("utf-8"))
+        return EXIT_OK
+    for line in lines:
+        print(line)
+    return EXIT_OK
 
 
 def cmd_export_status(args: argparse.Namespace) -> int:
     reg = _open(args)
-    key: Ed25519PrivateKey = _signer(args)(clock_of(args)())
-    for info in reg.status_lists():
-        if args.uri and info.uri != args.uri:
-            continue
+    signer = _signer(args)
+    key: Ed25519PrivateKey = signer(clock_of(args)())
+    chosen = [info for info in reg.status_lists() if not args.uri or info.uri == args.uri]
+    if len(chosen) > 1 and "{n}" not in args.out:
+        raise UsageError(
+            f"{len(chosen)} status lists but --out {args.out!r} has no {{n}}: each would overwrite the last"
+        )
+    for info in chosen:
         path = args.out.replace("{n}", str(info.seq))
         atomic_write(path, reg.export_status(info.uri, key))
         print(f"{info.uri} ({info.allocated} allocated) -> {path}", file=sys.stderr)
@@ -187,7 +273,9 @@ def register_registry(commands: argparse._SubParsersAction[Parser]) -> None:
     def command(name: str, func: Any, text: str, *, signer: bool = False) -> argparse.ArgumentParser:
         parser = sub.add_parser(name, help=text)
         parser.add_argument("--db", default=DEFAULT_DB, help=f"SQLite path or database URL (default {DEFAULT_DB})")
-        parser.add_argument("--actor", default="cli", help="who does this (for the audit log)")
+        parser.add_argument(
+            "--actor", default="cli", help="who does this (checked against the configured reviewers/operators)"
+        )
         parser.add_argument("--at", metavar="TIME")
         parser.add_argument("--json", action="store_true")
         if signer:
@@ -202,6 +290,11 @@ def register_registry(commands: argparse._SubParsersAction[Parser]) -> None:
     init.add_argument("--iss", required=True)
     init.add_argument("--uri-template", required=True, help="status list URI with {n}")
     init.add_argument("--first", type=int, default=1)
+    init.add_argument("--reviewer", action="append", required=True, help="an account that may review (repeatable)")
+    init.add_argument("--operator", action="append", required=True, help="an account that may issue (repeatable)")
+    actors = command("actors", cmd_actors, "show, or with --reviewer/--operator replace, the allowed actors")
+    actors.add_argument("--reviewer", action="append", default=[])
+    actors.add_argument("--operator", action="append", default=[])
     apply = command("apply", cmd_apply, "open an application")
     apply.add_argument("--claims", required=True, help="official-ID claims JSON")
     apply.add_argument("--contact", required=True)
@@ -219,26 +312,47 @@ def register_registry(commands: argparse._SubParsersAction[Parser]) -> None:
         parser = command(name, _step(name.replace("-", "_")), text)
         parser.add_argument("application")
         parser.add_argument("--reason")
+    nonce = command("nonce", cmd_nonce, "a one-time nonce for the holder's device-key proof")
+    nonce.add_argument("--ttl", type=int, default=300, help="seconds the nonce stays usable (default 300)")
     issue = command("issue", cmd_issue, "issue the approved application's credential", signer=True)
     issue.add_argument("application")
-    issue.add_argument("--png", help="also write the QR image")
-    for name, text in (("suspend", "suspend (phone lost)"), ("reinstate", "reinstate"), ("revoke", "revoke for good")):
+    issue.add_argument("--holder-proof", metavar="FILE", help="device-key proof (vcsdk.holder.make_key_proof)")
+    issue.add_argument("--png", help="also write the QR image (mode 0600)")
+    issue.add_argument("--out", help="also write the QR text (mode 0600)")
+    for name, text in (("suspend", "suspend"), ("report-lost", "the phone is lost: suspend at once"),
+                       ("reinstate", "reinstate"), ("revoke", "revoke for good")):  # fmt: skip
         parser = command(name, _lifecycle(name), text)
         parser.add_argument("cti")
-    reissue = command("reissue", cmd_reissue, "new phone: revoke and issue anew", signer=True)
+        if name in ("suspend", "revoke"):
+            parser.add_argument("--reason", help="recorded on the credential and in the audit log")
+    reissue = command("reissue", cmd_reissue, "new phone: a credential for the new device key", signer=True)
     reissue.add_argument("cti")
-    reissue.add_argument("--device-jwk")
-    reissue.add_argument("--png")
-    renew = command("renew", cmd_renew, "promotion/transfer: NEEDS_RENEWAL, then re-issue with new claims", signer=True)
-    renew.add_argument("cti")
-    renew.add_argument("--set", action="append", default=[], metavar="FIELD=VALUE")
-    renew.add_argument("--png")
+    reissue.add_argument("--holder-proof", metavar="FILE", help="proof of the new device key")
+    refresh = command("refresh", cmd_refresh, "a new credential, same claims and device key", signer=True)
+    renew = command("renew", cmd_renew, "renew (one transaction); changed claims go through 'change'", signer=True)
+    renew.add_argument("--set", action="append", default=[], metavar="FIELD=VALUE", help="refused: use 'change'")
+    for parser in (reissue, refresh, renew):
+        if parser is not reissue:
+            parser.add_argument("cti")
+        parser.add_argument("--png", help="also write the QR image (mode 0600)")
+        parser.add_argument("--out", help="also write the QR text (mode 0600)")
+    change = command("change", cmd_change, "apply for a change of claims (rank, agency, ...): reviewed")
+    change.add_argument("cti")
+    change.add_argument("--set", action="append", required=True, metavar="FIELD=VALUE")
     show = command("show", cmd_show, "an application (uuid) or a credential (cti)")
     show.add_argument("id")
     listing = command("list", cmd_list, "applications")
     listing.add_argument("--state")
-    audit = command("audit", cmd_audit_verify, "verify the audit hash chain (audit verify)")
-    audit.add_argument("verify", choices=["verify"])
+    audit = command("audit", cmd_audit, "audit log: verify | show | export | checkpoint", signer=False)
+    audit.add_argument("audit_command", choices=["verify", "show", "export", "checkpoint"])
+    audit.add_argument("--checkpoint", action="append", default=[], metavar="FILE", help="signed checkpoint (verify)")
+    audit.add_argument("--trust", action="append", default=[], metavar="PATH", help="checkpoint key: PEM, JWK, JWKS")
+    audit.add_argument("--subject", help="only this application or credential (show, export)")
+    audit.add_argument("--out", help="output file (export: JSON lines, mode 0600; checkpoint)")
+    signing = audit.add_mutually_exclusive_group()
+    signing.add_argument("--key", help="signing key for checkpoint")
+    signing.add_argument("--keyring", metavar="DIR")
+    add_passphrase_options(audit)
     export = command("export-status", cmd_export_status, "sign the status lists for publication", signer=True)
     export.add_argument("--uri")
     export.add_argument("--out", default="status-{n}.cwt", help="file name; {n} is the list number")

@@ -5,14 +5,19 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Callable
-from pathlib import Path
 
 from vcsdk import StatusReference, TrustStore, UsageError
 from vcsdk.clock import format_time, parse_time, system_clock
-from vcsdk.errors import FileError
 from vcsdk.keys.files import atomic_write, load_private_key, load_trust, read_bytes
-from vcsdk.revocation import RegistryConfig, SQLiteStatusStore, Status, StatusRegistry, verify_token
-from vcsdk.revocation.registry import DEFAULT_TOKEN_VALIDITY_SECONDS, DEFAULT_TTL_SECONDS, MIN_LIST_SIZE
+from vcsdk.registry.status import (
+    DEFAULT_TOKEN_VALIDITY_SECONDS,
+    DEFAULT_TTL_SECONDS,
+    MIN_LIST_SIZE,
+    StatusAllocator,
+    StatusConfig,
+    open_status_database,
+)
+from vcsdk.revocation import Status, verify_token
 from vcsdk.revocation.token import read_token_unverified
 
 from .common import EXIT_OK, Parser, add_passphrase_options, clock_of, emit_json, passphrase
@@ -30,16 +35,15 @@ def _parse_status(text: str) -> Status:
     raise UsageError(f"unknown status {text!r}: use valid, revoked, suspended or needs-renewal")
 
 
-def open_status_registry(path: str, clock: Callable[[], int] = system_clock) -> StatusRegistry:
-    """An existing status registry (never creates one: FILE_ERROR when the file is missing)."""
-    if not Path(path).exists():
-        raise FileError(f"{path} does not exist: create it with 'vcsdk status create'")
-    return StatusRegistry(SQLiteStatusStore(path), clock=clock)
+def open_status_registry(path: str, clock: Callable[[], int] = system_clock) -> StatusAllocator:
+    """An existing status database (never creates one: FILE_ERROR when the file is missing). An
+    issuer registry database is refused: its status changes go through the audited registry."""
+    return StatusAllocator(open_status_database(path), clock=clock)
 
 
 def cmd_status_create(args: argparse.Namespace) -> int:
-    config = RegistryConfig(args.uri_template, bits=args.bits, size=args.size, first=args.first)
-    registry = StatusRegistry.create(SQLiteStatusStore(args.db), config)
+    config = StatusConfig(args.uri_template, bits=args.bits, size=args.size, first=args.first)
+    registry = StatusAllocator.create(open_status_database(args.db, create=True), config)
     return _print_lists(registry, args.json)
 
 
@@ -47,7 +51,7 @@ def cmd_status_list(args: argparse.Namespace) -> int:
     return _print_lists(open_status_registry(args.db), args.json)
 
 
-def _print_lists(registry: StatusRegistry, as_json: bool) -> int:
+def _print_lists(registry: StatusAllocator, as_json: bool) -> int:
     lists = [
         {"uri": i.uri, "bits": i.bits, "size": i.size, "allocated": i.allocated, "created": format_time(i.created_at)}
         for i in registry.lists()

@@ -55,3 +55,33 @@ def verifier(issuer_key: Ed25519PrivateKey) -> Verifier:
 @pytest.fixture(scope="session")
 def reference_text(issuer: Issuer) -> str:
     return issuer.issue(reference_claims(), status=REFERENCE_STATUS).qr_text
+
+
+# ------------------------------------------------------------------ issuer registry databases
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Any:
+    """A throwaway PostgreSQL cluster for the whole session (tests/pg.py)."""
+    from tests.pg import throwaway_cluster
+
+    with throwaway_cluster() as url:
+        yield url
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def target(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A fresh, empty registry database: a SQLite file, then a database on the real PostgreSQL."""
+    if request.param == "sqlite":
+        return str(tmp_path / "registry.sqlite")
+    import uuid
+
+    from sqlalchemy import create_engine, text
+
+    base: str = request.getfixturevalue("postgres")
+    name = "t" + uuid.uuid4().hex[:12]
+    engine = create_engine(base, isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        conn.execute(text(f"CREATE DATABASE {name}"))
+    engine.dispose()
+    return base.replace("/postgres?", f"/{name}?")

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import base64
-import gzip
 import tracemalloc
 import zlib
 from typing import Any
@@ -16,7 +14,7 @@ from hypothesis import strategies as st
 from tests.conftest import load_conformance_json
 from vcsdk.errors import ClaimsInvalid, DecompressionFailed, LimitExceeded, UsageError
 from vcsdk.limits import Limits
-from vcsdk.revocation import StatusList, StatusListBuilder, pack, w3c
+from vcsdk.revocation import StatusList, StatusListBuilder, pack
 
 
 def vectors() -> dict[str, Any]:
@@ -115,32 +113,3 @@ def test_builder_range_checks() -> None:
         builder.set(0, 4)
     with pytest.raises(IndexError):
         builder.freeze().get(16)
-
-
-# ------------------------------------------------------------------ W3C, kept apart
-
-
-def test_w3c_bit_order_is_the_opposite_of_ietf() -> None:
-    encoded = w3c.encode([1], min_entries=8)
-    bitstring = w3c.decode(encoded)
-    assert bitstring == b"\x80"  # W3C: index 0 is the most significant bit
-    assert pack([1], 1).data == b"\x01"  # IETF: index 0 is the least significant bit
-    assert encoded.startswith("u")
-    assert gzip.decompress(base64.urlsafe_b64decode(encoded[1:] + "==")) == b"\x80"
-
-
-@given(st.sampled_from([1, 2, 4, 8]), st.lists(st.integers(0, 255), max_size=200))
-def test_w3c_round_trip(status_size: int, raw: list[int]) -> None:
-    values = [v % (1 << status_size) for v in raw]
-    bitstring = w3c.decode(w3c.encode(values, status_size, min_entries=0))
-    assert [w3c.get(bitstring, i, status_size) for i in range(len(values))] == values
-
-
-def test_w3c_minimum_size_and_rejects() -> None:
-    assert len(w3c.decode(w3c.encode([]))) == w3c.MIN_ENTRIES // 8
-    for bad in ["xAAAA", "u!!!", "uAAA=", "u" + base64.urlsafe_b64encode(zlib.compress(b"x")).decode()]:
-        with pytest.raises((ClaimsInvalid, DecompressionFailed)):
-            w3c.decode(bad)
-    bomb = "u" + base64.urlsafe_b64encode(gzip.compress(b"\0" * 10_000_000)).decode().rstrip("=")
-    with pytest.raises(LimitExceeded):
-        w3c.decode(bomb, Limits(max_status_list_bytes=100_000))

@@ -73,6 +73,7 @@ class Code(StrEnum):
     REVIEWER_CONFLICT = "REVIEWER_CONFLICT"
     RECORD_NOT_FOUND = "RECORD_NOT_FOUND"
     ACTIVE_CREDENTIAL_EXISTS = "ACTIVE_CREDENTIAL_EXISTS"
+    ACTOR_NOT_AUTHORIZED = "ACTOR_NOT_AUTHORIZED"
 
 
 class VCError(Exception):
@@ -392,6 +393,12 @@ class ActiveCredentialExists(UsageError):
     """The person already holds an active credential: re-issue instead (one device per person)."""
 
     code = Code.ACTIVE_CREDENTIAL_EXISTS
+
+
+class ActorNotAuthorized(UsageError):
+    """The actor is not on the registry's configured list of reviewers or operators."""
+
+    code = Code.ACTOR_NOT_AUTHORIZED
 
 
 CREDENTIAL_ERRORS: dict[Code, type[CredentialInvalid]] = {

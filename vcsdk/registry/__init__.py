@@ -1,7 +1,21 @@
 """The issuer registry: applications, documents, review, issuance and the credential lifecycle,
-in a SQL database (SQLite file by default, PostgreSQL by URL) with a hash-chained audit log."""
+in a SQL database (SQLite file by default, PostgreSQL by URL) with a hash-chained, checkpointed
+audit log; and the issuer side of status lists (:mod:`vcsdk.registry.status`)."""
 
 from .db import migrate, open_engine
-from .service import IssuedRecord, IssuerRegistry
+from .service import AuditReport, CredentialRecord, IssuedRecord, IssuerRegistry
+from .status import MemoryStatusStore, SQLStatusStore, StatusAllocator, StatusConfig, StatusStore
 
-__all__ = ["IssuedRecord", "IssuerRegistry", "migrate", "open_engine"]
+__all__ = [
+    "AuditReport",
+    "CredentialRecord",
+    "IssuedRecord",
+    "IssuerRegistry",
+    "MemoryStatusStore",
+    "SQLStatusStore",
+    "StatusAllocator",
+    "StatusConfig",
+    "StatusStore",
+    "migrate",
+    "open_engine",
+]

@@ -1,5 +1,8 @@
 """The issuer database (SQLAlchemy Core): applications, documents, credentials, status lists,
-and the hash-chained audit log. Migrations (Alembic) live in ``migrations/``."""
+key-proof nonces and the hash-chained audit log. Migrations (Alembic) live in ``migrations/``.
+
+Full QR texts are never stored: a credential is re-derived by re-issuing it.
+"""
 
 from __future__ import annotations
 
@@ -39,6 +42,7 @@ applications = Table(
     Column("reviewer", String(128)),
     Column("reason", Text),
     Column("decided_at", BigInteger),
+    Column("replaces", String(32)),  # a change application: the cti of the credential it replaces
 )
 
 documents = Table(
@@ -64,9 +68,9 @@ credentials = Table(
     Column("kid", String(16), nullable=False),
     Column("issued_at", BigInteger, nullable=False),
     Column("expires_at", BigInteger, nullable=False),
-    Column("qr_text", Text, nullable=False),
     Column("claims", Text, nullable=False),
     Column("device_jwk", Text),
+    Column("reason", Text),
     UniqueConstraint("status_uri", "status_idx", name="credential_status_unique"),
 )
 
@@ -110,4 +114,13 @@ audit_log = Table(
     Column("data", Text, nullable=False),
     Column("prev_hash", String(64), nullable=False),
     Column("hash", String(64), nullable=False),
+)
+
+nonces = Table(
+    "nonces",
+    metadata,
+    Column("nonce", String(64), primary_key=True),
+    Column("issued_at", BigInteger, nullable=False),
+    Column("expires_at", BigInteger, nullable=False),
+    Column("used_at", BigInteger),
 )

@@ -7,9 +7,7 @@ approved | rejected; approved -> issued. Credentials: issued <-> suspended, -> r
 
 from __future__ import annotations
 
-import hashlib
 import io
-import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
@@ -130,29 +128,3 @@ def sla_report(submitted_at: int | None, decided_at: int | None, now: int) -> di
         "target_days": list(REVIEW_SLA_DAYS),
         "late": days > REVIEW_SLA_DAYS[1],
     }
-
-
-# ------------------------------------------------------------------ audit hash chain
-
-GENESIS = "0" * 64
-
-
-def entry_hash(prev_hash: str, seq: int, at: int, actor: str, action: str, subject: str, data: str) -> str:
-    """SHA-256 over the previous hash and this entry's fields (canonical JSON)."""
-    body = json.dumps([prev_hash, seq, at, actor, action, subject, data], ensure_ascii=False, separators=(",", ":"))
-    return hashlib.sha256(body.encode("utf-8")).hexdigest()
-
-
-def first_broken(rows: Iterable[Mapping[str, Any]]) -> int | None:
-    """The ``seq`` of the first entry whose chain does not verify, None if all do."""
-    prev = GENESIS
-    expected_seq = 1
-    for row in rows:
-        if row["seq"] != expected_seq or row["prev_hash"] != prev:
-            return int(row["seq"])
-        digest = entry_hash(prev, row["seq"], row["at"], row["actor"], row["action"], row["subject"], row["data"])
-        if digest != row["hash"]:
-            return int(row["seq"])
-        prev = digest
-        expected_seq += 1
-    return None

@@ -3,9 +3,6 @@
 ``bits`` per entry (1, 2, 4 or 8); entry *i* occupies ``bits`` bits starting at the
 least-significant bit of byte ``i * bits // 8``. The byte array travels zlib-compressed as
 ``lst``; in CBOR as a byte string, in JSON as unpadded base64url.
-
-W3C Bitstring Status List uses the opposite bit order and gzip: it lives in
-:mod:`vcsdk.revocation.w3c`, deliberately apart, so the two can never be confused.
 """
 
 from __future__ import annotations
