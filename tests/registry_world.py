@@ -52,10 +52,18 @@ def photo(size: tuple[int, int] = (350, 450)) -> bytes:
     return out.getvalue()
 
 
+OPTIONAL = ("unit", "position", "name_latin")
+
+
 def complete_application(
     reg: IssuerRegistry, employee: str = "2019-174-00123", applicant: str = "kim", **kwargs: Any
 ) -> str:
-    app = reg.apply(applicant=applicant, claims={**CLAIMS, "employee_id": employee}, contact="010-1234-5678", **kwargs)
+    """A complete application; with a ``device_key`` the optional claims are left out, so that
+    the bound credential fits the unbound QR budget whatever the issuer's budget for bound ones."""
+    claims = {**CLAIMS, "employee_id": employee}
+    if kwargs.get("device_key") is not None:
+        claims = {k: v for k, v in claims.items() if k not in OPTIONAL}
+    app = reg.apply(applicant=applicant, claims=claims, contact="010-1234-5678", **kwargs)
     reg.attach(
         app,
         "identity_document",

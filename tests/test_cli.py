@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime
 import io
 import json
 import os
@@ -486,65 +485,6 @@ def test_qr_commands_and_verify_image(setup: dict[str, str], capsys: pytest.Capt
     code, out, _ = run(capsys, "verify", "--trust", setup["jwks"], "--at", AT, "--image", issued_png)
     assert code == 0
     assert run(capsys, "verify", "--trust", setup["jwks"])[0] == 2  # neither text nor image
-
-
-def test_registry_commands(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    db, key = str(tmp_path / "r.sqlite"), str(tmp_path / "k.pem")
-    run(capsys, "keys", "generate", "--out", key)
-    assert run(capsys, "registry", "init", "--db", db, "--iss", "KR-MOIS", "--uri-template", "https://x/sl/{n}")[0] == 0
-    code, out, _ = run(
-        capsys, "registry", "apply", "--db", db, "--actor", "kim", "--claims", str(CLAIMS), "--contact", "010"
-    )
-    app = out.strip()
-    code, _, err = run(capsys, "registry", "submit", "--db", db, "--actor", "kim", app)
-    assert (code, err.split(":")[1].strip()) == (2, "APPLICATION_INCOMPLETE")
-    assert "DOCUMENT_MISSING: photo" in err
-    photo = tmp_path / "p.jpg"
-    Image.new("RGB", (350, 450), "white").save(photo)
-    docs = {
-        "identity_document": '{"type": "passport", "number": "M1", "expiry": "2031-01-01"}',
-        "photo": json.dumps({"captured": datetime.date.today().isoformat()}),
-        "position_certificate": "{}",
-        "recommendation": '{"signed_by": "park"}',
-        "fee_payment": '{"amount": 10000, "method": "transfer", "receipt": "T-9"}',
-    }
-    for kind, meta in docs.items():
-        assert (
-            run(capsys, "registry", "attach", "--db", db, "--actor", "kim", app, kind, str(photo), "--meta", meta)[0]
-            == 0
-        )
-    for step, actor in (("submit", "kim"), ("review", "lee")):
-        assert run(capsys, "registry", step, "--db", db, "--actor", actor, app)[0] == 0
-    code, _, err = run(capsys, "registry", "approve", "--db", db, "--actor", "kim", app)
-    assert (code, "REVIEWER_CONFLICT" in err) == (2, True)
-    assert run(capsys, "registry", "request-documents", "--db", db, "--actor", "lee", app, "--reason", "x")[0] == 0
-    assert (
-        run(capsys, "registry", "reject", "--db", db, "--actor", "lee", app, "--reason", "x")[0] == 2
-    )  # not in review
-    assert run(capsys, "registry", "submit", "--db", db, "--actor", "kim", app)[0] == 0
-    assert run(capsys, "registry", "review", "--db", db, "--actor", "lee", app)[0] == 0
-    assert run(capsys, "registry", "approve", "--db", db, "--actor", "lee", app)[0] == 0
-    code, out, _ = run(capsys, "registry", "issue", "--db", db, "--actor", "lee", "--key", key, app, "--json")
-    cti = json.loads(out)["cti"]
-    code, out, _ = run(capsys, "registry", "renew", "--db", db, "--key", key, cti, "--set", "rank=행정사무관", "--json")
-    assert code == 0
-    new_cti = json.loads(out)["cti"]
-    code, out, _ = run(capsys, "registry", "show", "--db", db, "--json", app)
-    assert {c["cti"]: c["state"] for c in json.loads(out)["credentials"]} == {cti: "superseded", new_cti: "issued"}
-    code, out, _ = run(capsys, "registry", "list", "--db", db, "--json", "--state", "issued")
-    assert [a["id"] for a in json.loads(out)["applications"]] == [app]
-    assert run(capsys, "registry", "audit", "verify", "--db", db)[0] == 0
-    csv_file = tmp_path / "apps.csv"
-    header = "name,birth_date,agency_code,agency,rank,employee_id,contact,applicant"
-    csv_file.write_text(header + "\n홍길동,1990-01-01,1741000,행정안전부,주무관,E-77,010,hong\n,bad,1,x,y,z,0,q\n")
-    code, out, _ = run(capsys, "registry", "import", "--db", db, str(csv_file), "--json")
-    assert (code, json.loads(out)) == (1, {"created": 1, "failed": 1})
-    import sqlite3
-
-    with sqlite3.connect(db) as raw:
-        raw.execute("UPDATE audit_log SET data = '{}' WHERE seq = 2")
-    code, out, _ = run(capsys, "registry", "audit", "verify", "--db", db)
-    assert (code, "BROKEN at entry 2" in out) == (1, True)
 
 
 def test_gate_mode_on_two_worker_processes(

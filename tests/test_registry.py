@@ -3,27 +3,33 @@ concurrency across processes, crash safety, and audit-chain tamper detection."""
 
 from __future__ import annotations
 
-import io
-import json
 import multiprocessing
 import os
-import random
+import queue as queues
+import select
 import signal
 import subprocess
 import sys
 import time
-import uuid
-from collections.abc import Callable, Iterator
-from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
 import pytest
-from PIL import Image
-from sqlalchemy import create_engine, text
+from sqlalchemy import text
 
-from tests.conftest import NOW, ROOT, SEED
-from tests.pg import throwaway_cluster
-from vcsdk import Code, Ed25519PrivateKey, StatusPolicy, TrustStore, Verifier, fixed_clock
+from tests.conftest import NOW, ROOT
+from tests.registry_world import (
+    CLAIMS,
+    CONFIG,
+    KEY,
+    approved,
+    complete_application,
+    gate_code,
+    photo,
+    raw_engine,
+    registry,
+)
+from vcsdk import Code, StatusPolicy, Verifier, fixed_clock
 from vcsdk.errors import (
     ActiveCredentialExists,
     ApplicationIncomplete,
@@ -31,78 +37,7 @@ from vcsdk.errors import (
     RegistryTransitionRefused,
     ReviewerConflict,
 )
-from vcsdk.registry import IssuerRegistry
-from vcsdk.registry.db import url_for
-from vcsdk.revocation import RegistryConfig, StatusListChecker
-
-KEY = Ed25519PrivateKey(SEED)
-CONFIG = RegistryConfig("https://id.mois.go.kr/sl/{n}", first=7)
-CLAIMS = {
-    k: v
-    for k, v in json.loads((ROOT / "examples" / "reference-claims.json").read_text()).items()
-    if k != "photo_digest"
-}
-
-
-@pytest.fixture(scope="session")
-def postgres() -> Iterator[str]:
-    with throwaway_cluster() as url:
-        yield url
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def target(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    if request.param == "sqlite":
-        return str(tmp_path / "registry.sqlite")
-    base: str = request.getfixturevalue("postgres")
-    name = "t" + uuid.uuid4().hex[:12]
-    engine = create_engine(base, isolation_level="AUTOCOMMIT")
-    with engine.connect() as conn:
-        conn.execute(text(f"CREATE DATABASE {name}"))
-    engine.dispose()
-    return base.replace("/postgres?", f"/{name}?")
-
-
-def registry(target: str, clock_at: int = NOW) -> IssuerRegistry:
-    return IssuerRegistry.create(
-        target, CONFIG, issuer_id="KR-MOIS", signer=lambda now: KEY, clock=fixed_clock(clock_at)
-    )
-
-
-def photo(size: tuple[int, int] = (350, 450)) -> bytes:
-    out = io.BytesIO()
-    Image.new("RGB", size, "white").save(out, format="JPEG")
-    return out.getvalue()
-
-
-def complete_application(reg: IssuerRegistry, employee: str = "2019-174-00123", applicant: str = "kim") -> str:
-    app = reg.apply(applicant=applicant, claims={**CLAIMS, "employee_id": employee}, contact="010-1234-5678")
-    reg.attach(
-        app,
-        "identity_document",
-        {"type": "resident_card", "number": "880417-1", "expiry": "2030-01-01"},
-        b"id",
-        actor=applicant,
-    )
-    reg.attach(app, "photo", {"captured": "2026-05-01"}, photo(), actor=applicant)
-    reg.attach(app, "position_certificate", {"issued_by": "MOIS"}, b"cert", actor=applicant)
-    reg.attach(app, "recommendation", {"signed_by": "park"}, b"rec", actor=applicant)
-    reg.attach(app, "fee_payment", {"amount": 10000, "method": "card", "receipt": "R-1"}, b"pay", actor=applicant)
-    return app
-
-
-def approved(reg: IssuerRegistry, employee: str = "2019-174-00123") -> str:
-    app = complete_application(reg, employee)
-    reg.submit(app, actor="kim")
-    reg.review(app, reviewer="lee")
-    reg.approve(app, reviewer="lee")
-    return app
-
-
-def gate_code(reg: IssuerRegistry, qr: str, uri: str) -> Code:
-    checker = StatusListChecker(TrustStore([KEY.public_key]))
-    checker.load(reg.export_status(uri, KEY), NOW)
-    return Verifier([KEY.public_key], clock=fixed_clock(NOW), status=checker).check(qr).code
+from vcsdk.registry import IssuerRegistry, SQLStatusStore
 
 
 def test_the_whole_seed_flow(target: str) -> None:
@@ -127,7 +62,11 @@ def test_the_whole_seed_flow(target: str) -> None:
     assert second.status != record.status
     assert gate_code(reg, record.qr_text, record.status.uri) == Code.STATUS_REVOKED
     assert gate_code(reg, second.qr_text, second.status.uri) == Code.VALID
-    third = reg.renew(second.cti, actor="ops", changes={"rank": "행정사무관"})  # promotion
+    change = reg.apply_change(second.cti, applicant="kim", changes={"rank": "행정사무관"})  # promotion: reviewed
+    reg.submit(change, actor="kim")
+    reg.review(change, reviewer="lee")
+    reg.approve(change, reviewer="lee")
+    third = reg.issue(change, actor="ops")
     lenient = Verifier([KEY.public_key], clock=fixed_clock(NOW), status_policy=StatusPolicy.ALLOW_UNKNOWN)
     assert lenient.verify(third.qr_text).claims.rank == "행정사무관"
     assert gate_code(reg, second.qr_text, second.status.uri) == Code.STATUS_REVOKED
@@ -137,9 +76,11 @@ def test_the_whole_seed_flow(target: str) -> None:
         reg.reinstate(third.cti, actor="ops")
     shown = reg.show(app)
     assert shown["state"] == "issued"
-    assert [c["state"] for c in shown["credentials"]].count("revoked") == 1
+    assert [c["state"] for c in shown["credentials"]] == ["superseded", "superseded"]
+    assert reg.show(change)["credentials"][0]["state"] == "revoked"
     assert shown["sla"]["late"] is False
-    assert reg.audit_verify() == (len(_audit_rows(target)), None)
+    report = reg.audit_verify()
+    assert (report.ok, report.entries) == (True, len(_audit_rows(target))), report.problems
 
 
 @pytest.mark.parametrize(
@@ -199,24 +140,23 @@ def test_reviewer_conflict_one_credential_per_person_and_missing_records(target:
 
 
 def _audit_rows(target: str) -> list[Any]:
-    engine = create_engine(url_for(target))
-    with engine.connect() as conn:
+    with raw_engine(target).connect() as conn:
         return list(conn.execute(text("SELECT seq FROM audit_log")))
 
 
 def test_tampering_with_the_audit_log_is_detected(target: str) -> None:
     reg = registry(target)
     reg.issue(approved(reg), actor="lee")
-    total, broken = reg.audit_verify()
-    assert broken is None
-    engine = create_engine(url_for(target))
+    report = reg.audit_verify()
+    assert report.ok, report.problems
+    engine = raw_engine(target)
     with engine.begin() as conn:
         conn.execute(text("UPDATE audit_log SET actor = 'mallory' WHERE seq = 4"))
-    assert reg.audit_verify() == (total, 4)
+    assert reg.audit_verify().broken_at == 4
     with engine.begin() as conn:
         conn.execute(text("UPDATE audit_log SET actor = 'kim' WHERE seq = 4"))
-        conn.execute(text(f"DELETE FROM audit_log WHERE seq = {total}"))
-    assert reg.audit_verify()[1] == total - 1  # the cut tail no longer matches the head
+        conn.execute(text(f"DELETE FROM audit_log WHERE seq = {report.entries}"))
+    assert reg.audit_verify().broken_at == report.entries - 1  # the cut tail no longer matches the head
 
 
 # ------------------------------------------------------------------ processes
@@ -224,12 +164,28 @@ def test_tampering_with_the_audit_log_is_detected(target: str) -> None:
 
 def _issue_worker(target: str, prefix: str, count: int, queue: Any) -> None:
     reg = IssuerRegistry.open(target, issuer_id="KR-MOIS", signer=lambda now: KEY, clock=fixed_clock(NOW))
+    if os.environ.get("VCSDK_TEST_BREAK_WORKER") == prefix:  # the fail-fast check (see the test)
+        raise SystemExit(3)
     results = []
     for i in range(count):
         app = approved(reg, f"{prefix}-{i}")
         record = reg.issue(app, actor="lee")
         results.append((record.cti, record.status.uri, record.status.idx))
     queue.put(results)
+
+
+def _collect(workers: list[Any], queue: Any, deadline_s: float = 240.0) -> list[Any]:
+    """One result per worker; fail at once (not after a long timeout) when a worker dies."""
+    results: list[Any] = []
+    deadline = time.monotonic() + deadline_s
+    while len(results) < len(workers):
+        try:
+            results.append(queue.get(timeout=0.2))
+        except queues.Empty:
+            dead = [w.exitcode for w in workers if w.exitcode not in (None, 0)]
+            assert not dead, f"a worker crashed (exit codes {dead})"
+            assert time.monotonic() < deadline, "workers made no progress"
+    return results
 
 
 def test_concurrent_processes_issue_without_duplicates(target: str) -> None:
@@ -239,20 +195,41 @@ def test_concurrent_processes_issue_without_duplicates(target: str) -> None:
     workers = [context.Process(target=_issue_worker, args=(target, f"P{n}", 12, queue)) for n in range(3)]
     for worker in workers:
         worker.start()
-    results = [item for _ in workers for item in queue.get(timeout=300)]
-    for worker in workers:
-        worker.join(timeout=60)
-        assert worker.exitcode == 0
+    try:
+        results = [item for batch in _collect(workers, queue) for item in batch]
+    finally:
+        for worker in workers:
+            worker.join(timeout=60)
+            if worker.is_alive():
+                worker.kill()
+    assert [w.exitcode for w in workers] == [0, 0, 0]
     assert len(results) == 36
     assert len({cti for cti, _, _ in results}) == 36
     assert len({(uri, idx) for _, uri, idx in results}) == 36
     _consistent(target)
 
 
-def _consistent(target: str) -> None:
-    """No half-written state: counters, entries, credentials and applications agree."""
-    engine = create_engine(url_for(target))
-    with engine.connect() as conn:
+def test_a_crashed_worker_fails_fast(target: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The collector notices a dead worker within a second instead of waiting for a timeout."""
+    registry(target)
+    monkeypatch.setenv("VCSDK_TEST_BREAK_WORKER", "P1")
+    context = multiprocessing.get_context("spawn")
+    queue = context.Queue()
+    workers = [context.Process(target=_issue_worker, args=(target, f"P{n}", 1, queue)) for n in range(2)]
+    for worker in workers:
+        worker.start()
+    started = time.monotonic()
+    with pytest.raises(AssertionError, match="crashed"):
+        _collect(workers, queue, deadline_s=120.0)
+    assert time.monotonic() - started < 60  # generous bound: the point is "not the deadline"
+    for worker in workers:
+        worker.join(timeout=60)
+
+
+def _consistent(target: str) -> int:
+    """No half-written state: counters, entries, credentials and applications agree; the audit
+    log reconciles. Returns the number of credentials."""
+    with raw_engine(target).connect() as conn:
         allocated = conn.execute(text("SELECT COALESCE(SUM(allocated), 0) FROM status_lists")).scalar()
         entries = conn.execute(text("SELECT COUNT(*) FROM status_entries")).scalar()
         credentials = conn.execute(text("SELECT COUNT(*) FROM credentials")).scalar()
@@ -265,55 +242,89 @@ def _consistent(target: str) -> None:
     assert allocated == entries == credentials
     assert orphans == 0
     assert issued_apps == apps_with_credentials
-    reg = IssuerRegistry.open(target, issuer_id="KR-MOIS")
-    assert reg.audit_verify()[1] is None
+    report = IssuerRegistry.open(target, issuer_id="KR-MOIS").audit_verify()
+    assert report.ok, report.problems
+    return int(credentials or 0)
 
 
-BULK = """
+CRASH_CHILD = """
 import sys
 sys.path.insert(0, {root!r})
-from tests.test_registry import _bulk
-_bulk({target!r})
+from tests.test_registry import _crash_child
+_crash_child({target!r}, {stop_at!r})
 """
 
 
-def _bulk(target: str) -> None:
-    reg = IssuerRegistry.open(target, issuer_id="KR-MOIS", signer=lambda now: KEY, clock=fixed_clock(NOW))
-    for i in range(10_000):
-        reg.issue(approved(reg, f"B-{os.getpid()}-{i}"), actor="lee")
-        print(i, flush=True)
+class _TrapClock:
+    """A clock that, once armed, blocks on its ``stop_at``-th call: the kill lands inside issue()."""
+
+    def __init__(self, stop_at: int) -> None:
+        self.stop_at = stop_at
+        self.armed = False
+        self.calls = 0
+
+    def __call__(self) -> int:
+        if self.armed:
+            self.calls += 1
+            if self.calls == self.stop_at:
+                print("inside", flush=True)
+                time.sleep(600)
+        return NOW
 
 
-def test_sigkill_during_bulk_issuance_leaves_nothing_half_written(target: str) -> None:
+def _crash_child(target: str, stop_at: int) -> None:
+    clock = _TrapClock(stop_at)
+    reg = IssuerRegistry.open(target, issuer_id="KR-MOIS", signer=lambda now: KEY, clock=clock)
+    apps = [approved(reg, f"B-{os.getpid()}-{i}") for i in range(3)]
+    for i, app in enumerate(apps[:2]):
+        reg.issue(app, actor="lee")
+        print(f"issued {i}", flush=True)
+    clock.armed = True
+    reg.issue(apps[2], actor="lee")  # never returns: killed inside
+    print("returned", flush=True)
+
+
+def _line(process: subprocess.Popen[bytes], timeout: float = 120.0) -> str:
+    assert process.stdout is not None
+    ready, _, _ = select.select([process.stdout], [], [], timeout)
+    assert ready, "the child printed nothing in time"
+    return process.stdout.readline().decode().strip()
+
+
+# The clock calls inside issue(): 1 before allocation, 2 when the index is claimed, 3 when the
+# credential row is written (its audit entry), 4 when the application moves to issued.
+@pytest.mark.parametrize("stop_at", [2, 3, 4])
+def test_sigkill_inside_issuance_leaves_nothing_half_written(target: str, stop_at: int) -> None:
     registry(target)
-    rng = random.Random(5)
-    for _ in range(3):
-        process = subprocess.Popen(
-            [sys.executable, "-c", BULK.format(root=str(ROOT), target=target)],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL,
-            cwd=ROOT,
-        )
-        assert process.stdout is not None
-        process.stdout.readline()  # at least one issued
-        time.sleep(rng.uniform(0.05, 0.6))
+    process = subprocess.Popen(
+        [sys.executable, "-c", CRASH_CHILD.format(root=str(ROOT), target=target, stop_at=stop_at)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        cwd=ROOT,
+    )
+    try:
+        lines = [_line(process) for _ in range(3)]
+        assert process.poll() is None, process.stderr.read().decode() if process.stderr else ""
+        assert lines == ["issued 0", "issued 1", "inside"], lines
         os.kill(process.pid, signal.SIGKILL)
         process.wait(timeout=30)
-        _consistent(target)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait(timeout=30)
+    assert process.returncode == -signal.SIGKILL
+    assert _consistent(target) == 2  # the two finished issuances, not a trace of the third
     reg = IssuerRegistry.open(target, issuer_id="KR-MOIS", signer=lambda now: KEY, clock=fixed_clock(NOW))
     reg.issue(approved(reg, "after-crash"), actor="lee")  # and it carries on
-    _consistent(target)
+    assert _consistent(target) == 3
 
 
 def test_claiming_a_taken_index_is_refused(target: str) -> None:
     """Regression: psycopg reported rowcount -1 for ON CONFLICT DO NOTHING, so a taken index
     looked free and issuance failed on the credentials' unique (uri, idx) constraint."""
-    from vcsdk.registry.service import _ConnStore
-
     reg = registry(target)
-    engine = create_engine(url_for(target))
-    with engine.begin() as conn:
-        store = _ConnStore(conn, CONFIG)
+    with raw_engine(target).begin() as conn:
+        store = SQLStatusStore(conn, CONFIG)
         store.add_list(7, CONFIG.uri(7), 2, CONFIG.size, NOW)
         assert store.claim(CONFIG.uri(7), 42, NOW) is True
         assert store.claim(CONFIG.uri(7), 42, NOW) is False

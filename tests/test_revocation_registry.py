@@ -1,9 +1,11 @@
-"""The issuer's registry: random non-repeating allocation, transitions, SQLite durability,
-concurrent allocators, and the issue -> revoke -> publish -> verify loop."""
+"""Issuer-side status allocation (vcsdk.registry.status): random non-repeating allocation,
+transitions, durability of the SQL store, concurrent allocators, the refusal of a registry
+database, and the issue -> revoke -> publish -> verify loop."""
 
 from __future__ import annotations
 
 import multiprocessing
+import random
 from pathlib import Path
 
 import pytest
@@ -11,37 +13,45 @@ import pytest
 from tests.conftest import NOW, SEED, reference_claims
 from vcsdk import Code, Ed25519PrivateKey, Issuer, StatusReference, TrustStore, Verifier, fixed_clock
 from vcsdk.errors import StatusEntryNotFound, StatusTransitionRefused, UsageError
-from vcsdk.revocation import (
+from vcsdk.registry.status import (
+    MIN_LIST_SIZE,
     MemoryStatusStore,
-    RegistryConfig,
-    SQLiteStatusStore,
-    Status,
-    StatusListChecker,
-    StatusRegistry,
+    SQLStatusStore,
+    StatusAllocator,
+    StatusConfig,
+    open_status_database,
 )
-from vcsdk.revocation.registry import MIN_LIST_SIZE
+from vcsdk.revocation import Status, StatusListChecker
+
+RegistryConfig = StatusConfig
+StatusAllocator = StatusAllocator
+
+
+def sql_store(path: str | Path) -> SQLStatusStore:
+    return open_status_database(str(path), create=True)
+
 
 TEMPLATE = "https://id.mois.go.kr/sl/{n}"
-CONFIG = RegistryConfig(TEMPLATE, first=7)
+CONFIG = StatusConfig(TEMPLATE, first=7)
 KEY = Ed25519PrivateKey(SEED)
 
 
-def memory_registry() -> StatusRegistry:
-    return StatusRegistry.create(MemoryStatusStore(), CONFIG, clock=fixed_clock(NOW))
+def memory_registry() -> StatusAllocator:
+    return StatusAllocator.create(MemoryStatusStore(), CONFIG, clock=fixed_clock(NOW))
 
 
 def test_config_rules() -> None:
     with pytest.raises(UsageError):
-        RegistryConfig("https://x/sl/1")  # no {n}
+        StatusConfig("https://x/sl/1")  # no {n}
     with pytest.raises(UsageError):
-        RegistryConfig(TEMPLATE, size=MIN_LIST_SIZE - 8)  # herd privacy
+        StatusConfig(TEMPLATE, size=MIN_LIST_SIZE - 8)  # herd privacy
     with pytest.raises(UsageError):
-        RegistryConfig(TEMPLATE, bits=1)  # cannot say SUSPENDED
+        StatusConfig(TEMPLATE, bits=1)  # cannot say SUSPENDED
     assert CONFIG.uri(7) == "https://id.mois.go.kr/sl/7"
 
 
 def test_100000_allocations_unique_and_uniform() -> None:
-    registry = memory_registry()
+    registry = StatusAllocator.create(MemoryStatusStore(), CONFIG, clock=fixed_clock(NOW), rng=random.Random(20261201))
     indices = [registry.allocate().idx for _ in range(100_000)]
     assert len(set(indices)) == 100_000
     buckets = 64
@@ -89,34 +99,44 @@ def test_transitions_revoked_is_final() -> None:
 
 def test_uninitialised_store_is_refused(tmp_path: Path) -> None:
     with pytest.raises(UsageError):
-        StatusRegistry(SQLiteStatusStore(tmp_path / "s.sqlite"))
+        StatusAllocator(sql_store(tmp_path / "s.sqlite"))
+
+
+def test_the_compatibility_names_still_import() -> None:
+    import vcsdk.revocation as revocation
+
+    assert revocation.StatusRegistry is StatusAllocator
+    assert revocation.RegistryConfig is StatusConfig
+    assert revocation.MemoryStatusStore is MemoryStatusStore
+    with pytest.raises(AttributeError):
+        _ = revocation.SQLiteStatusStore  # the raw-DDL store is gone: one SQL store
 
 
 def test_sqlite_store_is_durable(tmp_path: Path) -> None:
     path = tmp_path / "status.sqlite"
-    registry = StatusRegistry.create(SQLiteStatusStore(path), CONFIG, clock=fixed_clock(NOW))
+    registry = StatusAllocator.create(sql_store(path), CONFIG, clock=fixed_clock(NOW))
     refs = [registry.allocate() for _ in range(500)]
     assert len(set(refs)) == 500
     registry.suspend(refs[0])
     registry.revoke(refs[1])
-    reopened = StatusRegistry(SQLiteStatusStore(path), clock=fixed_clock(NOW))
+    reopened = StatusAllocator(sql_store(path), clock=fixed_clock(NOW))
     assert reopened.config == CONFIG
     assert reopened.status(refs[0]) is Status.SUSPENDED
     assert reopened.status(refs[1]) is Status.REVOKED
     assert reopened.lists()[0].allocated == 500
     assert reopened.snapshot(refs[0].uri).counts() == {1: 1, 2: 1}
     with pytest.raises(UsageError):
-        StatusRegistry.create(SQLiteStatusStore(path), RegistryConfig(TEMPLATE, bits=4))
+        StatusAllocator.create(sql_store(path), StatusConfig(TEMPLATE, bits=4))
 
 
 def _allocate_in_process(path: str, count: int, queue: multiprocessing.Queue) -> None:  # type: ignore[type-arg]
-    registry = StatusRegistry(SQLiteStatusStore(path))
+    registry = StatusAllocator(sql_store(path))
     queue.put([(r.uri, r.idx) for r in (registry.allocate() for _ in range(count))])
 
 
 def test_concurrent_processes_never_share_an_index(tmp_path: Path) -> None:
     path = str(tmp_path / "status.sqlite")
-    StatusRegistry.create(SQLiteStatusStore(path), CONFIG)
+    StatusAllocator.create(sql_store(path), CONFIG)
     context = multiprocessing.get_context("spawn")
     queue = context.Queue()
     workers = [context.Process(target=_allocate_in_process, args=(path, 300, queue)) for _ in range(3)]
@@ -129,14 +149,14 @@ def test_concurrent_processes_never_share_an_index(tmp_path: Path) -> None:
     allocated = [item for result in results for item in result]
     assert len(allocated) == 900
     assert len(set(allocated)) == 900
-    assert StatusRegistry(SQLiteStatusStore(path)).lists()[0].allocated == 900
+    assert StatusAllocator(sql_store(path)).lists()[0].allocated == 900
 
 
 @pytest.mark.parametrize("store", ["memory", "sqlite"])
 def test_issue_revoke_publish_verify(store: str, tmp_path: Path) -> None:
-    backing = MemoryStatusStore() if store == "memory" else SQLiteStatusStore(tmp_path / "s.sqlite")
+    backing = MemoryStatusStore() if store == "memory" else sql_store(tmp_path / "s.sqlite")
     clock = fixed_clock(NOW)
-    registry = StatusRegistry.create(backing, CONFIG, clock=clock)
+    registry = StatusAllocator.create(backing, CONFIG, clock=clock)
     issuer = Issuer(KEY, "KR-MOIS", clock=clock)
     ref = registry.allocate()
     text = issuer.issue(reference_claims(), status=ref).qr_text

@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import func, select
 
 from ..codec.cwt import StatusReference
-from ..errors import RecordNotFound, StatusEntryNotFound
+from ..errors import RecordNotFound, StatusEntryNotFound, UsageError
 from ..keys import Ed25519PrivateKey, Ed25519PublicKey
 from ..trust.store import TrustStore
 from . import audit
@@ -122,11 +122,11 @@ class ViewsMixin(LifecycleMixin):
             report = audit.verify(conn, self._issuer_id)
             head = conn.execute(select(t.audit_head)).mappings().one()
         if not report.ok:
-            raise RecordNotFound("the audit log does not verify: refusing to sign it; " + "; ".join(report.problems))
+            raise UsageError("the audit log does not verify: refusing to sign it; " + "; ".join(report.problems))
         now = self._clock()
         if key is None:
             if self._signer is None:
-                raise RecordNotFound("no key to sign the checkpoint with")
+                raise UsageError("no key to sign the checkpoint with")
             key = self._signer(now)
         return audit.sign_checkpoint(self._issuer_id, int(head["seq"]), head["hash"], key, issued_at=now)
 
