@@ -17,8 +17,7 @@ from sqlalchemy import create_engine, text
 
 from benchmarks import _cli
 from vcsdk import Ed25519PrivateKey, Issuer, fixed_clock
-from vcsdk.registry import IssuerRegistry
-from vcsdk.revocation import RegistryConfig
+from vcsdk.registry import IssuerRegistry, StatusConfig
 
 ROOT = Path(__file__).resolve().parent.parent
 NOW = 1_780_000_000
@@ -26,15 +25,15 @@ KEY = Ed25519PrivateKey(bytes(range(32)))
 
 
 def _approved(reg: IssuerRegistry, count: int) -> list[str]:
-    from tests.test_registry import approved  # the same complete application the tests use
+    from tests.registry_world import approved  # the same complete application the tests use
 
     return [approved(reg, f"B-{uuid.uuid4().hex[:10]}") for _ in range(count)]
 
 
 def _rate(target: str, count: int) -> float:
     reg = IssuerRegistry.create(
-        target, RegistryConfig("https://id.mois.go.kr/sl/{n}"), issuer_id="KR-MOIS", signer=lambda now: KEY,
-        clock=fixed_clock(NOW),
+        target, StatusConfig("https://id.mois.go.kr/sl/{n}"), issuer_id="KR-MOIS", signer=lambda now: KEY,
+        clock=fixed_clock(NOW), reviewers=["lee"], operators=["bench"],
     )  # fmt: skip
     apps = _approved(reg, count)
     start = time.perf_counter()
