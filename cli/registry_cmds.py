@@ -201,7 +201,9 @@ def cmd_audit(args: argparse.Namespace) -> int:
         report = reg.audit_verify(checkpoints=checkpoints, trust=_audit_trust(args))
         if report.ok:
             signed = f", checkpoints at {report.checkpoints}" if report.checkpoints else ""
-            return _out(args, report.to_json(), f"audit log intact: {report.entries} entries{signed}")
+            return _out(
+                args, report.to_json(), f"audit chain intact: {report.entries} entries, tables reconciled{signed}"
+            )
         broken = [f"AUDIT LOG BROKEN (first bad entry: {report.broken_at}, {report.entries} entries)", *report.problems]
         _out(args, report.to_json(), "\n".join(broken))
         return EXIT_INVALID

@@ -6,6 +6,7 @@ cd "$(dirname "$0")/.."
 scripts/bootstrap.sh
 export PATH="$PWD/.venv/bin:$PATH"
 out=${VCSDK_DEMO_OUT:-demo-out}
+umask 077  # the demo writes credentials and personal data
 rm -rf "$out"; mkdir -p "$out"
 
 step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
@@ -15,7 +16,8 @@ vcsdk keys generate --out "$out/issuer.key" --jwks "$out/trust.jwks"
 
 step "2. Create the issuer database (SQLite; status lists of 131,072 entries, 2 bits each)"
 db="$out/registry.sqlite"
-vcsdk registry init --db "$db" --iss KR-MOIS --uri-template 'https://id.mois.go.kr/sl/{n}' --first 7
+vcsdk registry init --db "$db" --iss KR-MOIS --uri-template 'https://id.mois.go.kr/sl/{n}' --first 7 \
+    --reviewer lee.reviewer --operator lee.reviewer --operator ops
 
 step "3. Kim Minjun applies online and attaches the documents"
 app=$(vcsdk registry apply --db "$db" --actor kim.minjun --claims examples/reference-claims.json \
