@@ -8,7 +8,7 @@ import json
 import sys
 from typing import Any
 
-from vcsdk.errors import UsageError, VCError
+from vcsdk.errors import RecordNotFound, UsageError, VCError
 from vcsdk.keys import Ed25519PrivateKey, Ed25519PublicKey
 from vcsdk.keys.files import PRIVATE_MODE, atomic_write, load_private_key, load_trust, read_bytes
 from vcsdk.keys.keyring import Keyring
@@ -232,6 +232,8 @@ def cmd_export_status(args: argparse.Namespace) -> int:
     signer = _signer(args)
     key: Ed25519PrivateKey = signer(clock_of(args)())
     chosen = [info for info in reg.status_lists() if not args.uri or info.uri == args.uri]
+    if not chosen:
+        raise RecordNotFound(f"no status list {args.uri}")
     if len(chosen) > 1 and "{n}" not in args.out:
         raise UsageError(
             f"{len(chosen)} status lists but --out {args.out!r} has no {{n}}: each would overwrite the last"

@@ -15,8 +15,8 @@ from vcsdk.registry.status import (
     MIN_LIST_SIZE,
     StatusAllocator,
     StatusConfig,
-    open_status_database,
 )
+from vcsdk.registry.stores import open_status_database
 from vcsdk.revocation import Status, verify_token
 from vcsdk.revocation.token import read_token_unverified
 

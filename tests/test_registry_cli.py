@@ -16,7 +16,7 @@ from tests.conftest import NOW, ROOT
 from vcsdk import Ed25519PrivateKey
 from vcsdk.holder import make_key_proof
 from vcsdk.registry import IssuerRegistry
-from vcsdk.registry.status import SQLStatusStore
+from vcsdk.registry.stores import SQLStatusStore
 
 CLAIMS = ROOT / "examples" / "reference-claims.json"
 SHORT = {k: v for k, v in json.loads(CLAIMS.read_text()).items() if k not in ("unit", "position", "name_latin")}

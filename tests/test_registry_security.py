@@ -26,7 +26,7 @@ from vcsdk.errors import (
 from vcsdk.holder import make_key_proof
 from vcsdk.registry import IssuerRegistry
 from vcsdk.registry.audit import entry_hash, sign_checkpoint
-from vcsdk.registry.status import open_status_database
+from vcsdk.registry.stores import open_status_database
 
 AUDIT_KEY = Ed25519PrivateKey(bytes(range(1, 33)))
 DEVICE = Ed25519PrivateKey(bytes(range(2, 34)))

@@ -13,14 +13,8 @@ import pytest
 from tests.conftest import NOW, SEED, reference_claims
 from vcsdk import Code, Ed25519PrivateKey, Issuer, StatusReference, TrustStore, Verifier, fixed_clock
 from vcsdk.errors import StatusEntryNotFound, StatusTransitionRefused, UsageError
-from vcsdk.registry.status import (
-    MIN_LIST_SIZE,
-    MemoryStatusStore,
-    SQLStatusStore,
-    StatusAllocator,
-    StatusConfig,
-    open_status_database,
-)
+from vcsdk.registry.status import MIN_LIST_SIZE, StatusAllocator, StatusConfig
+from vcsdk.registry.stores import MemoryStatusStore, SQLStatusStore, open_status_database
 from vcsdk.revocation import Status, StatusListChecker
 
 RegistryConfig = StatusConfig

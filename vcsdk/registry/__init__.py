@@ -4,7 +4,8 @@ audit log; and the issuer side of status lists (:mod:`vcsdk.registry.status`).""
 
 from .db import migrate, open_engine
 from .service import AuditReport, CredentialRecord, IssuedRecord, IssuerRegistry
-from .status import MemoryStatusStore, SQLStatusStore, StatusAllocator, StatusConfig, StatusStore
+from .status import StatusAllocator, StatusConfig, StatusStore
+from .stores import MemoryStatusStore, SQLStatusStore
 
 __all__ = [
     "AuditReport",

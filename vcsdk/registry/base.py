@@ -7,6 +7,7 @@ import json
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, TypeVar
 
 from sqlalchemy import Connection, Engine, insert, select, update
@@ -19,7 +20,8 @@ from ..keys import Ed25519PrivateKey
 from . import audit
 from . import tables as t
 from .db import migrate, open_engine
-from .status import CONFIG_KEY, SQLStatusStore, StatusAllocator, StatusConfig
+from .status import CONFIG_KEY, StatusAllocator, StatusConfig
+from .stores import SQLStatusStore
 from .workflow import next_state
 
 ACTIVE_STATES = ("issued", "suspended", "needs_renewal")
@@ -76,6 +78,8 @@ class RegistryBase:
     @classmethod
     def open(cls: type[R], target: str, **kwargs: Any) -> R:
         """Open an initialised database (a SQLite path or a URL)."""
+        if "://" not in target and not Path(target).exists():
+            raise FileError(f"{target} does not exist: create it with 'vcsdk registry init'")
         return cls(open_engine(target), **kwargs)
 
     @classmethod

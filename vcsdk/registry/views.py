@@ -17,7 +17,8 @@ from ..trust.store import TrustStore
 from . import audit
 from . import tables as t
 from .lifecycle import LifecycleMixin
-from .status import DEFAULT_TOKEN_VALIDITY_SECONDS, DEFAULT_TTL_SECONDS, ListInfo, SQLStatusStore, StatusAllocator
+from .status import DEFAULT_TOKEN_VALIDITY_SECONDS, DEFAULT_TTL_SECONDS, ListInfo, StatusAllocator
+from .stores import SQLStatusStore
 from .workflow import sla_report
 
 _CREDENTIAL_FIELDS = ("cti", "state", "status_uri", "status_idx", "issued_at", "expires_at", "reason")

@@ -27,9 +27,9 @@ _ISSUER_SIDE = {
 def __getattr__(name: str) -> Any:
     """The issuer-side names, moved to :mod:`vcsdk.registry.status` (imported on first use)."""
     if name in _ISSUER_SIDE:
-        from ..registry import status
+        from ..registry import status, stores
 
-        return getattr(status, _ISSUER_SIDE[name])
+        return getattr(stores if name == "MemoryStatusStore" else status, _ISSUER_SIDE[name])
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
