@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import io
 import json
 import sys
 from typing import Any
@@ -82,16 +83,31 @@ def _changes(items: list[str]) -> dict[str, Any]:
     return changes
 
 
+def _json_object(data: bytes | str, what: str) -> dict[str, Any]:
+    """A JSON object from a file or an option, or one usage error naming it."""
+    try:
+        value = json.loads(data)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise UsageError(f"{what} is not valid JSON ({exc})") from None
+    if not isinstance(value, dict):
+        raise UsageError(f"{what} must be a JSON object")
+    return value
+
+
 def cmd_apply(args: argparse.Namespace) -> int:
-    claims = json.loads(read_bytes(args.claims))
+    claims = _json_object(read_bytes(args.claims), args.claims)
     claims.pop("photo_digest", None)
-    device = Ed25519PublicKey.from_jwk(json.loads(read_bytes(args.device_jwk))) if args.device_jwk else None
+    device = (
+        Ed25519PublicKey.from_jwk(_json_object(read_bytes(args.device_jwk), args.device_jwk))
+        if args.device_jwk
+        else None
+    )
     app = _open(args).apply(applicant=args.actor, claims=claims, contact=args.contact, device_key=device)
     return _out(args, {"application": app}, app)
 
 
 def cmd_attach(args: argparse.Namespace) -> int:
-    meta = json.loads(args.meta) if args.meta else {}
+    meta = _json_object(args.meta, "--meta") if args.meta else {}
     digest = _open(args).attach(args.application, args.kind, meta, read_bytes(args.file), actor=args.actor)
     return _out(args, {"application": args.application, "kind": args.kind, "sha256": digest}, f"{args.kind} {digest}")
 
@@ -248,14 +264,19 @@ def cmd_export_status(args: argparse.Namespace) -> int:
 def cmd_import(args: argparse.Namespace) -> int:
     """Bulk applications from CSV (one per row: the claim fields, contact, applicant)."""
     reg = _open(args)
-    with open(args.csv, encoding="utf-8", newline="") as handle:
-        rows = list(csv.DictReader(handle))
+    try:
+        text = read_bytes(args.csv).decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise UsageError(f"{args.csv} is not UTF-8 (save the CSV as UTF-8, not CP949)") from None
+    rows = list(csv.DictReader(io.StringIO(text, newline="")))
     created, failed = 0, 0
     for number, row in enumerate(rows, start=1):
-        claims = {k: v for k, v in row.items() if k not in ("contact", "applicant") and v}
-        if "agency_code" in claims:
-            claims["agency_code"] = int(claims["agency_code"])
+        claims = {k: v for k, v in row.items() if k not in ("contact", "applicant") and v and isinstance(k, str)}
         try:
+            if "agency_code" in claims:
+                if not claims["agency_code"].isdigit():
+                    raise UsageError(f"agency_code {claims['agency_code']!r} is not a number")
+                claims["agency_code"] = int(claims["agency_code"])
             reg.apply(applicant=row.get("applicant") or args.actor, claims=claims, contact=row.get("contact", ""))
             created += 1
         except VCError as exc:

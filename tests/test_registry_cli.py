@@ -137,7 +137,8 @@ def test_status_commands_refuse_the_registry_database(
     issued = json.loads(out)
     run(capsys, "registry", "suspend", "--db", db, "--actor", "ops", issued["cti"])
     uri, idx = issued["status"]["uri"], str(issued["status"]["idx"])
-    for command in (["set", "--uri", uri, idx, "valid"], ["get", "--uri", uri, idx], ["list"], ["allocate"]):
+    create = ["create", "--uri-template", "https://x/sl/{n}"]  # re-initialising it as a status database
+    for command in (create, ["set", "--uri", uri, idx, "valid"], ["get", "--uri", uri, idx], ["list"], ["allocate"]):
         code, _, err = run(capsys, "status", command[0], "--db", db, *command[1:])
         assert (code, "registry" in err) == (2, True), command
     assert IssuerRegistry.open(db).credential(issued["cti"])["state"] == "suspended"
@@ -163,3 +164,24 @@ def test_export_status_without_n_refuses_several_lists(
         capsys, "registry", "export-status", "--db", db, "--key", key, "--uri", "https://x/sl/2", "--out", single
     )
     assert code == 0  # one chosen list: a fixed name is fine
+
+
+def test_bad_input_is_one_line_with_a_code(office: dict[str, str], capsys: pytest.CaptureFixture[str]) -> None:
+    db, folder = office["db"], Path(office["dir"])
+    attach = ["registry", "attach", "--db", db, "--actor", "kim", office["app"], "photo", office["key"]]
+    code, _, err = run(capsys, *attach, "--meta", "{not json")
+    assert (code, err.count("\n"), "USAGE_ERROR" in err) == (2, 1, True)
+    code, _, err = run(capsys, "registry", "import", "--db", db, str(folder / "missing.csv"))
+    assert (code, "FILE_ERROR" in err) == (2, True)
+    cp949 = folder / "cp949.csv"
+    cp949.write_bytes("name,agency_code\n홍길동,1741000\n".encode("cp949"))
+    code, _, err = run(capsys, "registry", "import", "--db", db, str(cp949))
+    assert (code, "UTF-8" in err) == (2, True)
+    rows = folder / "rows.csv"
+    header = "name,birth_date,agency_code,agency,rank,employee_id,contact,applicant"
+    rows.write_text(
+        header + "\n홍길동,1990-01-01,1741000,행정안전부,주무관,E-77,010,hong\n김,1990-01-01,MOIS,x,y,E-78,0,q\n"
+    )
+    code, out, err = run(capsys, "registry", "import", "--db", db, str(rows), "--json")
+    assert (code, json.loads(out)) == (1, {"created": 1, "failed": 1})
+    assert "agency_code" in err
