@@ -314,3 +314,74 @@ def test_new_phone_reissue_refresh_and_report_lost(target: str) -> None:
     with pytest.raises(RegistryTransitionRefused):
         reg.refresh(third.cti, actor="ops")  # not while suspended
     assert reg.audit_verify().ok
+
+
+# ------------------------------------------------------------------ upgrading a registry
+
+
+def test_a_registry_from_revision_0001_upgrades_and_verifies(target: str) -> None:
+    """Old credentials have audit entries without state, bit and digest: the migration adopts
+    them, the stored QR text disappears, and tampering is detected from then on."""
+    import json
+
+    from alembic import command
+    from alembic.config import Config
+
+    from vcsdk.registry.audit import GENESIS
+    from vcsdk.registry.db import MIGRATIONS, migrate, open_engine
+
+    engine = open_engine(target)
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    with engine.begin() as conn:
+        config.attributes["connection"] = conn
+        command.upgrade(config, "0001")
+    uri, cti = "https://id.mois.go.kr/sl/7", "ab" * 16
+    old_entries = [
+        ("kim", "apply", "app-1", {"person": "1741000:E-1"}),
+        ("lee", "credential_issued", cti, {"status": [uri, 5]}),
+    ]
+    old_entries.append(("ops", "suspend", cti, {"from": "issued", "to": "suspended"}))
+    with engine.begin() as conn:
+        conn.execute(
+            text("INSERT INTO registry_meta VALUES ('status_config', :c), ('issuer_id', 'KR-MOIS')"),
+            {"c": json.dumps({"uri_template": "https://id.mois.go.kr/sl/{n}", "bits": 2, "size": 131072, "first": 7})},
+        )
+        conn.execute(
+            text(
+                "INSERT INTO applications (id, state, applicant, person, claims, contact, created_at) "
+                "VALUES ('app-1', 'issued', 'kim', '1741000:E-1', '{}', '0', 1)"
+            )
+        )
+        conn.execute(text("INSERT INTO status_lists VALUES (:u, 7, 2, 131072, 1, 1)"), {"u": uri})
+        conn.execute(text("INSERT INTO status_entries VALUES (:u, 5, 2, 1, 1)"), {"u": uri})
+        conn.execute(
+            text(
+                "INSERT INTO credentials (cti, application_id, person, state, status_uri, status_idx, kid, "
+                "issued_at, expires_at, qr_text, claims) "
+                "VALUES (:c, 'app-1', '1741000:E-1', 'suspended', :u, 5, '00', 1, 2, 'GID1:OLD', '{}')"
+            ),
+            {"c": cti, "u": uri},
+        )
+        prev = GENESIS
+        for seq, (actor, action, subject, data) in enumerate(old_entries, start=1):
+            body = json.dumps(data, sort_keys=True)
+            digest = entry_hash(prev, seq, seq, actor, action, subject, body)
+            conn.execute(
+                text("INSERT INTO audit_log VALUES (:s, :s, :a, :act, :sub, :d, :p, :h)"),
+                {"s": seq, "a": actor, "act": action, "sub": subject, "d": body, "p": prev, "h": digest},
+            )
+            prev = digest
+        conn.execute(text("INSERT INTO audit_head VALUES (1, :s, :h)"), {"s": len(old_entries), "h": prev})
+    migrate(engine)
+    reg = IssuerRegistry.open(target)
+    report = reg.audit_verify()
+    assert report.ok, report.problems
+    assert [e["action"] for e in reg.audit_entries(subject=cti)][-1] == "adopt"
+    found = reg.lookup(cti)
+    assert found is not None and found.state == "suspended"
+    with raw_engine(target).connect() as conn:
+        columns = list(conn.execute(text("SELECT * FROM credentials")).keys())
+    assert "qr_text" not in columns
+    _sql(target, "UPDATE status_entries SET status = 0")
+    assert not reg.audit_verify().ok
