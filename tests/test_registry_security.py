@@ -385,3 +385,21 @@ def test_a_registry_from_revision_0001_upgrades_and_verifies(target: str) -> Non
     assert "qr_text" not in columns
     _sql(target, "UPDATE status_entries SET status = 0")
     assert not reg.audit_verify().ok
+
+
+def test_issue_takes_a_key_proof_the_service_verified(target: str) -> None:
+    """The HTTP service verifies the proof itself and hands over the KeyProof: the registry still
+    checks the audience and consumes the nonce."""
+    from vcsdk.holder import verify_key_proof
+
+    reg = registry(target)
+    checked = verify_key_proof(_proof(reg), audience="KR-MOIS", now=NOW)
+    record = reg.issue(approved(reg, device_key=DEVICE.public_key), actor="ops", key_proof=checked)
+    assert _holder_key(record.qr_text).raw == DEVICE.public_key.raw
+    with pytest.raises(KeyProofInvalid, match="used"):
+        reg.issue(approved(reg, "E-2", device_key=DEVICE.public_key), actor="ops", key_proof=checked)
+    foreign = verify_key_proof(
+        make_key_proof(DEVICE, audience="KR-OTHER", nonce=reg.nonce(), issued_at=NOW), audience="KR-OTHER", now=NOW
+    )
+    with pytest.raises(KeyProofInvalid, match="aud"):
+        reg.issue(approved(reg, "E-3", device_key=DEVICE.public_key), actor="ops", key_proof=foreign)
