@@ -6,6 +6,7 @@ atomic renewal, reviewed changes, checked actors, and device-bound issuance with
 from __future__ import annotations
 
 import os
+import queue as queues
 import stat
 from pathlib import Path
 from typing import Any
@@ -403,3 +404,35 @@ def test_issue_takes_a_key_proof_the_service_verified(target: str) -> None:
     )
     with pytest.raises(KeyProofInvalid, match="aud"):
         reg.issue(approved(reg, "E-3", device_key=DEVICE.public_key), actor="ops", key_proof=foreign)
+
+
+def _race(target: str, app: str, proof: bytes, queue: Any) -> None:
+    reg = IssuerRegistry.open(target, signer=lambda now: KEY, clock=fixed_clock(NOW))
+    try:
+        queue.put(("issued", reg.issue(app, actor="ops", key_proof=proof).cti))
+    except KeyProofInvalid as exc:
+        queue.put(("refused", exc.message))
+
+
+def test_two_processes_racing_one_nonce_issue_once(target: str) -> None:
+    import multiprocessing
+
+    reg = registry(target)
+    apps = [approved(reg, f"R-{n}", device_key=DEVICE.public_key) for n in range(2)]
+    proof = _proof(reg)
+    context = multiprocessing.get_context("spawn")
+    queue = context.Queue()
+    workers = [context.Process(target=_race, args=(target, app, proof, queue)) for app in apps]
+    for worker in workers:
+        worker.start()
+    outcomes: list[str] = []
+    while len(outcomes) < len(workers):  # fail fast if a worker dies instead of answering
+        try:
+            outcomes.append(queue.get(timeout=0.2)[0])
+        except queues.Empty:
+            assert all(w.exitcode in (None, 0) for w in workers), [w.exitcode for w in workers]
+    outcomes.sort()
+    for worker in workers:
+        worker.join(timeout=60)
+    assert outcomes == ["issued", "refused"]
+    assert reg.counts() == {"issued": 1}
