@@ -302,6 +302,7 @@ def test_sigkill_inside_issuance_leaves_nothing_half_written(target: str, stop_a
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         cwd=ROOT,
+        bufsize=0,  # unbuffered: select() then sees every line that readline() has not consumed
     )
     try:
         lines = [_line(process) for _ in range(3)]
