@@ -185,3 +185,33 @@ def test_bad_input_is_one_line_with_a_code(office: dict[str, str], capsys: pytes
     code, out, err = run(capsys, "registry", "import", "--db", db, str(rows), "--json")
     assert (code, json.loads(out)) == (1, {"created": 1, "failed": 1})
     assert "agency_code" in err
+
+
+def test_export_status_and_status_refusal_on_both_databases(
+    target: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """#11.7 and #11.10 through the CLI with ``--db`` a SQLite path and a PostgreSQL URL."""
+    from tests.registry_world import KEY, approved, registry
+    from vcsdk.keys.files import save_private_key
+    from vcsdk.registry.db import open_engine
+
+    key = str(tmp_path / "k.pem")
+    save_private_key(key, KEY)
+    reg = registry(target)
+    record = reg.issue(approved(reg), actor="ops")
+    reg.suspend(record.cti, actor="ops")
+    uri, idx = record.status.uri, str(record.status.idx)
+    code, _, err = run(capsys, "status", "set", "--db", target, "--uri", uri, idx, "valid")
+    assert (code, "registry" in err) == (2, True)
+    SQLStatusStore(open_engine(target)).add_list(8, "https://id.mois.go.kr/sl/8", 2, 131_072, NOW)  # list 7 "filled"
+    code, _, err = run(
+        capsys, "registry", "export-status", "--db", target, "--key", key, "--out", str(tmp_path / "sl.cwt")
+    )
+    assert (code, "{n}" in err) == (2, True)
+    assert not (tmp_path / "sl.cwt").exists()
+    assert (
+        run(capsys, "registry", "export-status", "--db", target, "--key", key, "--out", str(tmp_path / "sl{n}.cwt"))[0]
+        == 0
+    )
+    assert sorted(p.name for p in tmp_path.glob("sl*.cwt")) == ["sl7.cwt", "sl8.cwt"]
+    assert reg.credential(record.cti)["state"] == "suspended"
