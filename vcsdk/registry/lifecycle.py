@@ -169,18 +169,20 @@ class LifecycleMixin(ApplicationsMixin):
         self._audit(conn, actor, "supersede", old["cti"], data)
 
     def _reissue(
-        self, cti: str, *, actor: str, device: str | bool | None, allowed: tuple[str, ...], proof: Any = None
+        self, cti: str, *, actor: str, allowed: tuple[str, ...], proof: bytes | KeyProof | None = None
     ) -> IssuedRecord:
+        """A new credential for ``cti``'s claims (the proven key, else the old device key) with a
+        fresh status index; the old one superseded, in one transaction."""
         with self._tx() as conn:
             self._require(conn, "operator", actor)
             old = self._credential(conn, cti)
             if old["state"] not in allowed:
                 raise RegistryTransitionRefused(f"cannot re-issue a credential in state {old['state']}")
             application = self._application(conn, old["application_id"])
-            new_device = old["device_jwk"] if device is True else device
+            device: str | None = old["device_jwk"]
             if proof is not None:
-                new_device = json.dumps(self._proven_key(conn, proof).to_jwk())
-            record = self._sign(conn, application, json.loads(old["claims"]), new_device, actor=actor, replaces=cti)  # type: ignore[arg-type]
+                device = json.dumps(self._proven_key(conn, proof).to_jwk())
+            record = self._sign(conn, application, json.loads(old["claims"]), device, actor=actor, replaces=cti)
             self._supersede(conn, old, actor, record.cti)
             return record
 
@@ -206,7 +208,7 @@ class LifecycleMixin(ApplicationsMixin):
             raise KeyProofInvalid("a new device key is bound only with its proof of possession (registry nonce)")
         if device_key is not None and isinstance(key_proof, KeyProof) and key_proof.device_key.raw != device_key.raw:
             raise KeyProofInvalid("the key proof is for another device key")
-        return self._reissue(cti, actor=actor, device=True, allowed=ACTIVE_STATES, proof=key_proof)
+        return self._reissue(cti, actor=actor, allowed=ACTIVE_STATES, proof=key_proof)
 
     def reissue_to_device(self, cti: str, *, actor: str, key_proof: bytes | KeyProof) -> IssuedRecord:
         """New phone = new device key = re-issue: see :meth:`reissue`."""
@@ -215,7 +217,7 @@ class LifecycleMixin(ApplicationsMixin):
     def refresh(self, cti: str, *, actor: str) -> IssuedRecord:
         """A new credential (new exp, fresh status index) with the same claims and device key,
         while the credential is active (not suspended); the old one is superseded atomically."""
-        return self._reissue(cti, actor=actor, device=True, allowed=("issued", "needs_renewal"))
+        return self._reissue(cti, actor=actor, allowed=("issued", "needs_renewal"))
 
     def renew(self, cti: str, *, actor: str, changes: Mapping[str, Any] | None = None) -> IssuedRecord:
         """Renew in one transaction (a failure leaves the credential as it was): the same as
