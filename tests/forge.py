@@ -33,6 +33,7 @@ def claims(**overrides: Any) -> dict[int, Any]:
         cwt.IAT: NOW - 100,
         cwt.EXP: NOW + 86_400,
         cwt.CTI: bytes(16),
+        cwt.STATUS: {"status_list": {"idx": 7, "uri": "https://id.mois.go.kr/sl/7"}},
         OFFICIAL_ID_CLAIM: official_map(),
     }
     names = {

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import inspect
+import re
+from pathlib import Path
 
 from vcsdk import errors
 from vcsdk.errors import CREDENTIAL_ERRORS, Code, CredentialInvalid, UsageError, VCError
@@ -65,3 +67,19 @@ def test_usage_errors_are_value_errors_and_str_carries_the_code() -> None:
     assert isinstance(error, ValueError)
     assert str(error) == "KEY_INVALID: bad key"
     assert error.code == "KEY_INVALID"
+
+
+def test_every_credential_code_the_library_raises_is_asserted_by_some_test() -> None:
+    """Derived from the sources, not a hand-written list: every credential error class that
+    vcsdk/ raises must be named by another test module (``Code.NAME``, ``"NAME"`` or the class)."""
+    here = Path(__file__).resolve()
+    library = "".join(p.read_text(encoding="utf-8") for p in (here.parent.parent / "vcsdk").rglob("*.py"))
+    tests = "".join(p.read_text(encoding="utf-8") for p in here.parent.glob("test_*.py") if p != here)
+    raised = {code: cls for code, cls in CREDENTIAL_ERRORS.items() if re.search(rf"raise {cls.__name__}\(", library)}
+    assert Code.SIGNATURE_INVALID in raised and Code.STATUS_UNKNOWN in raised  # the scan itself works
+    missing = sorted(
+        code.value
+        for code, cls in raised.items()
+        if not re.search(rf"Code\.{code.name}\b|\"{code.value}\"|\b{cls.__name__}\b", tests)
+    )
+    assert missing == [], f"no test asserts these credential codes: {missing}"

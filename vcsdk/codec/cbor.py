@@ -76,42 +76,67 @@ def _count_items(obj: Any, budget: int) -> int:
     return budget
 
 
-def loads_strict(data: bytes, limits: Limits, allowed_tags: frozenset[int] = frozenset()) -> Any:
-    """Decode exactly one strict CBOR data item from ``data``.
+class StrictDecoder:
+    """A reusable strict decoder for one (limits, allowed tags) pair: what :func:`loads_strict`
+    does, without rebuilding the cbor2 decoder per call (the verify paths keep one each).
 
-    Raises :class:`CBORMalformed` for ill-formed or non-strict CBOR and trailing bytes, and
-    :class:`LimitExceeded` when nesting deeper than ``limits.max_cbor_depth`` or holding more
-    than ``limits.max_cbor_items`` items.
+    Not thread-safe: one instance per thread or verifier.
     """
-    if not data:
-        raise CBORMalformed("empty input: expected one CBOR data item")
-    semantic, tag_hook = _hooks(allowed_tags)
-    stream = io.BytesIO(data)
-    try:
-        decoder = cbor2.CBORDecoder(
-            stream,
+
+    __slots__ = ("_decoder", "_limits")
+
+    def __init__(self, limits: Limits, allowed_tags: frozenset[int] = frozenset()) -> None:
+        semantic, tag_hook = _hooks(allowed_tags)
+        self._limits = limits
+        self._decoder = cbor2.CBORDecoder(
+            io.BytesIO(b""),
             tag_hook=tag_hook,
             semantic_decoders=semantic,
             max_depth=limits.max_cbor_depth,
             allow_indefinite=False,
             allow_duplicate_keys=False,
         )
-        value = decoder.decode()
-    except cbor2.CBORDecodeError as exc:
-        if _DEPTH_MESSAGE in str(exc):
-            raise LimitExceeded(f"CBOR nesting deeper than {limits.max_cbor_depth}") from None
-        raise CBORMalformed(f"invalid CBOR: {_reason(exc)}") from None
-    except (RecursionError, MemoryError):
-        raise LimitExceeded("CBOR input exhausts decoder resources") from None
-    except (ValueError, TypeError, OverflowError, LookupError) as exc:
-        raise CBORMalformed(f"invalid CBOR: {exc}") from None
-    consumed = stream.tell()
-    if consumed != len(data):
-        raise CBORMalformed(f"{len(data) - consumed} trailing bytes after the CBOR data item")
-    # Every data item takes at least one byte, so a short input cannot exceed the item cap.
-    if len(data) > limits.max_cbor_items:
-        _count_items(value, limits.max_cbor_items)
-    return value
+
+    def decode(self, data: bytes) -> Any:
+        """Decode exactly one strict CBOR data item from ``data``.
+
+        Raises :class:`CBORMalformed` for ill-formed or non-strict CBOR and trailing bytes, and
+        :class:`LimitExceeded` when nesting deeper than ``limits.max_cbor_depth`` or holding more
+        than ``limits.max_cbor_items`` items.
+        """
+        if not data:
+            raise CBORMalformed("empty input: expected one CBOR data item")
+        limits = self._limits
+        stream = io.BytesIO(data)
+        decoder = self._decoder
+        decoder.fp = stream
+        try:
+            value = decoder.decode()
+        except cbor2.CBORDecodeError as exc:
+            if _DEPTH_MESSAGE in str(exc):
+                raise LimitExceeded(f"CBOR nesting deeper than {limits.max_cbor_depth}") from None
+            raise CBORMalformed(f"invalid CBOR: {_reason(exc)}") from None
+        except (RecursionError, MemoryError):
+            raise LimitExceeded("CBOR input exhausts decoder resources") from None
+        except (ValueError, TypeError, OverflowError, LookupError) as exc:
+            raise CBORMalformed(f"invalid CBOR: {exc}") from None
+        consumed = stream.tell()
+        if consumed != len(data):
+            raise CBORMalformed(f"{len(data) - consumed} trailing bytes after the CBOR data item")
+        # Every data item takes at least one byte, so a short input cannot exceed the item cap.
+        if len(data) > limits.max_cbor_items:
+            _count_items(value, limits.max_cbor_items)
+        return value
+
+
+def loads_strict(data: bytes, limits: Limits, allowed_tags: frozenset[int] = frozenset()) -> Any:
+    """Decode exactly one strict CBOR data item from ``data`` (see :meth:`StrictDecoder.decode`)."""
+    return StrictDecoder(limits, allowed_tags).decode(data)
+
+
+def int_keyed(value: Any) -> bool:
+    """True when every key of the map ``value`` is a CBOR integer (``true`` and ``1.0`` are not)."""
+    return all(type(key) is int for key in value)
 
 
 def _reason(exc: BaseException) -> str:

@@ -25,6 +25,11 @@ class Profile:
     kid_in_both_buckets: bool = False
     """Accept ``kid`` in both header buckets, the protected one winning (EU DCC practice).
     Off for the official ID: RFC 9052 calls a label in both buckets malformed."""
+    claims: str = "official-id"
+    """Which claims model the payload carries; :class:`vcsdk.Verifier` handles only
+    ``"official-id"`` (the HC1 profile has its own verifier)."""
+    status_required: bool = False
+    """Refuse a credential without a status claim by default (``STATUS_CLAIM_MISSING``)."""
 
 
 OFFICIAL_ID = Profile(
@@ -33,5 +38,6 @@ OFFICIAL_ID = Profile(
     algorithms=frozenset({ALG_EDDSA}),
     qr_budget_chars=574,  # QR version 18, ECC Q, alphanumeric mode
     qr_version=18,
+    status_required=True,
 )
 """The Korean mobile official ID, wire format v1 (DESIGN section 3)."""

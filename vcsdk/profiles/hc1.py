@@ -26,7 +26,7 @@ from ..inspection import jsonable
 from ..keys import ALG_ES256, ALG_PS256, public_key_from_cryptography
 from ..limits import DEFAULT_LIMITS, Limits
 from ..trust.store import TrustedKey, TrustStore
-from ..verify.authenticate import Trace, authenticate
+from ..verify.authenticate import AuthPolicy, Trace, authenticate
 from ..verify.result import Verification
 from .base import Profile
 
@@ -38,12 +38,16 @@ HC1 = Profile(
     qr_version=40,
     qr_ecc="Q",
     kid_in_both_buckets=True,
+    claims="eu-dcc",
 )
 """EU Digital COVID Certificate (eHealth network HCERT 1.x)."""
 
 HCERT_CLAIM = -260
 HCERT_DCC_V1 = 1
 _KID_BOTH = frozenset({cose.HEADER_KID})
+_AUTH = AuthPolicy(
+    "EU DCC", algorithms=HC1.algorithms, require_tag=False, shared_labels=_KID_BOTH
+)  # tags: decode_sign1
 
 
 def certificate_kid(der: bytes) -> bytes:
@@ -112,7 +116,16 @@ class HC1Verifier:
         """Verify; raise a :class:`CredentialInvalid` subclass with its code if not valid."""
         return self._run(qrtext.as_text(text), self._clock() if now is None else now, Trace())
 
-    def check(self, text: str | bytes, now: int | None = None) -> Verification:
+    def verify_at(self, text: str | bytes, now: int) -> HC1Credential:
+        """Verify as of ``now`` (Unix seconds)."""
+        return self._run(qrtext.as_text(text), now, Trace())
+
+    def check_many(self, texts: Iterable[str | bytes], now: int | None = None) -> list[Verification[HC1Credential]]:
+        """:meth:`check` over many texts at one time."""
+        when = self._clock() if now is None else now
+        return [self.check(text, when) for text in texts]
+
+    def check(self, text: str | bytes, now: int | None = None) -> Verification[HC1Credential]:
         """Verify without raising for invalid credentials."""
         trace = Trace()
         try:
@@ -125,7 +138,8 @@ class HC1Verifier:
         limits = self._limits
         data = qrtext.unpack(text, HC1.prefix, limits)
         message = cose.decode_sign1(data, limits, shared_labels=_KID_BOTH)
-        signer, payload = authenticate(message, self._trust, HC1, limits, frozenset(), trace)
+        auth = authenticate(message, self._trust, _AUTH, limits, trace)
+        signer, payload = auth.signer, auth.payload
         if not isinstance(payload, MAP_TYPES):
             raise ClaimsInvalid("the CWT payload must be a map")
         iat = cwt.get_int(payload, cwt.IAT, required=True)

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from ..codec.cwt import StatusReference
 from ..errors import StatusUnknown, UsageError
 from ..limits import DEFAULT_LIMITS, Limits
-from ..trust.store import TrustStore
+from ..trust.store import TrustedKey, TrustStore
 from ..verify.status import StatusCheck
 from .token import DRAFT_20, ClaimKeys, StatusListToken, verify_token
 
@@ -56,10 +56,18 @@ class _Entry:
         self.results = tuple(StatusCheck(value, token.uri, token.issued_at) for value in range(self.mask + 1))
 
 
-class StatusListChecker:
-    """Holds verified Status List Tokens by URI and answers :class:`StatusChecker` lookups.
+Owner = tuple[str, "str | bytes"]
+"""Whose lists: ``("iss", issuer id)`` or, for a key no trust source binds to an issuer,
+``("key", key identity)`` (see :attr:`vcsdk.trust.store.TrustedKey.status_owner`)."""
 
-    ``trust`` holds the keys allowed to sign status lists (usually the issuers' keys).
+
+class StatusListChecker:
+    """Holds verified Status List Tokens per (issuer, URI) and answers :class:`StatusChecker` lookups.
+
+    ``trust`` holds the keys allowed to sign status lists (usually the issuers' keys). A token
+    counts only for credentials of the issuer its signing key belongs to: a list signed by agency
+    B's key never answers for agency A's credentials, whatever its URI (then ``STATUS_UNKNOWN``).
+    A key that no trust source binds to an issuer answers only for credentials it signed itself.
     """
 
     def __init__(
@@ -74,35 +82,42 @@ class StatusListChecker:
         self._freshness = freshness
         self._limits = limits
         self._claim_keys = claim_keys
-        self._entries: dict[str, _Entry] = {}
+        self._entries: dict[tuple[Owner, str], _Entry] = {}
 
     def load(self, data: bytes, now: int) -> StatusListToken:
-        """Verify a token and cache its list (replacing an older one for the same URI).
+        """Verify a token and cache its list (replacing an older one of the same issuer and URI).
 
-        Raises the token's failure code (see :func:`verify_token`); a token older than the one
-        already held is refused (:class:`UsageError`), so a list never rolls back.
+        Raises the token's failure code (see :func:`verify_token`): the signing key must be
+        trusted, not compromised and inside its window at the token's ``iat``. A token older than
+        the one already held is refused (:class:`UsageError`), so a list never rolls back.
         """
         token = verify_token(
             data, self._trust, now=now, leeway=self._freshness.leeway, limits=self._limits, claim_keys=self._claim_keys
         )
-        current = self._entries.get(token.uri)
+        assert token.signer is not None  # verify_token always names its signer
+        key = (token.signer.status_owner, token.uri)
+        current = self._entries.get(key)
         if current is not None and token.issued_at < current.token.issued_at:
             raise UsageError(
                 f"status list {token.uri}: token issued at {token.issued_at} is older than the one held "
                 f"({current.token.issued_at})"
             )
-        self._entries[token.uri] = _Entry(token, self._freshness)
+        self._entries[key] = _Entry(token, self._freshness)
         return token
 
     def tokens(self) -> list[StatusListToken]:
-        """The tokens held, one per URI."""
+        """The tokens held, one per (issuer, URI)."""
         return [entry.token for entry in self._entries.values()]
 
-    def check(self, reference: StatusReference, now: int) -> StatusCheck:
-        """The status at ``reference``; :class:`StatusUnknown` when no usable list covers it."""
-        entry = self._entries.get(reference.uri)
+    def check(self, reference: StatusReference, now: int, *, issuer: str, signer: TrustedKey) -> StatusCheck:
+        """The status at ``reference`` from a list of the credential's own issuer (``issuer``,
+        signed by ``signer``); :class:`StatusUnknown` when no usable list of that issuer covers it."""
+        entries = self._entries
+        entry = entries.get((("iss", issuer), reference.uri))
+        if entry is None and signer.issuer is None:
+            entry = entries.get((("key", signer.identity), reference.uri))
         if entry is None:
-            raise StatusUnknown(f"no status list is loaded for {reference.uri}")
+            raise StatusUnknown(f"no status list of issuer {issuer!r} is loaded for {reference.uri}")
         if not entry.not_before <= now < entry.usable_until:
             raise StatusUnknown(
                 f"the status list for {reference.uri} is stale or not yet valid (iat {entry.token.issued_at})"

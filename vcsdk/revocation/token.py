@@ -11,7 +11,7 @@ the draft's example key) and refuses an unknown or edited token with the stable 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from ..codec import cbor, cose, cwt
@@ -19,19 +19,15 @@ from ..codec.cbor import MAP_TYPES
 from ..codec.cwt import is_int
 from ..errors import (
     ClaimsInvalid,
-    COSEMalformed,
     CWTExpired,
     CWTNotYetValid,
-    KeyNotInTrustList,
     LimitExceeded,
-    PublicKeyCompromised,
-    SignatureInvalid,
-    UnsupportedAlgorithm,
     UsageError,
 )
 from ..keys import Ed25519PrivateKey
 from ..limits import DEFAULT_LIMITS, Limits
-from ..trust.store import KeyState, TrustStore
+from ..trust.store import TrustedKey, TrustStore
+from ..verify.authenticate import AuthPolicy, open_sign1
 from .bitlist import StatusList
 
 TYP = "application/statuslist+cwt"
@@ -61,6 +57,8 @@ class StatusListToken:
     ttl: int | None
     status_list: StatusList
     kid: bytes | None
+    signer: TrustedKey | None = field(default=None, compare=False, repr=False)
+    """The trusted key whose signature verified (None for a token read unverified)."""
 
 
 def sign_token(
@@ -104,41 +102,20 @@ def verify_token(
 ) -> StatusListToken:
     """Verify a Status List Token and decode its list.
 
-    Raises the stable codes: ``LIMIT_EXCEEDED`` (token or list over the cap), ``CBOR_MALFORMED``,
-    ``COSE_MALFORMED`` (also a wrong ``typ``), ``UNSUPPORTED_ALGORITHM``,
-    ``KEY_NOT_IN_TRUST_LIST``, ``SIGNATURE_INVALID``, ``CLAIMS_INVALID`` (missing or mistyped
+    Authentication is the one shared step (:func:`vcsdk.verify.authenticate.authenticate`): the
+    signing key must be trusted, of the token's alg, not compromised and inside its validity
+    window at the token's ``iat``. Raises the stable codes: ``LIMIT_EXCEEDED`` (token or list
+    over the cap), ``CBOR_MALFORMED``, ``COSE_MALFORMED`` (also a wrong ``typ``),
+    ``UNSUPPORTED_ALGORITHM``, ``KEY_NOT_IN_TRUST_LIST``, ``PUBLIC_KEY_COMPROMISED``,
+    ``PUBLIC_KEY_EXPIRED`` / ``PUBLIC_KEY_NOT_YET_VALID``, ``SIGNATURE_INVALID``, ``CLAIMS_INVALID`` (missing or mistyped
     claims, bits not in {1, 2, 4, 8}), ``CWT_NOT_YET_VALID`` (iat in the future),
     ``CWT_EXPIRED``; ``DECOMPRESSION_FAILED`` for a bad ``lst``.
     """
     if len(data) > limits.max_status_list_bytes:
         raise LimitExceeded(f"status list token of {len(data)} bytes exceeds {limits.max_status_list_bytes}")
-    message = cose.decode_sign1(data, limits)
-    if message.protected.get(cose.HEADER_TYP) != TYP:
-        raise COSEMalformed(f"protected typ must be {TYP!r}")
-    alg, kid = message.alg, message.kid
-    if alg is None:
-        raise UnsupportedAlgorithm("alg is missing from the protected header")
-    if kid is None:
-        raise KeyNotInTrustList("the status list token has no kid")
-    candidates = [c for c in trust.candidates(kid) if c.key.alg == alg]
-    if not trust.candidates(kid):
-        raise KeyNotInTrustList(f"no trusted key has kid {kid.hex()}")
-    if not candidates:
-        raise UnsupportedAlgorithm(f"alg {alg!r} is not the algorithm of the key with kid {kid.hex()}")
-    candidates = [c for c in candidates if c.state is not KeyState.COMPROMISED]
-    if not candidates:
-        raise PublicKeyCompromised(f"the key with kid {kid.hex()} is marked compromised")
-    to_be_signed = message.to_be_signed()
-    for candidate in candidates:
-        try:
-            candidate.key.verify(to_be_signed, message.signature)
-            break
-        except SignatureInvalid:
-            continue
-    else:
-        raise SignatureInvalid("the status list token's signature does not verify")
-
-    token = _parse_claims(message, limits, claim_keys)
+    policy = AuthPolicy("status list token", typ=TYP, iat_label=claim_keys.iat)
+    auth = open_sign1(data, trust, policy, limits)
+    token = _parse_claims(auth.payload, auth.kid, limits, claim_keys, auth.signer)
     if token.issued_at > now + leeway:
         raise CWTNotYetValid(f"status list token issued in the future ({token.issued_at}, now {now})")
     if token.expires_at is not None and now - leeway >= token.expires_at:
@@ -152,11 +129,13 @@ def read_token_unverified(
     """Decode a token WITHOUT checking its signature or times: for inspection only."""
     if len(data) > limits.max_status_list_bytes:
         raise LimitExceeded(f"status list token of {len(data)} bytes exceeds {limits.max_status_list_bytes}")
-    return _parse_claims(cose.decode_sign1(data, limits), limits, claim_keys)
+    message = cose.decode_sign1(data, limits)
+    return _parse_claims(cbor.loads_strict(message.payload, limits), message.kid, limits, claim_keys, None)
 
 
-def _parse_claims(message: cose.Sign1, limits: Limits, claim_keys: ClaimKeys) -> StatusListToken:
-    claims = cbor.loads_strict(message.payload, limits)
+def _parse_claims(
+    claims: Any, kid: bytes | None, limits: Limits, claim_keys: ClaimKeys, signer: TrustedKey | None
+) -> StatusListToken:
     if not isinstance(claims, MAP_TYPES):
         raise ClaimsInvalid("status list token claims must be a map")
     uri = claims.get(claim_keys.sub)
@@ -174,4 +153,4 @@ def _parse_claims(message: cose.Sign1, limits: Limits, claim_keys: ClaimKeys) ->
     if claim_keys.status_list not in claims:
         raise ClaimsInvalid("status list token has no status_list claim")
     status_list = StatusList.from_cbor(claims[claim_keys.status_list], limits)
-    return StatusListToken(uri, iat, exp, ttl, status_list, message.kid)
+    return StatusListToken(uri, iat, exp, ttl, status_list, kid, signer)

@@ -8,6 +8,10 @@ COSE_Sign1 (tag 18) by the trust anchor, protected typ
      "trust_list": bstr (a signed trust list, verified on its own),
      "status_lists": [bstr, ...] (Status List Tokens, verified against the listed issuer keys),
      "policy": {"max_status_age": uint, "leeway": uint, "fail_closed": bool, "honour_ttl": bool}}
+
+A bundle's policy can only tighten a gate: :class:`GateBounds` (leeway at most 300 s, status
+lists at most 7 days old, at most 16 lists, fail-open only where the gate allows it) are hard
+limits, and a bundle asking for more is refused (``CLAIMS_INVALID``) rather than obeyed.
 """
 
 from __future__ import annotations
@@ -23,7 +27,9 @@ from ..errors import ClaimsInvalid, LimitExceeded, TrustListExpired, TrustListRo
 from ..keys import Ed25519PrivateKey, PublicKey
 from ..limits import DEFAULT_LIMITS, Limits
 from ..revocation.checker import DEFAULT_MAX_AGE_SECONDS
-from .trustlist import TrustList, open_signed, verify_trust_list
+from .floors import KIND_BUNDLE, KIND_TRUST_LIST, VersionFloors
+from .store import TrustedKey, TrustStore
+from .trustlist import TrustList, anchor_store, open_signed_document, open_trust_list
 
 BUNDLE_TYP = "application/vnd.vcsdk.gate-bundle+cose"
 
@@ -65,6 +71,43 @@ class GatePolicy:
 
 
 @dataclass(frozen=True, slots=True)
+class GateBounds:
+    """A gate's hard limits, which no bundle policy can loosen."""
+
+    max_leeway: int = 300
+    max_status_age: int = 7 * 24 * 3600
+    max_status_lists: int = 16
+    allow_fail_open: bool = False
+    """Accept a bundle whose policy says ``fail_closed: false`` (unknown status accepted)."""
+
+    def __post_init__(self) -> None:
+        for name in ("max_leeway", "max_status_age", "max_status_lists"):
+            value = getattr(self, name)
+            if type(value) is not int or value < 0:
+                raise UsageError(f"GateBounds.{name} must be a non-negative integer")
+        if self.max_leeway > 300 or self.max_status_age > 7 * 24 * 3600:
+            raise UsageError("GateBounds cannot exceed 300 s of leeway or 7 days of status age")
+
+    def admit(self, policy: GatePolicy, status_lists: int) -> None:
+        """Refuse (``CLAIMS_INVALID``) a bundle whose policy or size exceeds these bounds."""
+        if policy.leeway > self.max_leeway:
+            raise ClaimsInvalid(f"bundle leeway {policy.leeway} s exceeds the gate's bound of {self.max_leeway} s")
+        if policy.max_status_age > self.max_status_age:
+            raise ClaimsInvalid(
+                f"bundle max_status_age {policy.max_status_age} s exceeds the gate's bound of {self.max_status_age} s"
+            )
+        if status_lists > self.max_status_lists:
+            raise ClaimsInvalid(
+                f"bundle holds {status_lists} status lists; the gate accepts at most {self.max_status_lists}"
+            )
+        if not policy.fail_closed and not self.allow_fail_open:
+            raise ClaimsInvalid("bundle policy asks to accept unknown status; this gate is fail-closed")
+
+
+DEFAULT_BOUNDS = GateBounds()
+
+
+@dataclass(frozen=True, slots=True)
 class GateBundle:
     """An authenticated bundle (its status tokens still to be verified by the gate)."""
 
@@ -74,6 +117,15 @@ class GateBundle:
     trust_list: TrustList
     policy: GatePolicy
     status_tokens: tuple[bytes, ...] = field(repr=False)
+    anchor_kid: bytes = field(default=b"", repr=False)
+    """The kid of the anchor that signed the bundle (its rollback floors are per anchor)."""
+    trust_list_anchor_kid: bytes = field(default=b"", repr=False)
+    raw_trust_list: bytes = field(default=b"", repr=False)
+
+    def store(self) -> TrustStore:
+        """The listed keys, expiring with the earlier of the bundle and its trust list."""
+        keys = self.trust_list.store()
+        return TrustStore(keys, source=keys.source, expires_at=min(self.expires_at, self.trust_list.expires_at))
 
 
 def build_bundle(
@@ -101,27 +153,32 @@ def build_bundle(
     return cose.sign1(cbor.dumps(payload), protected, anchor.sign)
 
 
-MAX_STATUS_LISTS_PER_BUNDLE = 16
+MAX_STATUS_LISTS_PER_BUNDLE = DEFAULT_BOUNDS.max_status_lists
 
 
 def open_bundle(
     data: bytes,
-    anchors: Iterable[PublicKey],
+    anchors: Iterable[PublicKey | TrustedKey],
     *,
     now: int,
     min_version: int | None = None,
     min_trust_list_version: int | None = None,
     limits: Limits = DEFAULT_LIMITS,
+    bounds: GateBounds = DEFAULT_BOUNDS,
+    floors: VersionFloors | None = None,
 ) -> GateBundle:
-    """Authenticate a bundle and its trust list; check validity and versions.
+    """Authenticate a bundle and its trust list; check validity, versions and bounds.
 
+    ``floors`` are checked (not raised: the caller records them once it accepted the bundle).
     ``TRUST_LIST_SIGNATURE_INVALID`` (bundle or list not authentic), ``TRUST_LIST_EXPIRED``,
-    ``TRUST_LIST_ROLLBACK`` (bundle or list older than held), ``CLAIMS_INVALID`` (content).
+    ``TRUST_LIST_ROLLBACK`` (bundle or list older than held, or a reused version),
+    ``CLAIMS_INVALID`` (content, or a policy beyond ``bounds``), ``LIMIT_EXCEEDED`` (size).
     """
-    anchors = tuple(anchors)
-    if len(data) > MAX_STATUS_LISTS_PER_BUNDLE * limits.max_status_list_bytes:
+    store = anchor_store(anchors)
+    if len(data) > bounds.max_status_lists * limits.max_status_list_bytes + limits.max_status_list_bytes:
         raise LimitExceeded(f"gate bundle of {len(data)} bytes is too large")
-    payload = open_signed(data, anchors, BUNDLE_TYP, limits)
+    auth = open_signed_document(data, store, BUNDLE_TYP, limits)
+    payload = auth.payload
     if not isinstance(payload, MAP_TYPES):
         raise ClaimsInvalid("bundle payload must be a map")
     version, iat, exp = payload.get("version"), payload.get("iat"), payload.get("exp")
@@ -134,6 +191,19 @@ def open_bundle(
         raise TrustListExpired(f"gate bundle v{version} expired at {exp}")
     if min_version is not None and version < min_version:
         raise TrustListRollback(f"gate bundle v{version} is older than v{min_version} already held")
+    if floors is not None:
+        floors.check(auth.kid, KIND_BUNDLE, version, data)
     policy = GatePolicy.from_cbor(payload.get("policy"))
-    trust_list = verify_trust_list(raw_list, anchors, now=now, min_version=min_trust_list_version, limits=limits)
-    return GateBundle(version, iat, exp, trust_list, policy, tuple(tokens))
+    bounds.admit(policy, len(tokens))
+    trust_list, list_auth_kid = open_trust_list(
+        raw_list, store, now=now, min_version=min_trust_list_version, limits=limits
+    )
+    if floors is not None:
+        floors.check(list_auth_kid, KIND_TRUST_LIST, trust_list.version, raw_list)
+    return GateBundle(version, iat, exp, trust_list, policy, tuple(tokens), auth.kid, list_auth_kid, raw_list)
+
+
+def record_floors(bundle: GateBundle, floors: VersionFloors, data: bytes) -> None:
+    """Raise the rollback floors to an accepted bundle (``data``) and its trust list."""
+    floors.record(bundle.anchor_kid, KIND_BUNDLE, bundle.version, data)
+    floors.record(bundle.trust_list_anchor_kid, KIND_TRUST_LIST, bundle.trust_list.version, bundle.raw_trust_list)

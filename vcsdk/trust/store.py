@@ -7,12 +7,14 @@ files is left to the caller or :mod:`vcsdk.keys.files`.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
+from ..codec import cbor
 from ..errors import KeyInvalid, TrustSourceInvalid
 from ..keys import Ed25519PublicKey, PublicKey, b64url_encode
 
@@ -47,26 +49,88 @@ class TrustedKey:
     source: str = field(default=SOURCE_KEYS, compare=False)
     """Where the key came from, for reports (not part of equality)."""
     state: KeyState = KeyState.ACTIVE
+    identity: bytes = field(init=False, compare=False, repr=False)
+    """The key itself (kid, alg and public key bytes, hashed): equal for the same key from any source."""
+
+    def __post_init__(self) -> None:
+        material = cbor.dumps([self.key.kid, self.key.alg, self.key.to_cose_key()])
+        object.__setattr__(self, "identity", hashlib.sha256(material).digest())
 
     @property
     def kid(self) -> bytes:
         """The key's kid."""
         return self.key.kid
 
+    @property
+    def status_owner(self) -> tuple[str, str | bytes]:
+        """Whose status lists this key may sign: its issuer when the trust source names one,
+        otherwise only its own credentials (the key itself)."""
+        return ("iss", self.issuer) if self.issuer is not None else ("key", self.identity)
+
+
+_STATE_RANK = {KeyState.ACTIVE: 0, KeyState.RETIRED: 1, KeyState.COMPROMISED: 2}
+
+
+def merge_entries(first: TrustedKey, second: TrustedKey) -> TrustedKey:
+    """One entry for a key that arrived from two sources: the most restrictive of both.
+
+    The state with the higher rank wins (compromised > retired > active), the window is the
+    intersection, the issuer must agree (a key bound to two issuers is refused).
+    """
+    if first.issuer is not None and second.issuer is not None and first.issuer != second.issuer:
+        raise TrustSourceInvalid(
+            f"key {first.kid.hex()} is bound to issuer {first.issuer!r} in one source and {second.issuer!r} in another"
+        )
+    state = first.state if _STATE_RANK[first.state] >= _STATE_RANK[second.state] else second.state
+    starts = [v for v in (first.not_before, second.not_before) if v is not None]
+    ends = [v for v in (first.not_after, second.not_after) if v is not None]
+    sources = first.source if first.source == second.source else f"{first.source} + {second.source}"
+    return TrustedKey(
+        first.key,
+        issuer=first.issuer if first.issuer is not None else second.issuer,
+        not_before=max(starts) if starts else None,
+        not_after=min(ends) if ends else None,
+        source=sources,
+        state=state,
+    )
+
 
 class TrustStore:
-    """An immutable set of trusted keys indexed by kid (several keys may share a kid)."""
+    """An immutable set of trusted keys indexed by kid (several keys may share a kid).
 
-    __slots__ = ("_by_kid", "_keys", "source")
+    The same key arriving more than once (from a trust list and a JWKS, say) is merged into one
+    entry with the most restrictive state and window (:func:`merge_entries`): a compromise in
+    any source sticks. ``expires_at`` is when the source stops being trustworthy (a signed trust
+    list's or bundle's exp; the earliest when sources are combined): verifiers check it on every
+    verification (``TRUST_LIST_EXPIRED``).
+    """
 
-    def __init__(self, keys: Iterable[TrustedKey | PublicKey], *, source: str = SOURCE_KEYS) -> None:
-        trusted = tuple(k if isinstance(k, TrustedKey) else TrustedKey(k, source=source) for k in keys)
+    __slots__ = ("_by_kid", "_keys", "expires_at", "source")
+
+    def __init__(
+        self, keys: Iterable[TrustedKey | PublicKey], *, source: str = SOURCE_KEYS, expires_at: int | None = None
+    ) -> None:
+        merged: dict[bytes, TrustedKey] = {}
+        for item in keys:
+            entry = item if isinstance(item, TrustedKey) else TrustedKey(item, source=source)
+            held = merged.get(entry.identity)
+            merged[entry.identity] = entry if held is None else merge_entries(held, entry)
+        trusted = tuple(merged.values())
         by_kid: dict[bytes, tuple[TrustedKey, ...]] = {}
         for entry in trusted:
             by_kid[entry.kid] = (*by_kid.get(entry.kid, ()), entry)
         self._keys = trusted
         self._by_kid = by_kid
         self.source = source
+        self.expires_at = expires_at
+
+    @classmethod
+    def combine(cls, stores: Iterable[TrustStore], *, source: str | None = None) -> TrustStore:
+        """One store of every key of ``stores`` (merged), expiring with the earliest of them."""
+        stores = tuple(stores)
+        ends = [s.expires_at for s in stores if s.expires_at is not None]
+        name = source if source is not None else ", ".join(sorted({s.source for s in stores})) or "none"
+        return cls((k for s in stores for k in s), source=name, expires_at=min(ends) if ends else None)
 
     def candidates(self, kid: bytes) -> tuple[TrustedKey, ...]:
         """Every trusted key with this kid (empty when none)."""

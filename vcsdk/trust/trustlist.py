@@ -28,7 +28,6 @@ from ..codec.cwt import is_int
 from ..errors import (
     ClaimsInvalid,
     KeyInvalid,
-    SignatureInvalid,
     TrustListExpired,
     TrustListRollback,
     TrustListSignatureInvalid,
@@ -49,6 +48,8 @@ from ..keys import (
 )
 from ..limits import DEFAULT_LIMITS, Limits
 from ..profiles.schema import load_schema
+from ..verify.authenticate import Authenticated, AuthPolicy, open_sign1
+from .floors import KIND_TRUST_LIST, VersionFloors
 from .store import KeyState, TrustedKey, TrustStore
 
 TRUST_LIST_TYP = "application/vnd.vcsdk.trust-list+cose"
@@ -65,7 +66,7 @@ class TrustList:
 
     def store(self) -> TrustStore:
         """A :class:`TrustStore` of the listed keys (compromised ones included, so they fail loudly)."""
-        return TrustStore(self.keys, source=f"signed trust list v{self.version}")
+        return TrustStore(self.keys, source=f"signed trust list v{self.version}", expires_at=self.expires_at)
 
     # ---------------------------------------------------------------- CBOR form
 
@@ -192,46 +193,78 @@ def sign_trust_list(trust_list: TrustList, anchor: Ed25519PrivateKey) -> bytes:
     return cose.sign1(cbor.dumps(trust_list.to_cbor()), protected, anchor.sign)
 
 
-def open_signed(data: bytes, anchors: Iterable[PublicKey], typ: str, limits: Limits = DEFAULT_LIMITS) -> Any:
-    """Authenticate an anchor-signed document of type ``typ``; return its decoded payload.
+def anchor_store(anchors: Iterable[PublicKey | TrustedKey]) -> TrustStore:
+    """The pinned trust anchors as a store (an anchor given as a :class:`TrustedKey` keeps its
+    window and state: a compromised anchor authenticates nothing)."""
+    return TrustStore(
+        (a if isinstance(a, TrustedKey) else TrustedKey(a, source="trust anchor") for a in anchors),
+        source="trust anchors",
+    )
+
+
+def open_signed(
+    data: bytes,
+    anchors: Iterable[PublicKey | TrustedKey] | TrustStore,
+    typ: str,
+    limits: Limits = DEFAULT_LIMITS,
+) -> Any:
+    """Authenticate an anchor-signed document of type ``typ`` through the one authentication
+    step (typ, tag 18, the anchor's algorithm, state and window at the document's ``iat``);
+    return its decoded payload.
 
     Any failure is :class:`TrustListSignatureInvalid` naming the cause.
     """
+    return open_signed_document(data, anchors, typ, limits).payload
+
+
+def open_signed_document(
+    data: bytes,
+    anchors: Iterable[PublicKey | TrustedKey] | TrustStore,
+    typ: str,
+    limits: Limits = DEFAULT_LIMITS,
+) -> Authenticated:
+    """:func:`open_signed`, also naming the anchor key that signed (its kid keys the rollback floors)."""
+    store = anchors if isinstance(anchors, TrustStore) else anchor_store(anchors)
+    policy = AuthPolicy(typ, typ=typ, iat_label="iat")
     try:
-        message = cose.decode_sign1(data, limits)
-        if message.protected.get(cose.HEADER_TYP) != typ:
-            raise TrustListSignatureInvalid(f"protected typ is not {typ!r}")
-        matching = [a for a in anchors if a.kid == message.kid and a.alg == message.alg]
-        if not matching:
-            raise TrustListSignatureInvalid("not signed by a pinned trust anchor")
-        to_be_signed = message.to_be_signed()
-        for anchor in matching:
-            try:
-                anchor.verify(to_be_signed, message.signature)
-                break
-            except SignatureInvalid:
-                continue
-        else:
-            raise TrustListSignatureInvalid("the anchor signature does not verify (edited or forged)")
-        return cbor.loads_strict(message.payload, limits)
-    except TrustListSignatureInvalid:
-        raise
+        return open_sign1(data, store, policy, limits)
     except VCError as exc:
-        raise TrustListSignatureInvalid(f"not an authentic signed document: {exc}") from None
+        raise TrustListSignatureInvalid(f"not an authentic {typ} document: {exc}") from None
 
 
 def verify_trust_list(
     data: bytes,
-    anchors: Iterable[PublicKey],
+    anchors: Iterable[PublicKey | TrustedKey] | TrustStore,
     *,
     now: int,
     min_version: int | None = None,
     limits: Limits = DEFAULT_LIMITS,
+    floors: VersionFloors | None = None,
 ) -> TrustList:
-    """Authenticate a signed trust list and check its validity and version."""
-    trust_list = TrustList.from_cbor(open_signed(data, anchors, TRUST_LIST_TYP, limits))
+    """Authenticate a signed trust list and check its validity and version.
+
+    With ``floors`` the list must not be older than (or reuse the version of) a list already
+    seen from its anchor, and once accepted it raises the floor (persisted when the floors are).
+    """
+    trust_list, anchor_kid = open_trust_list(data, anchors, now=now, min_version=min_version, limits=limits)
+    if floors is not None:
+        floors.record(anchor_kid, KIND_TRUST_LIST, trust_list.version, data)
+    return trust_list
+
+
+def open_trust_list(
+    data: bytes,
+    anchors: Iterable[PublicKey | TrustedKey] | TrustStore,
+    *,
+    now: int,
+    min_version: int | None = None,
+    limits: Limits = DEFAULT_LIMITS,
+) -> tuple[TrustList, bytes]:
+    """:func:`verify_trust_list` without floors, also returning the signing anchor's kid."""
+    auth = open_signed_document(data, anchors, TRUST_LIST_TYP, limits)
+    trust_list = TrustList.from_cbor(auth.payload)
     if now >= trust_list.expires_at:
         raise TrustListExpired(f"trust list v{trust_list.version} expired at {trust_list.expires_at}")
     if min_version is not None and trust_list.version < min_version:
         raise TrustListRollback(f"trust list v{trust_list.version} is older than v{min_version} already held")
-    return trust_list
+    return trust_list, auth.kid

@@ -17,21 +17,17 @@ Two mechanisms, both tested to agree with the reference path on every valid and 
 
 from __future__ import annotations
 
-import io
 from collections import OrderedDict
 from collections.abc import Iterable
-from dataclasses import replace
-from typing import Any
-
-import cbor2
 
 from ..codec import base45, deflate
-from ..codec.cbor import TAG_EPOCH_DAYS, _hooks
-from ..errors import CredentialInvalid, SignatureInvalid, UsageError
+from ..codec.cbor import StrictDecoder
+from ..errors import CredentialInvalid, UsageError
 from ..keys import ALG_EDDSA
-from ..trust.store import KeyState
+from .authenticate import authenticate_parts
+from .checks import PAYLOAD_TAGS, CWTClaims, credential_auth_policy
 from .result import Verification, VerifiedCredential
-from .verifier import Verifier, _Claims, _parse_claims
+from .verifier import Verifier, check_trust_fresh
 
 _PROTECTED_HEAD = b"\xa2\x01\x27\x04\x48"  # {1: -8, 4: h'<8 bytes>'} in canonical form
 _SIG1_HEAD = b"\x84\x6aSignature1\x4d"  # ["Signature1", then the 13-byte protected bstr
@@ -76,17 +72,16 @@ def split_sign1(data: bytes) -> tuple[bytes, bytes, bytes] | None:
     return (protected, payload, signature) if pos == len(data) else None
 
 
-def _plain(entry: Any) -> bool:
-    """An active or retired key without a validity window."""
-    return entry.state is not KeyState.COMPROMISED and entry.not_before is None and entry.not_after is None
-
-
 class _Fallback(Exception):
     """Leave the fast lane: the reference verifier decides."""
 
 
 class FastVerifier:
     """Wraps a configured :class:`Verifier`: same results and codes, less work per scan.
+
+    It reads the verifier only through its public properties and calls the same
+    authentication step and checks (:mod:`vcsdk.verify.authenticate`, :mod:`vcsdk.verify.checks`).
+    Not thread-safe (one reused decoder and cache): one instance per thread.
 
     >>> gate = FastVerifier(Verifier(trust, status=checker))  # doctest: +SKIP
     """
@@ -97,28 +92,26 @@ class FastVerifier:
         if type(cache_size) is not int or cache_size < 0:
             raise UsageError("cache_size must be a non-negative integer")
         self.reference = reference
-        self._prefix = reference._profile.prefix
-        self._limits = reference._limits
-        self._clock = reference._clock
-        self._fast_profile = ALG_EDDSA in reference._profile.algorithms and not reference._profile.kid_in_both_buckets
-        # Per kid: the EdDSA keys the fast lane may use. A kid with a compromised key or a key
-        # with a validity window is left to the reference path (rare, and it has the rules).
-        grouped: dict[bytes, tuple[Any, ...]] = {}
-        for entry in reference.trust:
-            if entry.key.alg == ALG_EDDSA:
-                grouped[entry.kid] = (*grouped.get(entry.kid, ()), entry)
-        self._keys = {kid: entries for kid, entries in grouped.items() if all(_plain(e) for e in entries)}
-        semantic, tag_hook = _hooks(frozenset({TAG_EPOCH_DAYS}))
-        self._decoder = cbor2.CBORDecoder(
-            io.BytesIO(b""),
-            tag_hook=tag_hook,
-            semantic_decoders=semantic,
-            max_depth=self._limits.max_cbor_depth,
-            allow_indefinite=False,
-            allow_duplicate_keys=False,
-        )
-        self._cache: OrderedDict[str, tuple[VerifiedCredential, _Claims]] = OrderedDict()
+        profile = reference.profile
+        self._prefix = profile.prefix
+        self._limits = reference.limits
+        self._clock = reference.clock
+        self._trust = reference.trust
+        self._fast_profile = ALG_EDDSA in profile.algorithms and not profile.kid_in_both_buckets
+        self._auth = credential_auth_policy(profile.algorithms)
+        self._decoder = StrictDecoder(self._limits, PAYLOAD_TAGS)
+        self._cache: OrderedDict[str, tuple[VerifiedCredential, CWTClaims]] = OrderedDict()
         self._cache_size = cache_size
+
+    @property
+    def cache_size(self) -> int:
+        """How many credentials the repeat-scan cache holds at most."""
+        return self._cache_size
+
+    @property
+    def cached(self) -> int:
+        """How many credentials the repeat-scan cache holds now."""
+        return len(self._cache)
 
     def clear_cache(self) -> None:
         """Forget every cached credential."""
@@ -132,12 +125,16 @@ class FastVerifier:
 
     def verify_at(self, text: str | bytes, now: int) -> VerifiedCredential:
         """Verify as of ``now``."""
-        if type(text) is not str:
+        if type(text) is not str or type(now) is not int:
             return self.reference.verify_at(text, now)
         cached = self._cache.get(text)
         if cached is not None:
             self._cache.move_to_end(text)
-            return self._recheck(cached, now, text)
+            try:
+                return self.reference.recheck(cached[0], cached[1], now)
+            except CredentialInvalid:
+                self._cache.pop(text, None)
+                raise
         try:
             credential, claims = self._fast(text, now)
         except _Fallback:
@@ -148,7 +145,7 @@ class FastVerifier:
                 self._cache.popitem(last=False)
         return credential
 
-    def check(self, text: str | bytes, now: int | None = None) -> Verification:
+    def check(self, text: str | bytes, now: int | None = None) -> Verification[VerifiedCredential]:
         """Like :meth:`verify` but returns a :class:`Verification`."""
         when = self._clock() if now is None else now
         try:
@@ -157,32 +154,23 @@ class FastVerifier:
             return self.reference.check(text, when)  # the reference path names the failure
         return Verification(True, credential.code, "credential is valid", credential.kid, credential)
 
-    def verify_many(self, texts: Iterable[str | bytes], now: int | None = None) -> list[Verification]:
+    def check_many(
+        self, texts: Iterable[str | bytes], now: int | None = None
+    ) -> list[Verification[VerifiedCredential]]:
         """:meth:`check` over many texts at one time (batch API)."""
         when = self._clock() if now is None else now
         return [self.check(text, when) for text in texts]
 
+    verify_many = check_many
+    """Former name of :meth:`check_many`."""
+
     # ------------------------------------------------------------------ internals
 
-    def _recheck(self, cached: tuple[VerifiedCredential, _Claims], now: int, text: str) -> VerifiedCredential:
-        credential, claims = cached
-        reference = self.reference
-        try:
-            reference._check_times(claims, now)
-            status_check = reference._check_status(claims.status, now)
-        except CredentialInvalid:
-            self._cache.pop(text, None)
-            raise
-        issued = None if status_check is None else status_check.list_issued_at
-        age = None if issued is None else now - issued
-        if status_check is credential.status_check and age == credential.status_list_age:
-            return credential
-        return replace(credential, status_check=status_check, status_list_age=age)
-
-    def _fast(self, text: str, now: int) -> tuple[VerifiedCredential, _Claims]:
+    def _fast(self, text: str, now: int) -> tuple[VerifiedCredential, CWTClaims]:
         if not self._fast_profile or len(text) > self._limits.max_text_chars or not text.startswith(self._prefix):
             raise _Fallback
         try:
+            check_trust_fresh(self._trust, now)
             data = deflate.decompress(base45.b45decode(text[len(self._prefix) :]), self._limits.max_inflated_bytes)
         except CredentialInvalid:
             raise _Fallback from None
@@ -193,60 +181,20 @@ class FastVerifier:
         if len(protected) != 13 or protected[:5] != _PROTECTED_HEAD:
             raise _Fallback
         kid = protected[5:]
-        candidates = self._keys.get(kid)
-        if not candidates:
-            raise _Fallback
-        claims_map = self._decode_payload(payload)
-        to_be_signed = b"".join((_SIG1_HEAD, protected, b"\x40", _bstr_head(len(payload)), payload))
-        signer = None
-        for candidate in candidates:
-            try:
-                candidate.key.verify(to_be_signed, signature)
-            except SignatureInvalid:
-                continue
-            signer = candidate
-            break
-        if signer is None:
-            raise _Fallback
-        reference = self.reference
         try:
-            claims = _parse_claims(claims_map)
-            if signer.issuer is not None and claims.iss != signer.issuer:
-                raise _Fallback
-            reference._check_times(claims, now)
-            status_check = reference._check_status(claims.status, now)
+            auth = authenticate_parts(
+                ALG_EDDSA,
+                kid,
+                payload,
+                lambda: b"".join((_SIG1_HEAD, protected, b"\x40", _bstr_head(len(payload)), payload)),
+                signature,
+                self._trust,
+                self._auth,
+                self._decoder,
+            )
+            return self.reference.finish(auth.signer, kid, auth.payload, now)
         except CredentialInvalid:
             raise _Fallback from None
-        issued = None if status_check is None else status_check.list_issued_at
-        credential = VerifiedCredential(
-            reference._profile.name,
-            kid,
-            claims.iss,
-            claims.cti,
-            claims.iat,
-            claims.nbf,
-            claims.exp,
-            claims.official,
-            claims.status,
-            status_check,
-            None if issued is None else now - issued,
-            claims.cnf,
-            signer.source,
-        )
-        return credential, claims
-
-    def _decode_payload(self, payload: bytes) -> Any:
-        if len(payload) > self._limits.max_cbor_items:
-            raise _Fallback  # the item budget needs the reference walk
-        stream = io.BytesIO(payload)
-        self._decoder.fp = stream
-        try:
-            value = self._decoder.decode()
-        except (cbor2.CBORDecodeError, ValueError, TypeError, OverflowError, LookupError, RecursionError, MemoryError):
-            raise _Fallback from None
-        if stream.tell() != len(payload):
-            raise _Fallback
-        return value
 
 
 def _bstr_head(length: int) -> bytes:

@@ -1,16 +1,26 @@
-"""Frozen results of verification."""
+"""Frozen results of verification, typed by credential."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, field, replace
+from typing import Any, Generic, Protocol, TypeVar
 
 from ..clock import format_time
 from ..codec.cwt import StatusReference
 from ..errors import Code
 from ..keys import PublicKey
 from ..profiles.official_id import OfficialID
+from ..trust.store import TrustedKey
 from .status import StatusCheck
+
+
+class Credential(Protocol):
+    """What every verified credential type offers (official ID, EU DCC, ...)."""
+
+    @property
+    def kid(self) -> bytes: ...
+
+    def claims_json(self) -> dict[str, Any]: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,8 +45,14 @@ class VerifiedCredential:
     """The phone's device key from ``cnf``, for holder binding; None when absent."""
     trust_source: str
     """Where the signing key came from (e.g. ``"jwks (unsigned)"``)."""
+    signer: TrustedKey = field(compare=False, repr=False, kw_only=True)
+    """The trusted key that signed it (its issuer, window and state as the verifier saw them)."""
 
     code = Code.VALID
+
+    def replace_status(self, status_check: StatusCheck | None, status_list_age: int | None) -> VerifiedCredential:
+        """A copy with a newer status outcome (what a repeat scan re-checks)."""
+        return replace(self, status_check=status_check, status_list_age=status_list_age)
 
     def claims_json(self) -> dict[str, Any]:
         """The claims under their JSON names (what ``verify --json`` prints)."""
@@ -60,17 +76,26 @@ class VerifiedCredential:
         }
 
 
+C = TypeVar("C", bound=Credential, covariant=True)
+
+
 @dataclass(frozen=True, slots=True)
-class Verification:
-    """The non-raising outcome of ``check()``: valid or not, with a stable code."""
+class Verification(Generic[C]):
+    """The non-raising outcome of ``check()``: valid or not, with a stable code.
+
+    Its truth value is ``valid``: ``if verifier.check(text):`` opens only for a valid credential.
+    """
 
     valid: bool
     code: Code
     message: str
     kid: bytes | None = None
-    credential: Any = None
-    """The verified credential (:class:`VerifiedCredential`, or another profile's type with
-    ``kid`` and ``claims_json()``, e.g. :class:`vcsdk.profiles.hc1.HC1Credential`), or None."""
+    credential: C | None = None
+    """The verified credential (:class:`VerifiedCredential`, or another profile's type, e.g.
+    :class:`vcsdk.profiles.hc1.HC1Credential`), or None when not valid."""
+
+    def __bool__(self) -> bool:
+        return self.valid
 
     def to_json(self) -> dict[str, Any]:
         """The DESIGN section 7 JSON shape: valid, code, message, kid, claims."""

@@ -11,6 +11,7 @@ from enum import Enum, IntEnum
 from typing import Protocol
 
 from ..codec.cwt import StatusReference
+from ..trust.store import TrustedKey
 
 
 class Status(IntEnum):
@@ -41,11 +42,13 @@ class StatusCheck:
 class StatusChecker(Protocol):
     """Looks up a credential's status in a cached list.
 
-    Return a :class:`StatusCheck`; raise :class:`vcsdk.errors.StatusUnknown` when no usable list
-    covers ``reference`` (missing, invalid, stale past policy, index out of range).
+    ``issuer`` is the credential's ``iss`` and ``signer`` the trusted key that signed it: only a
+    list signed by a key of that same issuer may answer. Return a :class:`StatusCheck`; raise
+    :class:`vcsdk.errors.StatusUnknown` when no usable list covers ``reference`` (missing, from
+    another issuer, invalid, stale past policy, index out of range).
     """
 
-    def check(self, reference: StatusReference, now: int) -> StatusCheck: ...
+    def check(self, reference: StatusReference, now: int, *, issuer: str, signer: TrustedKey) -> StatusCheck: ...
 
 
 class StatusPolicy(Enum):

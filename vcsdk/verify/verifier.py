@@ -1,8 +1,9 @@
 """The verifier: QR text in, a :class:`VerifiedCredential` or one :class:`CredentialInvalid` out.
 
 Steps run in DESIGN section 4 order and the first failing step decides the code:
-length -> prefix -> Base45 -> zlib -> strict CBOR -> COSE structure -> alg -> kid -> key
-validity at iat -> signature -> claims -> nbf/iat -> exp -> status.
+trust source expiry -> length -> prefix -> Base45 -> zlib -> strict CBOR -> COSE structure ->
+alg -> kid -> key validity at iat -> signature -> claims -> validity span and status claim ->
+nbf/iat -> exp -> status.
 
 The COSE payload (itself CBOR) is decoded strictly once the kid matched a trusted key, because
 its ``iat`` selects the key's validity window; malformed payload CBOR is ``CBOR_MALFORMED``.
@@ -11,39 +12,36 @@ its ``iat`` selects the key's validity window; malformed payload CBOR is ``CBOR_
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
-from typing import Any
 
 from ..clock import Clock, system_clock
-from ..codec import cose, cwt, qrtext
-from ..codec.cbor import MAP_TYPES, TAG_EPOCH_DAYS
-from ..codec.cwt import StatusReference
-from ..errors import (
-    ClaimsInvalid,
-    CredentialInvalid,
-    CWTExpired,
-    CWTNotYetValid,
-    KeyInvalid,
-    StatusNeedsRenewal,
-    StatusRevoked,
-    StatusSuspended,
-    StatusUnknown,
-    UsageError,
-)
-from ..keys import PublicKey, public_key_from_cose_key
+from ..codec import qrtext
+from ..errors import CredentialInvalid, TrustListExpired, UsageError
+from ..keys import PublicKey
 from ..limits import DEFAULT_LIMITS, Limits
 from ..profiles.base import OFFICIAL_ID, Profile
-from ..profiles.official_id import OFFICIAL_ID_CLAIM, OfficialID
 from ..trust.store import TrustedKey, TrustStore
-from .authenticate import Trace, authenticate
+from .authenticate import Trace, open_sign1
+from .checks import (
+    DEFAULT_LEEWAY_SECONDS,
+    DEFAULT_MAX_VALIDITY_SECONDS,
+    CWTClaims,
+    VerifyPolicy,
+    check_claims_policy,
+    check_signer,
+    check_status,
+    check_times,
+    credential_auth_policy,
+    parse_claims,
+)
 from .result import Verification, VerifiedCredential
-from .status import Status, StatusCheck, StatusChecker, StatusPolicy
+from .status import StatusCheck, StatusChecker, StatusPolicy
 
-DEFAULT_LEEWAY_SECONDS = 60
 
-_PAYLOAD_TAGS = frozenset({TAG_EPOCH_DAYS})
-_CWT_KEYS = frozenset({cwt.ISS, cwt.EXP, cwt.NBF, cwt.IAT, cwt.CTI, cwt.CNF, cwt.STATUS, OFFICIAL_ID_CLAIM})
-_CTI_BYTES = 16
+def check_trust_fresh(trust: TrustStore, now: int) -> None:
+    """``TRUST_LIST_EXPIRED`` once the trust source (a signed trust list or bundle) has expired:
+    checked on every verification, not only when the source was loaded."""
+    if trust.expires_at is not None and now >= trust.expires_at:
+        raise TrustListExpired(f"the trust source ({trust.source}) expired at {trust.expires_at}")
 
 
 class Verifier:
@@ -52,7 +50,12 @@ class Verifier:
     ``trust`` is a :class:`TrustStore` or an iterable of public keys. ``status`` plugs in a
     status-list checker; with none, a credential that names a status list fails with
     ``STATUS_UNKNOWN`` unless ``status_policy`` is ``ALLOW_UNKNOWN``. ``clock`` returns Unix
-    seconds; ``leeway`` (seconds) softens clock skew for nbf, iat and exp.
+    seconds; ``leeway`` (seconds, at most 300) softens clock skew for nbf, iat and exp.
+    ``require_status`` (default: the profile's rule, on for the official ID) refuses a
+    credential without a status claim; ``max_validity`` bounds exp - iat (default three years).
+
+    Only profiles whose claims are the official ID's are accepted: ``HC1:`` texts go to
+    :class:`vcsdk.profiles.hc1.HC1Verifier`.
     """
 
     def __init__(
@@ -65,27 +68,64 @@ class Verifier:
         limits: Limits = DEFAULT_LIMITS,
         status: StatusChecker | None = None,
         status_policy: StatusPolicy = StatusPolicy.FAIL_CLOSED,
+        require_status: bool | None = None,
+        max_validity: int | None = DEFAULT_MAX_VALIDITY_SECONDS,
     ) -> None:
-        if type(leeway) is not int or leeway < 0:
-            raise UsageError("leeway must be a non-negative integer number of seconds")
-        if not isinstance(status_policy, StatusPolicy):
-            raise UsageError("status_policy must be a StatusPolicy")
+        if not isinstance(profile, Profile) or profile.claims != OFFICIAL_ID.claims:
+            raise UsageError(
+                f"Verifier checks official-ID claims; profile {getattr(profile, 'name', profile)!r} has "
+                "other claims (use vcsdk.profiles.hc1.HC1Verifier for HC1)"
+            )
+        self._policy = VerifyPolicy(
+            leeway=leeway,
+            status=status_policy,
+            require_status=profile.status_required if require_status is None else require_status,
+            max_validity=max_validity,
+        )
         self._trust = trust if isinstance(trust, TrustStore) else TrustStore(trust)
         self._profile = profile
         self._clock = clock
-        self._leeway = leeway
         self._limits = limits
         self._status = status
-        self._status_policy = status_policy
+        self._auth = credential_auth_policy(profile.algorithms)
+
+    # ------------------------------------------------------------------ public seams
 
     @property
     def trust(self) -> TrustStore:
         """The keys this verifier trusts."""
         return self._trust
 
+    @property
+    def profile(self) -> Profile:
+        """The wire format verified."""
+        return self._profile
+
+    @property
+    def limits(self) -> Limits:
+        """The resource caps applied to every input."""
+        return self._limits
+
+    @property
+    def clock(self) -> Clock:
+        """The clock ``verify`` and ``check`` read."""
+        return self._clock
+
+    @property
+    def policy(self) -> VerifyPolicy:
+        """Leeway, status policy, status-claim requirement and validity bound."""
+        return self._policy
+
+    @property
+    def status_checker(self) -> StatusChecker | None:
+        """The status-list checker, if any."""
+        return self._status
+
+    # ------------------------------------------------------------------ API
+
     def verify(self, text: str | bytes) -> VerifiedCredential:
         """Verify at the clock's current time; raise :class:`CredentialInvalid` if not valid."""
-        return self._run(qrtext.as_text(text), self._clock(), Trace())
+        return self.verify_at(text, self._clock())
 
     def verify_at(self, text: str | bytes, now: int) -> VerifiedCredential:
         """Verify as of ``now`` (Unix seconds) instead of the clock's time."""
@@ -93,35 +133,55 @@ class Verifier:
             raise UsageError("now must be integer Unix seconds")
         return self._run(qrtext.as_text(text), now, Trace())
 
-    def check(self, text: str | bytes, now: int | None = None) -> Verification:
+    def verify_cose(self, data: bytes, now: int, trace: Trace | None = None) -> VerifiedCredential:
+        """Verify a credential given as its tagged COSE_Sign1 bytes (no prefix, Base45 or zlib),
+        e.g. the credential inside a presentation: every check of :meth:`verify_at`, status included."""
+        if type(now) is not int:
+            raise UsageError("now must be integer Unix seconds")
+        check_trust_fresh(self._trust, now)
+        return self._cose(data, now, trace or Trace())
+
+    def check(self, text: str | bytes, now: int | None = None) -> Verification[VerifiedCredential]:
         """Like :meth:`verify` but returns a :class:`Verification` instead of raising.
 
         Only credential failures become results; misuse (:class:`UsageError`) still raises.
         """
         trace = Trace()
         when = self._clock() if now is None else now
+        if type(when) is not int:
+            raise UsageError("now must be integer Unix seconds")
         try:
             credential = self._run(qrtext.as_text(text), when, trace)
         except CredentialInvalid as exc:
             return Verification(False, exc.code, exc.message, trace.kid)
         return Verification(True, credential.code, "credential is valid", credential.kid, credential)
 
-    # ------------------------------------------------------------------ pipeline
+    def check_many(
+        self, texts: Iterable[str | bytes], now: int | None = None
+    ) -> list[Verification[VerifiedCredential]]:
+        """:meth:`check` over many texts at one time."""
+        when = self._clock() if now is None else now
+        return [self.check(text, when) for text in texts]
 
-    def _run(self, text: str, now: int, trace: Trace) -> VerifiedCredential:
-        limits = self._limits
-        data = qrtext.unpack(text, self._profile.prefix, limits)
-        message = cose.decode_sign1(data, limits)
-        signer, payload = authenticate(message, self._trust, self._profile, limits, _PAYLOAD_TAGS, trace)
-        kid = message.kid
-        assert kid is not None  # authenticate() refuses a message without one
+    def recheck(self, credential: VerifiedCredential, claims: CWTClaims, now: int) -> VerifiedCredential:
+        """Re-run the time-dependent checks (trust expiry, times, status) of a credential this
+        verifier accepted earlier: what a repeat-scan cache needs."""
+        check_trust_fresh(self._trust, now)
+        check_times(claims, now, self._policy.leeway)
+        status_check = check_status(claims, credential.signer, now, self._status, self._policy.status)
+        age = _age(status_check, now)
+        if status_check is credential.status_check and age == credential.status_list_age:
+            return credential
+        return credential.replace_status(status_check, age)
 
-        claims = _parse_claims(payload)
-        if signer.issuer is not None and claims.iss != signer.issuer:
-            raise ClaimsInvalid(f"iss {claims.iss!r} is not the issuer of the signing key")
-        self._check_times(claims, now)
-        status_check = self._check_status(claims.status, now)
-        return VerifiedCredential(
+    def finish(self, signer: TrustedKey, kid: bytes, payload: object, now: int) -> tuple[VerifiedCredential, CWTClaims]:
+        """Everything after authentication: claims, policy, times and status (shared with the fast lane)."""
+        claims = parse_claims(payload)
+        check_signer(claims, signer)
+        check_claims_policy(claims, self._policy)
+        check_times(claims, now, self._policy.leeway)
+        status_check = check_status(claims, signer, now, self._status, self._policy.status)
+        credential = VerifiedCredential(
             profile=self._profile.name,
             kid=kid,
             issuer=claims.iss,
@@ -132,92 +192,29 @@ class Verifier:
             claims=claims.official,
             status=claims.status,
             status_check=status_check,
-            status_list_age=None
-            if status_check is None or status_check.list_issued_at is None
-            else now - status_check.list_issued_at,
+            status_list_age=_age(status_check, now),
             holder_key=claims.cnf,
             trust_source=signer.source,
+            signer=signer,
         )
+        return credential, claims
 
-    def _check_times(self, claims: _Claims, now: int) -> None:
-        leeway = self._leeway
-        if claims.nbf is not None and claims.nbf > now + leeway:
-            raise CWTNotYetValid(f"not valid before {claims.nbf} (now {now}, leeway {leeway}s)")
-        if claims.iat > now + leeway:
-            raise CWTNotYetValid(f"issued in the future at {claims.iat} (now {now}, leeway {leeway}s)")
-        if now - leeway >= claims.exp:
-            raise CWTExpired(f"expired at {claims.exp} (now {now}, leeway {leeway}s)")
+    # ------------------------------------------------------------------ pipeline
 
-    def _check_status(self, reference: StatusReference | None, now: int) -> StatusCheck | None:
-        if reference is None:
-            return None
-        try:
-            if self._status is None:
-                raise StatusUnknown(f"no status list is configured for {reference.uri}")
-            result = self._status.check(reference, now)
-        except StatusUnknown:
-            if self._status_policy is StatusPolicy.ALLOW_UNKNOWN:
-                return None
-            raise
-        value = result.value
-        if value == Status.VALID:
-            return result
-        if value == Status.REVOKED:
-            raise StatusRevoked(f"credential revoked (list {reference.uri}, index {reference.idx})")
-        if value == Status.SUSPENDED:
-            raise StatusSuspended(f"credential suspended (list {reference.uri}, index {reference.idx})")
-        if value == Status.NEEDS_RENEWAL:
-            raise StatusNeedsRenewal(f"credential must be renewed (list {reference.uri}, index {reference.idx})")
-        if self._status_policy is StatusPolicy.ALLOW_UNKNOWN:
-            return None
-        raise StatusUnknown(f"status value {value} has no meaning in the official-ID profile")
+    def _run(self, text: str, now: int, trace: Trace) -> VerifiedCredential:
+        check_trust_fresh(self._trust, now)
+        data = qrtext.unpack(text, self._profile.prefix, self._limits)
+        return self._cose(data, now, trace)
+
+    def _cose(self, data: bytes, now: int, trace: Trace) -> VerifiedCredential:
+        auth = open_sign1(data, self._trust, self._auth, self._limits, trace)
+        return self.finish(auth.signer, auth.kid, auth.payload, now)[0]
 
 
-@dataclass(frozen=True, slots=True)
-class _Claims:
-    iss: str
-    iat: int
-    exp: int
-    nbf: int | None
-    cti: bytes
-    cnf: PublicKey | None
-    status: StatusReference | None
-    official: OfficialID
+def _age(status_check: StatusCheck | None, now: int) -> int | None:
+    if status_check is None or status_check.list_issued_at is None:
+        return None
+    return now - status_check.list_issued_at
 
 
-def _parse_claims(payload: Any) -> _Claims:
-    """Typed checks of the CWT claims of the official-ID profile."""
-    if not isinstance(payload, MAP_TYPES):
-        raise ClaimsInvalid("the CWT payload must be a map")
-    if not _CWT_KEYS.issuperset(payload):
-        unknown = [k for k in payload if k not in _CWT_KEYS]
-        raise ClaimsInvalid(f"claim key(s) {unknown!r} are not part of the official-ID profile")
-    iss = payload.get(cwt.ISS)
-    if not isinstance(iss, str) or not iss:
-        raise ClaimsInvalid("required claim iss must be non-empty text")
-    iat = cwt.get_int(payload, cwt.IAT, required=True)
-    exp = cwt.get_int(payload, cwt.EXP, required=True)
-    nbf = cwt.get_int(payload, cwt.NBF, required=False)
-    assert iat is not None and exp is not None
-    if exp <= iat:
-        raise ClaimsInvalid("exp must be after iat")
-    cti = payload.get(cwt.CTI)
-    if type(cti) is not bytes or len(cti) != _CTI_BYTES:
-        raise ClaimsInvalid(f"required claim cti must be {_CTI_BYTES} bytes")
-    holder: PublicKey | None = None
-    if cwt.CNF in payload:
-        cnf = payload[cwt.CNF]
-        if not isinstance(cnf, MAP_TYPES) or set(cnf.keys()) != {cwt.CNF_COSE_KEY}:
-            raise ClaimsInvalid("cnf must be a map holding exactly a COSE_Key (label 1)")
-        cose_key = cnf[cwt.CNF_COSE_KEY]
-        if not isinstance(cose_key, MAP_TYPES):
-            raise ClaimsInvalid("cnf COSE_Key must be a map")
-        try:
-            holder = public_key_from_cose_key(cose_key)
-        except KeyInvalid as exc:
-            raise ClaimsInvalid(f"cnf holds an unusable key: {exc.message}") from None
-    status = StatusReference.from_cbor(payload[cwt.STATUS]) if cwt.STATUS in payload else None
-    if OFFICIAL_ID_CLAIM not in payload:
-        raise ClaimsInvalid(f"required claim {OFFICIAL_ID_CLAIM} (official-ID claims) is missing")
-    official = OfficialID.from_cbor(payload[OFFICIAL_ID_CLAIM])
-    return _Claims(iss, iat, exp, nbf, cti, holder, status, official)
+__all__ = ["DEFAULT_LEEWAY_SECONDS", "Verifier", "check_trust_fresh"]
