@@ -23,8 +23,11 @@ outcome = verifier.check(credential.qr_text)
 assert outcome.code == Code.STATUS_UNKNOWN
 print(f"without a status list: {outcome.code} ({outcome.message})")
 
-# A credential without a status claim verifies to typed claims:
+# A credential without a status claim could never be revoked: refused by default.
 plain = issuer.issue(claims)
+assert verifier.check(plain.qr_text).code == Code.STATUS_CLAIM_MISSING
+# A verifier that opts out of that rule (e.g. for a test deployment) returns typed claims:
+verifier = Verifier([key.public_key], require_status=False)
 verified = verifier.verify(plain.qr_text)
 print(f"VALID: {verified.claims.name} {verified.claims.rank}, {verified.claims.agency}; kid {verified.kid.hex()}")
 

@@ -46,10 +46,23 @@ def issuer(issuer_key: Ed25519PrivateKey) -> Issuer:
     return Issuer(issuer_key, "KR-MOIS", clock=fixed_clock(NOW))
 
 
+@pytest.fixture(autouse=True)
+def _private_state_dir(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The CLI's default rollback-state directory ($XDG_STATE_HOME/vcsdk) lives in a temporary
+    directory per test, never in the user's home."""
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path_factory.mktemp("state")))
+
+
 @pytest.fixture(scope="session")
 def verifier(issuer_key: Ed25519PrivateKey) -> Verifier:
-    """Trusts the issuer key; status not configured, unknown status allowed."""
-    return Verifier([issuer_key.public_key], clock=fixed_clock(NOW + 10), status_policy=StatusPolicy.ALLOW_UNKNOWN)
+    """Trusts the issuer key; status not configured, unknown status allowed, and no status claim
+    required (these tests are about claims, not revocation)."""
+    return Verifier(
+        [issuer_key.public_key],
+        clock=fixed_clock(NOW + 10),
+        status_policy=StatusPolicy.ALLOW_UNKNOWN,
+        require_status=False,
+    )
 
 
 @pytest.fixture(scope="session")

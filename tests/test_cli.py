@@ -55,7 +55,9 @@ def test_keys_generate_refuses_to_overwrite(setup: dict[str, str], capsys: pytes
 
 
 def test_verify_valid_text_json_and_exit_0(setup: dict[str, str], capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, _ = run(capsys, "verify", "--allow-no-status-claim", "--trust", setup["jwks"], "--at", AT, "--json", setup["qr"])
+    code, out, _ = run(
+        capsys, "verify", "--allow-no-status-claim", "--trust", setup["jwks"], "--at", AT, "--json", setup["qr"]
+    )
     assert code == 0
     result = json.loads(out)
     assert list(result) == ["valid", "code", "message", "kid", "claims"]
@@ -66,14 +68,26 @@ def test_verify_valid_text_json_and_exit_0(setup: dict[str, str], capsys: pytest
 
 
 def test_verify_human_output(setup: dict[str, str], capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, _ = run(capsys, "verify", "--allow-no-status-claim", "--trust", setup["jwks"], "--at", "1780300000", setup["qr"])
+    code, out, _ = run(
+        capsys, "verify", "--allow-no-status-claim", "--trust", setup["jwks"], "--at", "1780300000", setup["qr"]
+    )
     assert code == 0
     assert out.startswith("VALID")
     assert "김민준" in out
 
 
 def test_verify_invalid_exit_1(setup: dict[str, str], capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, _ = run(capsys, "verify", "--allow-no-status-claim", "--trust", setup["jwks"], "--at", "2031-01-01", "--json", setup["qr"])
+    code, out, _ = run(
+        capsys,
+        "verify",
+        "--allow-no-status-claim",
+        "--trust",
+        setup["jwks"],
+        "--at",
+        "2031-01-01",
+        "--json",
+        setup["qr"],
+    )
     assert code == 1
     result = json.loads(out)
     assert (result["valid"], result["code"], result["claims"]) == (False, "CWT_EXPIRED", None)
@@ -96,7 +110,9 @@ def test_status_claim_fails_closed_without_a_list(setup: dict[str, str], capsys:
     qr = out.strip()
     code, out, _ = run(capsys, "verify", "--allow-no-status-claim", "--trust", setup["jwks"], "--at", AT, "--json", qr)
     assert (code, json.loads(out)["code"]) == (1, "STATUS_UNKNOWN")
-    code, out, _ = run(capsys, "verify", "--allow-no-status-claim", "--trust", setup["jwks"], "--at", AT, "--allow-unknown-status", qr)
+    code, out, _ = run(
+        capsys, "verify", "--allow-no-status-claim", "--trust", setup["jwks"], "--at", AT, "--allow-unknown-status", qr
+    )
     assert code == 0
     assert "status was not checked" in out
 
@@ -471,7 +487,9 @@ def test_qr_commands_and_verify_image(setup: dict[str, str], capsys: pytest.Capt
     assert Path(svg).read_bytes().startswith(b"<?xml")
     code, out, _ = run(capsys, "qr", "scan", png, "--json")
     assert (code, json.loads(out)["codes"][0]["text"]) == (0, setup["qr"])
-    code, out, _ = run(capsys, "verify", "--allow-no-status-claim", "--trust", setup["jwks"], "--at", AT, "--json", "--image", png)
+    code, out, _ = run(
+        capsys, "verify", "--allow-no-status-claim", "--trust", setup["jwks"], "--at", AT, "--json", "--image", png
+    )
     assert (code, json.loads(out)["code"]) == (0, "VALID")
     blank = d / "blank.png"
     Image.new("L", (320, 240), 255).save(blank)
@@ -482,7 +500,9 @@ def test_qr_commands_and_verify_image(setup: dict[str, str], capsys: pytest.Capt
     assert [json.loads(line).get("code") for line in out.splitlines()] == [None, "QR_NOT_FOUND"]
     issued_png = str(d / "issued.png")
     assert run(capsys, *issue_args(setup), "--png", issued_png)[0] == 0
-    code, out, _ = run(capsys, "verify", "--allow-no-status-claim", "--trust", setup["jwks"], "--at", AT, "--image", issued_png)
+    code, out, _ = run(
+        capsys, "verify", "--allow-no-status-claim", "--trust", setup["jwks"], "--at", AT, "--image", issued_png
+    )
     assert code == 0
     assert run(capsys, "verify", "--trust", setup["jwks"])[0] == 2  # neither text nor image
 
@@ -492,7 +512,9 @@ def test_gate_mode_on_two_worker_processes(
 ) -> None:
     lines = [setup["qr"], "garbage", setup["qr"]] * 5
     monkeypatch.setattr(sys, "stdin", io.StringIO("\n".join(lines) + "\n"))
-    code, out, _ = run(capsys, "verify", "--allow-no-status-claim", "--trust", setup["jwks"], "--at", AT, "--workers", "2", "-")
+    code, out, _ = run(
+        capsys, "verify", "--allow-no-status-claim", "--trust", setup["jwks"], "--at", AT, "--workers", "2", "-"
+    )
     results = [json.loads(line) for line in out.splitlines()]
     assert [r["valid"] for r in results] == [True, False, True] * 5
     assert code == 1

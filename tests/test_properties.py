@@ -18,7 +18,9 @@ from vcsdk.profiles.schema import official_id_violations
 
 KEY = Ed25519PrivateKey(SEED)
 ISSUER = Issuer(KEY, "KR-MOIS", clock=fixed_clock(NOW))
-VERIFIER = Verifier([KEY.public_key], clock=fixed_clock(NOW), status_policy=StatusPolicy.ALLOW_UNKNOWN)
+VERIFIER = Verifier(
+    [KEY.public_key], clock=fixed_clock(NOW), status_policy=StatusPolicy.ALLOW_UNKNOWN, require_status=False
+)
 
 HANGUL = st.characters(min_codepoint=0xAC00, max_codepoint=0xD7A3)
 LATIN = st.characters(codec="ascii", min_codepoint=0x20, max_codepoint=0x7E)

@@ -18,17 +18,23 @@ from vcsdk.errors import (
     CWTExpired,
     KeyNotInTrustList,
     LimitExceeded,
+    PublicKeyCompromised,
+    PublicKeyExpired,
+    PublicKeyNotYetValid,
     SignatureInvalid,
     StatusUnknown,
+    UnsupportedAlgorithm,
     UsageError,
 )
 from vcsdk.keys import ECPublicKey
 from vcsdk.limits import Limits
 from vcsdk.revocation import Freshness, StatusList, StatusListChecker, pack, sign_token, verify_token
 from vcsdk.revocation.token import TYP
+from vcsdk.trust.store import KeyState, TrustedKey
 
 KEY = Ed25519PrivateKey(SEED)
 TRUST = TrustStore([KEY.public_key])
+SIGNER = TRUST.candidates(KEY.kid)[0]
 URI = "https://id.mois.go.kr/sl/7"
 DRAFT_IAT = 1686920170
 
@@ -63,7 +69,9 @@ def test_draft_referenced_token_reads_as_invalid() -> None:
     assert reference == StatusReference(0, "https://example.com/statuslists/1")
     checker = StatusListChecker(trust, freshness=Freshness(max_age=None))
     checker.load(bytes.fromhex(draft()["status_list_cwt_hex"]), now=DRAFT_IAT + 10)
-    assert checker.check(reference, DRAFT_IAT + 10).value == 1  # INVALID; REVOKED in our profile
+    assert (
+        checker.check(reference, DRAFT_IAT + 10, issuer="any", signer=key).value == 1
+    )  # INVALID; REVOKED in our profile
 
 
 def _token(**overrides: Any) -> bytes:
@@ -137,8 +145,17 @@ def checker(**freshness: Any) -> StatusListChecker:
 
 def test_checker_reads_each_value() -> None:
     c = checker()
-    assert [c.check(StatusReference(i, URI), NOW).value for i in range(8)] == [0, 1, 2, 3, 0, 1, 2, 3]
-    assert c.check(StatusReference(1, URI), NOW).list_issued_at == NOW - 100
+    assert [c.check(StatusReference(i, URI), NOW, issuer="KR-MOIS", signer=SIGNER).value for i in range(8)] == [
+        0,
+        1,
+        2,
+        3,
+        0,
+        1,
+        2,
+        3,
+    ]
+    assert c.check(StatusReference(1, URI), NOW, issuer="KR-MOIS", signer=SIGNER).list_issued_at == NOW - 100
 
 
 @pytest.mark.parametrize(
@@ -154,15 +171,17 @@ def test_checker_reads_each_value() -> None:
 )
 def test_checker_unknown(reference: StatusReference, now: int, freshness: dict[str, Any]) -> None:
     with pytest.raises(StatusUnknown):
-        checker(**freshness).check(reference, now)
+        checker(**freshness).check(reference, now, issuer="KR-MOIS", signer=SIGNER)
 
 
 def test_checker_ttl_grace_and_boundaries() -> None:
     c = checker(honour_ttl=True, ttl_grace=600)
-    assert c.check(StatusReference(0, URI), NOW - 100 + 3600 + 599).value == 0
+    assert c.check(StatusReference(0, URI), NOW - 100 + 3600 + 599, issuer="KR-MOIS", signer=SIGNER).value == 0
     with pytest.raises(StatusUnknown):
-        c.check(StatusReference(0, URI), NOW - 100 + 3600 + 600)
-    assert checker().check(StatusReference(0, URI), NOW - 100 + 3 * 86400 - 1).value == 0
+        c.check(StatusReference(0, URI), NOW - 100 + 3600 + 600, issuer="KR-MOIS", signer=SIGNER)
+    assert (
+        checker().check(StatusReference(0, URI), NOW - 100 + 3 * 86400 - 1, issuer="KR-MOIS", signer=SIGNER).value == 0
+    )
 
 
 def test_checker_never_rolls_back() -> None:
@@ -171,7 +190,7 @@ def test_checker_never_rolls_back() -> None:
         c.load(_token(issued_at=NOW - 200), now=NOW)
     newer = sign_token(pack([1] * 16, 2), URI, KEY, issued_at=NOW - 50)
     c.load(newer, now=NOW)
-    assert c.check(StatusReference(0, URI), NOW).value == 1
+    assert c.check(StatusReference(0, URI), NOW, issuer="KR-MOIS", signer=SIGNER).value == 1
     assert len(c.tokens()) == 1
 
 
@@ -179,7 +198,7 @@ def test_failed_load_keeps_the_list_held() -> None:
     c = checker()
     with pytest.raises(SignatureInvalid):
         c.load(_token()[:-1] + b"\x00", now=NOW)
-    assert c.check(StatusReference(1, URI), NOW).value == 1
+    assert c.check(StatusReference(1, URI), NOW, issuer="KR-MOIS", signer=SIGNER).value == 1
 
 
 def test_verifier_with_the_checker_end_to_end() -> None:
@@ -199,3 +218,38 @@ def test_status_list_round_trip_through_cbor_of_a_real_token() -> None:
     token = verify_token(_token(), TRUST, now=NOW)
     assert isinstance(token.status_list, StatusList)
     assert token.status_list.counts() == {1: 4, 2: 4, 3: 4}
+
+
+# ------------------------------------------------------------------ the one authentication step
+
+
+@pytest.mark.parametrize(
+    ("entry", "error"),
+    [
+        (TrustedKey(KEY.public_key, not_after=NOW - 1000), PublicKeyExpired),  # key ended before the token's iat
+        (TrustedKey(KEY.public_key, not_before=NOW), PublicKeyNotYetValid),  # key starts after the token's iat
+        (TrustedKey(KEY.public_key, state=KeyState.COMPROMISED), PublicKeyCompromised),
+    ],
+)
+def test_token_key_window_and_compromise_refused(entry: TrustedKey, error: type[Exception]) -> None:
+    """verify_token goes through the shared authentication step: key windows at the token's
+    iat and compromise apply (a token signed 30 days after its key's not_after is refused)."""
+    with pytest.raises(error):
+        verify_token(_token(), TrustStore([entry]), now=NOW)
+    c = StatusListChecker(TrustStore([entry]))
+    with pytest.raises(error):
+        c.load(_token(), now=NOW)
+    assert c.tokens() == []
+
+
+def test_token_from_a_key_compromised_in_one_source_is_refused_even_if_another_lists_it_active() -> None:
+    trust = TrustStore([TrustedKey(KEY.public_key, state=KeyState.COMPROMISED), KEY.public_key])
+    with pytest.raises(PublicKeyCompromised):
+        verify_token(_token(), trust, now=NOW)
+
+
+def test_token_with_an_algorithm_other_than_its_keys_is_refused() -> None:
+    with pytest.raises(UnsupportedAlgorithm):
+        verify_token(_resigned(_claims(), {1: -7, 4: KEY.kid, 16: TYP}), TRUST, now=NOW)
+    with pytest.raises(UnsupportedAlgorithm):
+        verify_token(_resigned(_claims(), {4: KEY.kid, 16: TYP}), TRUST, now=NOW)  # no alg at all

@@ -49,7 +49,13 @@ OPTIONAL = frozenset({"name_latin", "unit", "position"})
 AGENCY_CODE_RANGE = (1_000_000, 9_999_999)
 PHOTO_DIGEST_BYTES = 16
 
-_CONTROL = frozenset(chr(c) for c in (*range(0x20), *range(0x7F, 0xA0)))
+_SPOOFING = (
+    0x061C, 0x115F, 0x1160, 0x180E, *range(0x200B, 0x2010), *range(0x2028, 0x202F), *range(0x2060, 0x2065),
+    *range(0x2066, 0x206A), 0x3164, 0xFEFF, 0xFFA0,
+)  # fmt: skip
+_CONTROL = frozenset(chr(c) for c in (*range(0x20), *range(0x7F, 0xA0), *_SPOOFING))
+"""Refused in text claims: control characters, bidi controls, zero-width characters, line and
+paragraph separators, the BOM and Hangul fillers (they change what a guard's screen shows)."""
 _KEY_SET = frozenset(NAMES)
 # (name, CBOR key, max text length or 0 for non-text, required), in key order
 _SPECS = tuple(
@@ -140,6 +146,8 @@ class OfficialID:
         """
         if not isinstance(value, MAP_TYPES):
             raise ClaimsInvalid("official-ID claims must be a map")
+        if not all(type(key) is int for key in value):
+            raise ClaimsInvalid("official-ID claim keys must be integers (true or 1.0 is not 1)")
         if not _KEY_SET.issuperset(value):
             unknown = [k for k in value if k not in NAMES]
             raise ClaimsInvalid(f"unknown official-ID claim key(s) {unknown!r}")
@@ -157,7 +165,8 @@ class OfficialID:
                 and (item.isascii() or unicodedata.is_normalized("NFC", item))
             ):
                 raise ClaimsInvalid(
-                    f"official-ID claim {name} must be NFC text of 1-{max_length} characters without control characters"
+                    f"official-ID claim {name} must be NFC text of 1-{max_length} characters without control, "
+                    "bidi, zero-width or filler characters"
                 )
             got[name] = item
         birth = got["birth_date"]

@@ -107,9 +107,9 @@ def verify_token(
     window at the token's ``iat``. Raises the stable codes: ``LIMIT_EXCEEDED`` (token or list
     over the cap), ``CBOR_MALFORMED``, ``COSE_MALFORMED`` (also a wrong ``typ``),
     ``UNSUPPORTED_ALGORITHM``, ``KEY_NOT_IN_TRUST_LIST``, ``PUBLIC_KEY_COMPROMISED``,
-    ``PUBLIC_KEY_EXPIRED`` / ``PUBLIC_KEY_NOT_YET_VALID``, ``SIGNATURE_INVALID``, ``CLAIMS_INVALID`` (missing or mistyped
-    claims, bits not in {1, 2, 4, 8}), ``CWT_NOT_YET_VALID`` (iat in the future),
-    ``CWT_EXPIRED``; ``DECOMPRESSION_FAILED`` for a bad ``lst``.
+    ``PUBLIC_KEY_EXPIRED`` / ``PUBLIC_KEY_NOT_YET_VALID``, ``SIGNATURE_INVALID``,
+    ``CLAIMS_INVALID`` (missing or mistyped claims, bits not in {1, 2, 4, 8}),
+    ``CWT_NOT_YET_VALID`` (iat in the future), ``CWT_EXPIRED``; ``DECOMPRESSION_FAILED`` for a bad ``lst``.
     """
     if len(data) > limits.max_status_list_bytes:
         raise LimitExceeded(f"status list token of {len(data)} bytes exceeds {limits.max_status_list_bytes}")
