@@ -9,8 +9,9 @@ from hypothesis import strategies as st
 
 from tests import forge
 from tests.conftest import NOW, SEED, reference_claims
-from tests.test_verify_negative import CASES, Case
-from vcsdk import Code, Ed25519PrivateKey, Issuer, StatusReference, TrustStore, Verifier, fixed_clock
+from tests.negative_cases import CASES, Case
+from vcsdk import Code, Ed25519PrivateKey, Issuer, StatusPolicy, StatusReference, TrustStore, Verifier, fixed_clock
+from vcsdk.codec import cbor
 from vcsdk.codec.base45 import ALPHABET
 from vcsdk.errors import UsageError
 from vcsdk.revocation import StatusListChecker, pack, sign_token
@@ -46,7 +47,9 @@ def test_valid_results_are_identical_and_cached() -> None:
     for text in texts:
         assert fast.verify(text) == reference.verify(text)
         assert fast.verify(text) == reference.verify(text)  # a cache hit
-    assert len(fast._cache) == 2  # bounded LRU
+    assert (fast.cached, fast.cache_size) == (2, 2)  # bounded LRU
+    fast.clear_cache()
+    assert fast.cached == 0
     assert split_sign1(b"\xd2\x84") is None
 
 
@@ -93,3 +96,35 @@ def test_agrees_on_single_character_changes(position: int, replacement: str) -> 
 def test_agrees_on_signed_arbitrary_claims(extra: dict[int, object]) -> None:
     text = forge.text({**forge.claims(), **extra})
     assert FAST.check(text).code == REFERENCE.check(text).code
+
+
+# Unknown status accepted: a credential the fast lane wrongly accepted would come out VALID here
+# instead of falling back to the reference path (which a STATUS_UNKNOWN verdict would trigger).
+LENIENT = Verifier([KEY.public_key], clock=fixed_clock(NOW), status_policy=StatusPolicy.ALLOW_UNKNOWN)
+LENIENT_FAST = FastVerifier(LENIENT, cache_size=0)
+
+
+def test_trailing_bytes_after_the_signed_payload_are_refused_by_both_paths() -> None:
+    """A validly signed payload with bytes after its CBOR item, and a COSE message with bytes
+    after its signature: the fast lane must not accept what the reference refuses."""
+    signed_with_trailer = forge.text(cbor.dumps(forge.claims()) + b"\x00")
+    assert LENIENT_FAST.check(signed_with_trailer).code == LENIENT.check(signed_with_trailer).code == Code.CBOR_MALFORMED
+    message_with_trailer = forge.text_from_cose(forge.sign1_bytes() + b"\x40")
+    assert LENIENT_FAST.check(message_with_trailer).code == LENIENT.check(message_with_trailer).code == Code.CBOR_MALFORMED
+    assert split_sign1(forge.sign1_bytes() + b"\x40") is None
+    assert LENIENT_FAST.check(forge.text()).code == Code.VALID  # the same credential without trailers
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.binary(max_size=300))
+def test_agrees_on_signed_arbitrary_bytes(payload: bytes) -> None:
+    """The payload is any byte string, validly signed: not only well-formed claim maps."""
+    text = forge.text(payload)
+    assert LENIENT_FAST.check(text).code == LENIENT.check(text).code
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.binary(min_size=1, max_size=40))
+def test_agrees_on_signed_claims_followed_by_arbitrary_bytes(suffix: bytes) -> None:
+    text = forge.text(cbor.dumps(forge.claims()) + suffix)
+    assert LENIENT_FAST.check(text).code == LENIENT.check(text).code != Code.VALID
