@@ -38,6 +38,17 @@ def test_bomb_refused_without_allocating_its_size() -> None:
     assert peak < 1_000_000, f"decompressing a bomb allocated {peak} bytes"
 
 
+def _raw_deflate(data: bytes) -> bytes:
+    """A complete raw deflate stream (no zlib header or Adler-32)."""
+    deflater = zlib.compressobj(9, zlib.DEFLATED, -15)
+    return deflater.compress(data) + deflater.flush()
+
+
+def test_the_raw_deflate_case_is_a_real_stream_not_empty_input() -> None:
+    raw = _raw_deflate(b"hello")
+    assert raw and zlib.decompress(raw, -15) == b"hello"
+
+
 @pytest.mark.parametrize(
     ("data", "why"),
     [
@@ -48,7 +59,7 @@ def test_bomb_refused_without_allocating_its_size() -> None:
         (b"", "empty"),
         (b"not zlib at all", "no zlib header"),
         (gzip.compress(b"hello"), "gzip, not zlib"),
-        (zlib.compressobj(9, zlib.DEFLATED, -15).compress(b"hello") + b"", "raw deflate, no header"),
+        (_raw_deflate(b"hello"), "raw deflate, no header"),
         (bytes.fromhex("78bb") + compress(b"x")[2:], "preset dictionary flag"),
         (compress(b"hello")[:-4] + b"\x00\x00\x00\x00", "wrong Adler-32"),
     ],
