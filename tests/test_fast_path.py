@@ -108,9 +108,13 @@ def test_trailing_bytes_after_the_signed_payload_are_refused_by_both_paths() -> 
     """A validly signed payload with bytes after its CBOR item, and a COSE message with bytes
     after its signature: the fast lane must not accept what the reference refuses."""
     signed_with_trailer = forge.text(cbor.dumps(forge.claims()) + b"\x00")
-    assert LENIENT_FAST.check(signed_with_trailer).code == LENIENT.check(signed_with_trailer).code == Code.CBOR_MALFORMED
+    assert (
+        LENIENT_FAST.check(signed_with_trailer).code == LENIENT.check(signed_with_trailer).code == Code.CBOR_MALFORMED
+    )
     message_with_trailer = forge.text_from_cose(forge.sign1_bytes() + b"\x40")
-    assert LENIENT_FAST.check(message_with_trailer).code == LENIENT.check(message_with_trailer).code == Code.CBOR_MALFORMED
+    assert (
+        LENIENT_FAST.check(message_with_trailer).code == LENIENT.check(message_with_trailer).code == Code.CBOR_MALFORMED
+    )
     assert split_sign1(forge.sign1_bytes() + b"\x40") is None
     assert LENIENT_FAST.check(forge.text()).code == Code.VALID  # the same credential without trailers
 

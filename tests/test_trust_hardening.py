@@ -12,7 +12,17 @@ import pytest
 from vcsdk_cli.main import main
 
 from tests.conftest import NOW, reference_claims
-from vcsdk import Code, Ed25519PrivateKey, Issuer, StatusReference, TrustedKey, TrustStore, Verifier, fixed_clock
+from vcsdk import (
+    Code,
+    CredentialVerifier,
+    Ed25519PrivateKey,
+    Issuer,
+    StatusReference,
+    TrustedKey,
+    TrustStore,
+    Verifier,
+    fixed_clock,
+)
 from vcsdk.codec import cbor, cose
 from vcsdk.errors import ClaimsInvalid, TrustListRollback, TrustListSignatureInvalid
 from vcsdk.gate import Gate
@@ -176,7 +186,7 @@ def test_a_gate_may_allow_fail_open_bundles_explicitly() -> None:
 def test_a_failed_check_is_falsy_for_every_verifier() -> None:
     gate = Gate([ANCHOR.public_key], clock=fixed_clock(NOW))
     gate.load(_bundle(1))
-    verifiers = [
+    verifiers: list[CredentialVerifier[Any]] = [
         lenient(TrustStore([ISSUING.public_key])),
         FastVerifier(lenient(TrustStore([ISSUING.public_key]))),
         gate,
