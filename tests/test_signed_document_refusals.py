@@ -212,3 +212,13 @@ def test_merging_a_key_bound_to_two_issuers_is_refused() -> None:
         [TrustStore([ENTRY], expires_at=NOW + 5), TrustStore([OTHER_KEY], expires_at=NOW + 9), TrustStore([])]
     )
     assert (len(combined), combined.expires_at) == (2, NOW + 5)
+
+
+def test_a_concurrent_writer_never_lowers_a_floor(tmp_path: Path) -> None:
+    first, second = VersionFloors(tmp_path), VersionFloors(tmp_path)  # two processes, same file
+    first.record(ANCHOR.kid, KIND_BUNDLE, 7, b"v7")
+    second.record(ANCHOR.kid, "trust-list", 2, b"list v2")  # read before v7 was written
+    floors = VersionFloors(tmp_path)
+    bundle, listed = floors.get(ANCHOR.kid, KIND_BUNDLE), floors.get(ANCHOR.kid, "trust-list")
+    assert bundle is not None and bundle.version == 7
+    assert listed is not None and listed.version == 2

@@ -88,6 +88,11 @@ class VersionFloors:
             return
         self._floors[slot] = floor
         if self._path is not None:
+            # Another process may have raised a floor since we read the file: keep the higher.
+            for other_slot, other in _read(self._path).items():
+                mine = self._floors.get(other_slot)
+                if mine is None or other.version > mine.version:
+                    self._floors[other_slot] = other
             _write(self._path, self._floors)
 
 
