@@ -173,9 +173,10 @@ def test_token_claim_refusals(claims: Any) -> None:
 
 def test_token_signing_arguments_and_times() -> None:
     status_list = pack([0], 2)
-    for kwargs in ({"issued_at": NOW, "expires_at": NOW}, {"issued_at": NOW, "ttl": 0}):
-        with pytest.raises(UsageError):
-            sign_token(status_list, URI, ISSUING, **kwargs)
+    with pytest.raises(UsageError):
+        sign_token(status_list, URI, ISSUING, issued_at=NOW, expires_at=NOW)
+    with pytest.raises(UsageError):
+        sign_token(status_list, URI, ISSUING, issued_at=NOW, ttl=0)
     with pytest.raises(UsageError):
         sign_token(status_list, "", ISSUING, issued_at=NOW)
     future = sign_token(status_list, URI, ISSUING, issued_at=NOW + 3600)
