@@ -136,7 +136,10 @@ def loads_strict(data: bytes, limits: Limits, allowed_tags: frozenset[int] = fro
 
 def int_keyed(value: Any) -> bool:
     """True when every key of the map ``value`` is a CBOR integer (``true`` and ``1.0`` are not)."""
-    return all(type(key) is int for key in value)
+    return _INT_ONLY.issuperset(map(type, value))  # C-level loop: this runs on every scan
+
+
+_INT_ONLY = frozenset({int})
 
 
 def _reason(exc: BaseException) -> str:

@@ -14,7 +14,7 @@ from dataclasses import dataclass, fields
 from datetime import date
 from typing import Any
 
-from ..codec.cbor import MAP_TYPES
+from ..codec.cbor import MAP_TYPES, int_keyed
 from ..errors import ClaimsInvalid, IssuanceClaimsInvalid
 from .schema import official_id_violations
 
@@ -146,7 +146,7 @@ class OfficialID:
         """
         if not isinstance(value, MAP_TYPES):
             raise ClaimsInvalid("official-ID claims must be a map")
-        if not all(type(key) is int for key in value):
+        if not int_keyed(value):
             raise ClaimsInvalid("official-ID claim keys must be integers (true or 1.0 is not 1)")
         if not _KEY_SET.issuperset(value):
             unknown = [k for k in value if k not in NAMES]

@@ -151,22 +151,29 @@ def authenticate_parts(
     candidates = trust.candidates(kid)
     if not candidates:
         raise KeyNotInTrustList(f"no trusted key has kid {kid.hex()}")
-    candidates = tuple(c for c in candidates if c.key.alg == alg)
-    if not candidates:
-        raise UnsupportedAlgorithm(f"alg {alg_name(alg)} is not the algorithm of the key with kid {kid.hex()}")
-    if policy.refuse_compromised:
+    if len(candidates) != 1 or candidates[0].key.alg != alg:  # one matching key: the common case
+        candidates = tuple(c for c in candidates if c.key.alg == alg)
+        if not candidates:
+            raise UnsupportedAlgorithm(f"alg {alg_name(alg)} is not the algorithm of the key with kid {kid.hex()}")
+    if len(candidates) == 1:  # the common case, without generator overhead
+        only = candidates[0]
+        compromised = only.state is KeyState.COMPROMISED
+        windowed = only.not_before is not None or only.not_after is not None
+    else:
+        compromised = any(c.state is KeyState.COMPROMISED for c in candidates)
+        windowed = any(c.not_before is not None or c.not_after is not None for c in candidates)
+    if policy.refuse_compromised and compromised:
         candidates = tuple(c for c in candidates if c.state is not KeyState.COMPROMISED)
         if not candidates:
             raise PublicKeyCompromised(f"the key with kid {kid.hex()} is marked compromised")
 
     # The payload is parsed (strictly, bounded) only now: its issue time selects the key window.
     value = decoder.decode(payload)
-    if policy.iat_label is not None:
+    if policy.iat_label is not None and windowed:
         iat = value.get(policy.iat_label) if isinstance(value, MAP_TYPES) else None
         if is_int(iat):
             candidates = in_window(candidates, iat)
-        elif any(c.not_before is not None or c.not_after is not None for c in candidates):
-            # no issue time: a key with a window cannot vouch for it (the claims check names it)
+        else:  # no issue time: a key with a window cannot vouch for it
             raise PublicKeyNotYetValid(f"the {policy.document} has no integer issue time for the key's window")
     return Authenticated(verify_signature(candidates, to_be_signed(), signature), kid, value)
 
