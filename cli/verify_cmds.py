@@ -16,6 +16,7 @@ from vcsdk.profiles.hc1 import HC1, HC1Credential, HC1Verifier, signer_certifica
 from vcsdk.revocation import Freshness, StatusListChecker
 from vcsdk.revocation.checker import DEFAULT_MAX_AGE_SECONDS
 from vcsdk.trust.bundle import BUNDLE_TYP
+from vcsdk.trust.floors import VersionFloors, default_state_dir
 from vcsdk.trust.store import TrustedKey
 from vcsdk.trust.trustlist import TRUST_LIST_TYP, verify_trust_list
 from vcsdk.verify import FastVerifier
@@ -45,6 +46,8 @@ def _build_verifier(args: argparse.Namespace) -> _Dispatch:
         raise UsageError("give at least one --trust file (JWKS, JWK, public-key PEM, trust list, bundle, certificate)")
     clock = clock_of(args)
     anchors = [load_public_key(path) for path in args.trust_anchor]
+    floors: VersionFloors | None = None  # opened only when a signed source needs its rollback floors
+    expiries: list[int] = []
     keys: list[TrustedKey] = []
     certificates: list[TrustedKey] = []
     gate: Gate | None = None
@@ -54,12 +57,15 @@ def _build_verifier(args: argparse.Namespace) -> _Dispatch:
         if typ in (BUNDLE_TYP, TRUST_LIST_TYP):
             if not anchors:
                 raise UsageError(f"{path} is signed by a trust anchor: give --trust-anchor")
+            floors = floors or VersionFloors(args.state or default_state_dir())
             try:
                 if typ == BUNDLE_TYP:
-                    gate = Gate(anchors, clock=clock)
+                    gate = Gate(anchors, clock=clock, state=floors)
                     gate.load(data)
                 else:
-                    keys.extend(verify_trust_list(data, anchors, now=clock()).keys)
+                    listed = verify_trust_list(data, anchors, now=clock(), floors=floors)
+                    keys.extend(listed.keys)
+                    expiries.append(listed.expires_at)
             except CredentialInvalid as exc:  # the gate cannot run on an untrusted source
                 raise UsageError(f"{path} refused: {exc}") from None
         elif b"CERTIFICATE" in data or data[:1] == b"\x30":
@@ -72,7 +78,11 @@ def _build_verifier(args: argparse.Namespace) -> _Dispatch:
             raise UsageError("a gate bundle carries its own trust list and status lists: give it alone")
         return _Dispatch(gate, hc1)
     policy = StatusPolicy.ALLOW_UNKNOWN if args.allow_unknown_status else StatusPolicy.FAIL_CLOSED
-    store = TrustStore(keys, source=", ".join(sorted({entry.source for entry in keys})) or "none")
+    store = TrustStore(
+        keys,
+        source=", ".join(sorted({entry.source for entry in keys})) or "none",
+        expires_at=min(expiries) if expiries else None,
+    )
     checker = None
     if args.status_list:
         checker = StatusListChecker(store, freshness=Freshness(max_age=args.status_max_age, leeway=args.leeway))
@@ -84,7 +94,14 @@ def _build_verifier(args: argparse.Namespace) -> _Dispatch:
                 raise
             except VCError as exc:  # fail closed: credentials on that list become STATUS_UNKNOWN
                 print(f"vcsdk: warning: status list {path} refused: {exc}", file=sys.stderr)
-    verifier = Verifier(store, clock=clock, leeway=args.leeway, status=checker, status_policy=policy)
+    verifier = Verifier(
+        store,
+        clock=clock,
+        leeway=args.leeway,
+        status=checker,
+        status_policy=policy,
+        require_status=not args.allow_no_status_claim,
+    )
     return _Dispatch(FastVerifier(verifier), hc1)
 
 
@@ -134,8 +151,8 @@ def cmd_verify(args: argparse.Namespace) -> int:
 def _parallel_gate_mode(args: argparse.Namespace, lines: TextIO, out: TextIO) -> int:
     """Gate mode on several cores: batches of lines go to worker processes."""
     all_valid = True
-    with ParallelVerifier(functools.partial(_verifier_factory, args), workers=args.workers) as pool:
-        for result in pool.check_many(line.rstrip("\r\n") for line in lines):
+    with ParallelVerifier[Any](functools.partial(_verifier_factory, args), workers=args.workers) as pool:
+        for result in pool.check_many_json(line.rstrip("\r\n") for line in lines):
             all_valid &= result["valid"]
             emit_json(result, out)
     return EXIT_OK if all_valid else EXIT_INVALID
@@ -171,6 +188,17 @@ def register_verify(commands: argparse._SubParsersAction[Parser]) -> None:
     )
     verify.add_argument("--at", metavar="TIME", help="verify as of TIME (ISO 8601 or Unix seconds)")
     verify.add_argument("--leeway", type=int, default=60, help="clock-skew leeway in seconds (default 60)")
+    verify.add_argument(
+        "--state",
+        metavar="DIR",
+        help="rollback state: highest trust-list/bundle version seen per anchor "
+        "(default $XDG_STATE_HOME/vcsdk, else ~/.local/state/vcsdk)",
+    )
+    verify.add_argument(
+        "--allow-no-status-claim",
+        action="store_true",
+        help="accept credentials without a status claim (refused by default: they cannot be revoked)",
+    )
     verify.add_argument(
         "--allow-unknown-status",
         action="store_true",
