@@ -460,7 +460,8 @@ def test_verify_hc1_with_a_signer_certificate(tmp_path: Path, capsys: pytest.Cap
     from cryptography.hazmat.primitives import serialization
     from cryptography.hazmat.primitives.asymmetric import ec
 
-    from tests.test_trust import _certificate, _hc1
+    from tests.hc1_forge import certificate as _certificate
+    from tests.hc1_forge import hc1_text as _hc1
 
     key = ec.generate_private_key(ec.SECP256R1())
     certificate = _certificate(key)

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from tests import forge
-from vcsdk import Code
+from tests.conftest import SEED
+from vcsdk import Code, Ed25519PrivateKey
 from vcsdk.inspection import NOT_VERIFIED, inspect_text, jsonable
 
 
@@ -13,7 +14,7 @@ def test_full_inspection() -> None:
     assert [layer.name for layer in report.layers] == ["text", "base45", "zlib", "cbor", "cose", "cwt"]
     cose_layer = report.layers[4].info
     assert cose_layer["alg"] == "EdDSA"
-    assert cose_layer["kid"] == forge._KEY.kid.hex()
+    assert cose_layer["kid"] == Ed25519PrivateKey(SEED).kid.hex()
     assert report.layers[5].info["official_id"]["name"] == "김민준"
     assert report.note == NOT_VERIFIED
 
