@@ -14,7 +14,6 @@ refused -> payload decoded strictly -> key window at the payload's issue time ->
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -124,7 +123,7 @@ def authenticate(
         alg,
         kid,
         message.payload,
-        message.to_be_signed,
+        message.to_be_signed(),
         message.signature,
         trust,
         policy,
@@ -136,7 +135,7 @@ def authenticate_parts(
     alg: int | str,
     kid: bytes | None,
     payload: bytes,
-    to_be_signed: Callable[[], bytes],
+    to_be_signed: bytes,
     signature: bytes,
     trust: TrustStore,
     policy: AuthPolicy,
@@ -175,7 +174,7 @@ def authenticate_parts(
             candidates = in_window(candidates, iat)
         else:  # no issue time: a key with a window cannot vouch for it
             raise PublicKeyNotYetValid(f"the {policy.document} has no integer issue time for the key's window")
-    return Authenticated(verify_signature(candidates, to_be_signed(), signature), kid, value)
+    return Authenticated(verify_signature(candidates, to_be_signed, signature), kid, value)
 
 
 def in_window(candidates: tuple[TrustedKey, ...], iat: int) -> tuple[TrustedKey, ...]:

@@ -27,7 +27,7 @@ from ..keys import ALG_EDDSA
 from .authenticate import authenticate_parts
 from .checks import PAYLOAD_TAGS, CWTClaims, credential_auth_policy
 from .result import Verification, VerifiedCredential
-from .verifier import Verifier, check_trust_fresh
+from .verifier import Verifier
 
 _PROTECTED_HEAD = b"\xa2\x01\x27\x04\x48"  # {1: -8, 4: h'<8 bytes>'} in canonical form
 _SIG1_HEAD = b"\x84\x6aSignature1\x4d"  # ["Signature1", then the 13-byte protected bstr
@@ -169,8 +169,10 @@ class FastVerifier:
     def _fast(self, text: str, now: int) -> tuple[VerifiedCredential, CWTClaims]:
         if not self._fast_profile or len(text) > self._limits.max_text_chars or not text.startswith(self._prefix):
             raise _Fallback
+        expires_at = self._trust.expires_at
+        if expires_at is not None and now >= expires_at:
+            raise _Fallback  # the reference path names it (TRUST_LIST_EXPIRED)
         try:
-            check_trust_fresh(self._trust, now)
             data = deflate.decompress(base45.b45decode(text[len(self._prefix) :]), self._limits.max_inflated_bytes)
         except CredentialInvalid:
             raise _Fallback from None
@@ -186,7 +188,7 @@ class FastVerifier:
                 ALG_EDDSA,
                 kid,
                 payload,
-                lambda: b"".join((_SIG1_HEAD, protected, b"\x40", _bstr_head(len(payload)), payload)),
+                b"".join((_SIG1_HEAD, protected, b"\x40", _bstr_head(len(payload)), payload)),
                 signature,
                 self._trust,
                 self._auth,

@@ -27,7 +27,6 @@ from .checks import (
     CWTClaims,
     VerifyPolicy,
     check_claims_policy,
-    check_signer,
     check_status,
     check_times,
     credential_auth_policy,
@@ -176,11 +175,11 @@ class Verifier:
 
     def finish(self, signer: TrustedKey, kid: bytes, payload: object, now: int) -> tuple[VerifiedCredential, CWTClaims]:
         """Everything after authentication: claims, policy, times and status (shared with the fast lane)."""
+        policy = self._policy
         claims = parse_claims(payload)
-        check_signer(claims, signer)
-        check_claims_policy(claims, self._policy)
-        check_times(claims, now, self._policy.leeway)
-        status_check = check_status(claims, signer, now, self._status, self._policy.status)
+        check_claims_policy(claims, signer, policy)
+        check_times(claims, now, policy.leeway)
+        status_check = check_status(claims, signer, now, self._status, policy.status)
         credential = VerifiedCredential(
             profile=self._profile.name,
             kid=kid,
@@ -192,7 +191,9 @@ class Verifier:
             claims=claims.official,
             status=claims.status,
             status_check=status_check,
-            status_list_age=_age(status_check, now),
+            status_list_age=None
+            if status_check is None or status_check.list_issued_at is None
+            else now - status_check.list_issued_at,
             holder_key=claims.cnf,
             trust_source=signer.source,
             signer=signer,
