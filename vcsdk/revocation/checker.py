@@ -112,10 +112,12 @@ class StatusListChecker:
     def check(self, reference: StatusReference, now: int, *, issuer: str, signer: TrustedKey) -> StatusCheck:
         """The status at ``reference`` from a list of the credential's own issuer (``issuer``,
         signed by ``signer``); :class:`StatusUnknown` when no usable list of that issuer covers it."""
-        entries = self._entries
-        entry = entries.get((("iss", issuer), reference.uri))
-        if entry is None and signer.issuer is None:
-            entry = entries.get((("key", signer.identity), reference.uri))
+        entry = self._entries.get((signer.status_owner, reference.uri))  # one lookup in the common case
+        if signer.issuer is None:
+            if entry is None:  # a list of the credential's iss, signed by an issuer-bound key
+                entry = self._entries.get((("iss", issuer), reference.uri))
+        elif signer.issuer != issuer:
+            entry = None  # the signer belongs to another issuer: none of its lists answer here
         if entry is None:
             raise StatusUnknown(f"no status list of issuer {issuer!r} is loaded for {reference.uri}")
         if not entry.not_before <= now < entry.usable_until:

@@ -15,7 +15,7 @@ refused -> payload decoded strictly -> key window at the payload's issue time ->
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from ..codec import cose, cwt
 from ..codec.cbor import MAP_TYPES, StrictDecoder
@@ -66,9 +66,8 @@ class AuthPolicy:
     """Refuse a signature by a key whose state is compromised (no document type turns this off)."""
 
 
-@dataclass(frozen=True, slots=True)
-class Authenticated:
-    """A message whose signature verified under a trusted key."""
+class Authenticated(NamedTuple):
+    """A message whose signature verified under a trusted key (a named tuple: built on every scan)."""
 
     signer: TrustedKey
     kid: bytes
