@@ -68,7 +68,6 @@ class TrustedKey:
         return self.key.kid
 
 
-
 _STATE_RANK = {KeyState.ACTIVE: 0, KeyState.RETIRED: 1, KeyState.COMPROMISED: 2}
 
 
