@@ -33,7 +33,7 @@ from .checks import (
     parse_claims,
 )
 from .result import Verification, VerifiedCredential
-from .status import StatusCheck, StatusChecker, StatusPolicy
+from .status import StatusChecker, StatusPolicy
 
 
 def check_trust_fresh(trust: TrustStore, now: int) -> None:
@@ -165,10 +165,13 @@ class Verifier:
     def recheck(self, credential: VerifiedCredential, claims: CWTClaims, now: int) -> VerifiedCredential:
         """Re-run the time-dependent checks (trust expiry, times, status) of a credential this
         verifier accepted earlier: what a repeat-scan cache needs."""
-        check_trust_fresh(self._trust, now)
-        check_times(claims, now, self._policy.leeway)
-        status_check = check_status(claims, credential.signer, now, self._status, self._policy.status)
-        age = _age(status_check, now)
+        expires_at = self._trust.expires_at
+        if expires_at is not None and now >= expires_at:
+            check_trust_fresh(self._trust, now)  # raises TRUST_LIST_EXPIRED
+        policy = self._policy
+        check_times(claims, now, policy.leeway)
+        status_check = check_status(claims, credential.signer, now, self._status, policy.status)
+        age = None if status_check is None or status_check.list_issued_at is None else now - status_check.list_issued_at
         if status_check is credential.status_check and age == credential.status_list_age:
             return credential
         return credential.replace_status(status_check, age)
@@ -210,12 +213,6 @@ class Verifier:
     def _cose(self, data: bytes, now: int, trace: Trace) -> VerifiedCredential:
         auth = open_sign1(data, self._trust, self._auth, self._limits, trace)
         return self.finish(auth.signer, auth.kid, auth.payload, now)[0]
-
-
-def _age(status_check: StatusCheck | None, now: int) -> int | None:
-    if status_check is None or status_check.list_issued_at is None:
-        return None
-    return now - status_check.list_issued_at
 
 
 __all__ = ["DEFAULT_LEEWAY_SECONDS", "Verifier", "check_trust_fresh"]
