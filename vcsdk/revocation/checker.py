@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from ..codec.cwt import StatusReference
 from ..errors import StatusUnknown, UsageError
 from ..limits import DEFAULT_LIMITS, Limits
-from ..trust.store import TrustedKey, TrustStore
+from ..trust.store import TrustedKey, TrustStore, issuer_owner
 from ..verify.status import StatusCheck
 from .token import DRAFT_20, ClaimKeys, StatusListToken, verify_token
 
@@ -56,11 +56,6 @@ class _Entry:
         self.results = tuple(StatusCheck(value, token.uri, token.issued_at) for value in range(self.mask + 1))
 
 
-Owner = tuple[str, "str | bytes"]
-"""Whose lists: ``("iss", issuer id)`` or, for a key no trust source binds to an issuer,
-``("key", key identity)`` (see :attr:`vcsdk.trust.store.TrustedKey.status_owner`)."""
-
-
 class StatusListChecker:
     """Holds verified Status List Tokens per (issuer, URI) and answers :class:`StatusChecker` lookups.
 
@@ -82,7 +77,9 @@ class StatusListChecker:
         self._freshness = freshness
         self._limits = limits
         self._claim_keys = claim_keys
-        self._entries: dict[tuple[Owner, str], _Entry] = {}
+        # owner (TrustedKey.status_owner: "iss:<issuer>" or "key:<identity>") -> uri -> entry;
+        # two lookups of strings whose hashes are cached: no tuple built on the verify path
+        self._entries: dict[str, dict[str, _Entry]] = {}
 
     def load(self, data: bytes, now: int) -> StatusListToken:
         """Verify a token and cache its list (replacing an older one of the same issuer and URI).
@@ -95,27 +92,29 @@ class StatusListChecker:
             data, self._trust, now=now, leeway=self._freshness.leeway, limits=self._limits, claim_keys=self._claim_keys
         )
         assert token.signer is not None  # verify_token always names its signer
-        key = (token.signer.status_owner, token.uri)
-        current = self._entries.get(key)
+        lists = self._entries.setdefault(token.signer.status_owner, {})
+        current = lists.get(token.uri)
         if current is not None and token.issued_at < current.token.issued_at:
             raise UsageError(
                 f"status list {token.uri}: token issued at {token.issued_at} is older than the one held "
                 f"({current.token.issued_at})"
             )
-        self._entries[key] = _Entry(token, self._freshness)
+        lists[token.uri] = _Entry(token, self._freshness)
         return token
 
     def tokens(self) -> list[StatusListToken]:
         """The tokens held, one per (issuer, URI)."""
-        return [entry.token for entry in self._entries.values()]
+        return [entry.token for lists in self._entries.values() for entry in lists.values()]
 
     def check(self, reference: StatusReference, now: int, *, issuer: str, signer: TrustedKey) -> StatusCheck:
         """The status at ``reference`` from a list of the credential's own issuer (``issuer``,
         signed by ``signer``); :class:`StatusUnknown` when no usable list of that issuer covers it."""
-        entry = self._entries.get((signer.status_owner, reference.uri))  # one lookup in the common case
+        lists = self._entries.get(signer.status_owner)
+        entry = None if lists is None else lists.get(reference.uri)
         if signer.issuer is None:
             if entry is None:  # a list of the credential's iss, signed by an issuer-bound key
-                entry = self._entries.get((("iss", issuer), reference.uri))
+                lists = self._entries.get(issuer_owner(issuer))
+                entry = None if lists is None else lists.get(reference.uri)
         elif signer.issuer != issuer:
             entry = None  # the signer belongs to another issuer: none of its lists answer here
         if entry is None:

@@ -51,21 +51,26 @@ class TrustedKey:
     state: KeyState = KeyState.ACTIVE
     identity: bytes = field(init=False, compare=False, repr=False)
     """The key itself (kid, alg and public key bytes, hashed): equal for the same key from any source."""
-    status_owner: tuple[str, str | bytes] = field(init=False, compare=False, repr=False)
-    """Whose status lists this key may sign: ``("iss", issuer)`` when the trust source names its
-    issuer, otherwise ``("key", identity)``: only its own credentials."""
+    status_owner: str = field(init=False, compare=False, repr=False)
+    """Whose status lists this key may sign: ``"iss:" + issuer`` when the trust source names its
+    issuer, otherwise ``"key:" + identity (hex)``: only its own credentials."""
 
     def __post_init__(self) -> None:
         material = cbor.dumps([self.key.kid, self.key.alg, self.key.to_cose_key()])
         identity = hashlib.sha256(material).digest()
         object.__setattr__(self, "identity", identity)
-        owner = ("iss", self.issuer) if self.issuer is not None else ("key", identity)
+        owner = issuer_owner(self.issuer) if self.issuer is not None else "key:" + identity.hex()
         object.__setattr__(self, "status_owner", owner)
 
     @property
     def kid(self) -> bytes:
         """The key's kid."""
         return self.key.kid
+
+
+def issuer_owner(issuer: str) -> str:
+    """The status-list owner name of an issuer id (see :attr:`TrustedKey.status_owner`)."""
+    return "iss:" + issuer
 
 
 _STATE_RANK = {KeyState.ACTIVE: 0, KeyState.RETIRED: 1, KeyState.COMPROMISED: 2}
