@@ -238,3 +238,31 @@ def test_trust_lists_and_bundles_refuse_an_algorithm_other_than_the_anchors(typ:
         data = _resigned(payload, protected)
         with pytest.raises(TrustListSignatureInvalid, match="alg"):
             open_(data)
+
+
+def test_a_long_running_cli_gate_mode_stops_answering_valid_after_the_trust_list_expires(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``vcsdk verify -`` reads the clock per line: once the trust list's exp passes, the same
+    credential is TRUST_LIST_EXPIRED (the clock is moved between lines, no sleeping)."""
+    import io
+    import time
+
+    clock = {"now": float(NOW)}
+    monkeypatch.setattr(time, "time", lambda: clock["now"])
+    (tmp_path / "anchor.pem").write_bytes(ANCHOR.public_key.to_pem())
+    (tmp_path / "list.cose").write_bytes(sign_trust_list(listed(exp=NOW + 3600), ANCHOR))
+    text = credential()
+
+    class Lines(io.StringIO):
+        def __iter__(self) -> Any:
+            yield text + "\n"
+            clock["now"] = NOW + 3600  # the trust list expires while the gate keeps running
+            yield text + "\n"
+
+    monkeypatch.setattr("sys.stdin", Lines())
+    args = ["verify", "--state", str(tmp_path / "state"), "--allow-unknown-status"]
+    args += ["--trust", str(tmp_path / "list.cose"), "--trust-anchor", str(tmp_path / "anchor.pem"), "-"]
+    assert main(args) == 1
+    codes = [json.loads(line)["code"] for line in capsys.readouterr().out.splitlines()]
+    assert codes == ["VALID", "TRUST_LIST_EXPIRED"]
