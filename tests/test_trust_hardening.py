@@ -266,3 +266,19 @@ def test_a_long_running_cli_gate_mode_stops_answering_valid_after_the_trust_list
     assert main(args) == 1
     codes = [json.loads(line)["code"] for line in capsys.readouterr().out.splitlines()]
     assert codes == ["VALID", "TRUST_LIST_EXPIRED"]
+
+
+def test_compromise_sticks_to_the_key_whatever_kid_a_source_gives_it() -> None:
+    """EC kids come from the trust source: the same key listed under a second kid is still the
+    compromised key."""
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    from vcsdk.keys import ECPublicKey, public_key_from_cryptography
+
+    private = ec.generate_private_key(ec.SECP256R1())
+    first = public_key_from_cryptography(private.public_key(), b"kid-one")
+    assert isinstance(first, ECPublicKey)
+    second = ECPublicKey(first.crv, first.x, first.y, b"kid-two")
+    trust = TrustStore([TrustedKey(first, state=KeyState.COMPROMISED), TrustedKey(second)])
+    (entry,) = trust.candidates(b"kid-two")
+    assert entry.state is KeyState.COMPROMISED

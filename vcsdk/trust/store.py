@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import Any
 
@@ -68,6 +68,12 @@ class TrustedKey:
         return self.key.kid
 
 
+def _material(key: PublicKey) -> bytes:
+    """The public key itself, without its kid."""
+    cose_key = {label: value for label, value in key.to_cose_key().items() if label != 2}  # 2: kid
+    return hashlib.sha256(cbor.dumps([key.alg, cose_key])).digest()
+
+
 def issuer_owner(issuer: str) -> str:
     """The status-list owner name of an issuer id (see :attr:`TrustedKey.status_owner`)."""
     return "iss:" + issuer
@@ -120,6 +126,13 @@ class TrustStore:
             entry = item if isinstance(item, TrustedKey) else TrustedKey(item, source=source)
             held = merged.get(entry.identity)
             merged[entry.identity] = entry if held is None else merge_entries(held, entry)
+        # The same key material under another kid (EC/RSA kids come from the source): a
+        # compromise of the key sticks whatever kid a message names.
+        compromised = {_material(e.key) for e in merged.values() if e.state is KeyState.COMPROMISED}
+        if compromised:
+            for identity, entry in merged.items():
+                if entry.state is not KeyState.COMPROMISED and _material(entry.key) in compromised:
+                    merged[identity] = replace(entry, state=KeyState.COMPROMISED)
         trusted = tuple(merged.values())
         by_kid: dict[bytes, tuple[TrustedKey, ...]] = {}
         for entry in trusted:
