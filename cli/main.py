@@ -23,6 +23,7 @@ from .issue_cmds import register_issue
 from .keys_cmds import register_keys
 from .qr_cmds import register_qr
 from .registry_cmds import register_registry
+from .serve_cmds import register_serve
 from .status_cmds import register_status
 from .trust_cmds import register_trust
 from .verify_cmds import register_verify
@@ -39,6 +40,7 @@ def build_parser() -> argparse.ArgumentParser:
     register_bundle(commands)
     register_qr(commands)
     register_registry(commands)
+    register_serve(commands)
     register_inspect(commands)
     return parser
 

@@ -74,6 +74,14 @@ class Code(StrEnum):
     RECORD_NOT_FOUND = "RECORD_NOT_FOUND"
     ACTIVE_CREDENTIAL_EXISTS = "ACTIVE_CREDENTIAL_EXISTS"
     ACTOR_NOT_AUTHORIZED = "ACTOR_NOT_AUTHORIZED"
+    # issuer service (HTTP API)
+    AUTHENTICATION_REQUIRED = "AUTHENTICATION_REQUIRED"
+    ACCESS_DENIED = "ACCESS_DENIED"
+    CSRF_TOKEN_INVALID = "CSRF_TOKEN_INVALID"  # noqa: S105 (a code, not a secret)
+    LOGIN_THROTTLED = "LOGIN_THROTTLED"
+    ACCOUNT_EXISTS = "ACCOUNT_EXISTS"
+    UPLOAD_REFUSED = "UPLOAD_REFUSED"
+    INTERNAL_ERROR = "INTERNAL_ERROR"
 
 
 class VCError(Exception):
@@ -399,6 +407,48 @@ class ActorNotAuthorized(UsageError):
     """The actor is not on the registry's configured list of reviewers or operators."""
 
     code = Code.ACTOR_NOT_AUTHORIZED
+
+
+class AuthenticationRequired(UsageError):
+    """The request needs a signed-in account (or the credentials given are wrong)."""
+
+    code = Code.AUTHENTICATION_REQUIRED
+
+
+class AccessDenied(UsageError):
+    """The signed-in account may not do this (role, ownership, or conflict of interest)."""
+
+    code = Code.ACCESS_DENIED
+
+
+class CSRFTokenInvalid(UsageError):
+    """A state-changing request lacks the session's CSRF token, or carries another one."""
+
+    code = Code.CSRF_TOKEN_INVALID
+
+
+class LoginThrottled(UsageError):
+    """Too many failed sign-ins for this account or address: wait before trying again."""
+
+    code = Code.LOGIN_THROTTLED
+
+
+class AccountExists(UsageError):
+    """An account with that user name already exists."""
+
+    code = Code.ACCOUNT_EXISTS
+
+
+class UploadRefused(UsageError):
+    """An uploaded file is too large, of a type not accepted, not what it claims, or unsafe; nothing was stored."""
+
+    code = Code.UPLOAD_REFUSED
+
+
+class InternalError(UsageError):
+    """The service failed unexpectedly (a defect or an outage); the failure was logged without the input."""
+
+    code = Code.INTERNAL_ERROR
 
 
 CREDENTIAL_ERRORS: dict[Code, type[CredentialInvalid]] = {

@@ -1,0 +1,78 @@
+"""The service object: the registry, accounts, document storage, publication and wallet issuance
+of one issuer, built from :class:`~vcsdk.service.settings.Settings`. No HTTP here."""
+
+from __future__ import annotations
+
+from sqlalchemy import Engine, text
+from sqlalchemy.exc import SQLAlchemyError
+
+from ..clock import Clock, system_clock
+from ..registry import IssuerRegistry, open_engine
+from ..revocation import RegistryConfig
+from .accounts import Accounts
+from .issuance import WalletIssuance
+from .publication import Publisher
+from .settings import Settings
+from .storage import DocumentStorage, FileStorage
+from .tables import create_tables
+
+
+def prepare_database(settings: Settings) -> None:
+    """Create or migrate the registry schema and the service tables (idempotent).
+
+    Run once before starting several workers, so they never race on a migration."""
+    IssuerRegistry.create(settings.database, RegistryConfig(settings.status_uri_template), issuer_id=settings.issuer_id)
+    engine = open_engine(settings.database)
+    try:
+        create_tables(engine)
+    finally:
+        engine.dispose()
+
+
+class Service:
+    """Everything the HTTP layer calls; one per app."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        clock: Clock = system_clock,
+        storage: DocumentStorage | None = None,
+        prepare: bool = True,
+    ) -> None:
+        if prepare:
+            prepare_database(settings)
+        self.settings = settings
+        self.clock = clock
+        self.engine: Engine = open_engine(settings.database)
+        self.registry = IssuerRegistry(
+            self.engine,
+            issuer_id=settings.issuer_id,
+            signer=lambda _now: settings.issuer_key,
+            clock=clock,
+            fees=settings.fees,
+        )
+        self.accounts = Accounts(
+            self.engine,
+            clock=clock,
+            session_ttl=settings.session_ttl,
+            max_failures=settings.login_max_failures,
+            window=settings.login_window,
+            lockout=settings.login_lockout,
+        )
+        self.storage: DocumentStorage = storage or FileStorage(settings.documents_dir)
+        self.publisher = Publisher(settings, self.registry, clock)
+        self.wallet = WalletIssuance(self)
+
+    def ready(self) -> bool:
+        """Whether the database answers."""
+        try:
+            with self.engine.connect() as conn:
+                conn.execute(text("SELECT 1"))
+            return True
+        except SQLAlchemyError:
+            return False
+
+    def close(self) -> None:
+        """Release database connections."""
+        self.engine.dispose()
