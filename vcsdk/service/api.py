@@ -18,7 +18,6 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from ..errors import AccessDenied, RecordNotFound, UploadRefused, UsageError
-from ..qr.render import render_png
 from .accounts import Account
 from .core import Service
 from .http import check_csrf, csrf_token, current_account, end_session, require, service_of, start_session
@@ -323,8 +322,23 @@ async def offer_qr(request: Request) -> Response:
     account = require(request)
     service = service_of(request)
     uri = await run_in_threadpool(service.wallet.offer_uri_for, account, request.path_params["offer_id"])
-    png = await run_in_threadpool(lambda: render_png(uri, ecc="M", module_px=6))
+    png = await run_in_threadpool(offer_png, uri)
     return Response(png, media_type="image/png", headers={"cache-control": "no-store, private"})
+
+
+def offer_png(uri: str) -> bytes:
+    """A QR code (byte mode, ECC M, 6 px per module, 4-module quiet zone) of an offer URI."""
+    import io
+
+    import qrcode
+    import qrcode.constants
+
+    code = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_M, box_size=6, border=4)
+    code.add_data(uri.encode("utf-8"))
+    code.make(fit=True)
+    out = io.BytesIO()
+    code.make_image(fill_color="black", back_color="white").save(out, format="PNG")
+    return out.getvalue()
 
 
 # ------------------------------------------------------------------ review
