@@ -20,6 +20,7 @@ from urllib.parse import parse_qs, urlparse
 import httpx
 import uvicorn
 from PIL import Image
+from starlette.routing import BaseRoute
 
 from tests.conftest import reference_claims
 from vcsdk import Ed25519PrivateKey
@@ -71,6 +72,7 @@ class LiveServer:
     clock: MutableClock
     service: Service = field(repr=False)
     server: uvicorn.Server = field(repr=False)
+    service_routes: list[BaseRoute] = field(repr=False, default_factory=list)
 
     def staff(self, username: str, role: str = "operator") -> Client:
         """An operator (made as the CLI does) or a reviewer (made by an operator over HTTP), signed in."""
@@ -95,13 +97,13 @@ def free_socket() -> Any:
 
 
 @contextmanager
-def live_server(folder: Path, database: str, **overrides: Any) -> Iterator[LiveServer]:
+def live_server(folder: Path, database: str, *, schedule: bool = False, **overrides: Any) -> Iterator[LiveServer]:
     """uvicorn serving a fresh app on a socket bound to 127.0.0.1:0 (the OS picks the port)."""
     sock = free_socket()
     port = sock.getsockname()[1]
     clock = MutableClock()
     settings = make_settings(folder, database, port=port, **overrides)
-    app = create_app(settings, clock=clock, schedule=False)
+    app = create_app(settings, clock=clock, schedule=schedule)
     config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="on")
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
@@ -112,7 +114,7 @@ def live_server(folder: Path, database: str, **overrides: Any) -> Iterator[LiveS
             raise RuntimeError("uvicorn did not start")
         time.sleep(0.02)
     try:
-        yield LiveServer(f"http://127.0.0.1:{port}", settings, clock, app.state.service, server)
+        yield LiveServer(f"http://127.0.0.1:{port}", settings, clock, app.state.service, server, list(app.routes))
     finally:
         server.should_exit = True
         thread.join(timeout=30)

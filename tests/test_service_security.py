@@ -33,10 +33,10 @@ from tests.test_service_kit import (
     upload,
 )
 from vcsdk import Ed25519PrivateKey
+from vcsdk.errors import UploadRefused
 from vcsdk.holder.proof import make_key_proof
 from vcsdk.keys import b64url_encode
 from vcsdk.service.http import JSONFormatter
-from vcsdk.errors import UploadRefused
 from vcsdk.service.storage import FileStorage
 from vcsdk.service.uploads import check_filename
 
@@ -386,7 +386,8 @@ def test_login_throttling_holds(tmp_path: Path) -> None:
 def test_no_response_or_log_line_carries_a_password_key_or_qr_text(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    caplog.set_level(logging.DEBUG)
+    caplog.set_level(logging.INFO)
+    caplog.set_level(logging.DEBUG, logger="vcsdk")
     bodies: list[tuple[str, str]] = []
 
     def record(response: httpx.Response) -> None:
