@@ -345,7 +345,9 @@ class WalletIssuance:
                     update(t.access_tokens).where(t.access_tokens.c.token_hash == row["token_hash"]).values(used=0)
                 )
             raise
-        service.publisher.publish()
+        if offer["kind"] == "reissue" or service.publisher.lists_changed():
+            service.publisher.publish()  # the replaced credential is revoked now; a first issuance
+            # only retires an unbound twin nobody has seen, published with the next change
         return record.qr_text
 
     # ------------------------------------------------------------------ refresh (our extension)
