@@ -298,9 +298,8 @@ def main(argv: list[str] | None = None) -> int:
     for tag, result in report["results"].items():
         for phase in ("healthz", "status_get", "issuance"):
             r = result[phase]
-            print(
-                f"  {tag:<16} {phase:<11} {r['per_second']:>8}/s  p50 {r['p50_ms']:>7} ms  p99 {r['p99_ms']:>7} ms  ({r['done']} done, {r['failed']} failed)"
-            )
+            line = f"  {tag:<16} {phase:<11} {r['per_second']:>8}/s  p50 {r['p50_ms']:>7} ms  p99 {r['p99_ms']:>7} ms"
+            print(f"{line}  ({r['done']} done, {r['failed']} failed)")
     _cli.save(report, args.json)
     return 0
 
