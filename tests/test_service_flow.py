@@ -164,6 +164,11 @@ def test_operator_lifecycle_and_publication(server: LiveServer) -> None:
     assert applicant.post(f"/api/credentials/{cti}/suspend", {}).status_code == 403
     assert operator.post(f"/api/credentials/{cti}/suspend", {}).json()["state"] == "suspended"
     assert gate_for(live).check(text_a).code == Code.STATUS_SUSPENDED
+    # the holder cannot escape the office's suspension by moving the ID to a "new phone"
+    escape = applicant.post(f"/api/applications/{application_id}/offer")
+    assert escape.status_code == 403 and escape.json()["code"] == "ACCESS_DENIED"
+    assert applicant.post(f"/api/credentials/{cti}/report-lost").status_code == 409  # already suspended
+    assert applicant.post(f"/api/applications/{application_id}/offer").status_code == 403
     assert operator.post(f"/api/credentials/{cti}/reinstate", {}).json()["state"] == "issued"
     assert gate_for(live).check(text_a).code == Code.VALID
     renewed = operator.post(f"/api/credentials/{cti}/renew", {"changes": {"rank": "행정사무관"}})

@@ -20,7 +20,17 @@ from starlette.routing import Route
 from ..errors import AccessDenied, RecordNotFound, UploadRefused, UsageError
 from .accounts import Account
 from .core import Service
-from .http import check_csrf, csrf_token, current_account, end_session, require, service_of, start_session
+from .http import (
+    FORM_MAX_FIELDS,
+    FORM_MAX_FILES,
+    check_csrf,
+    csrf_token,
+    current_account,
+    end_session,
+    require,
+    service_of,
+    start_session,
+)
 from .uploads import check_upload, parse_meta
 
 REVIEW_STATES = ("submitted", "resubmitted", "under_review")
@@ -240,7 +250,7 @@ async def document_upload(request: Request) -> Response:
         raise UploadRefused(f"documents cannot be added in state {shown['state']}")
     if not request.headers.get("content-type", "").startswith("multipart/form-data"):
         raise UploadRefused("send the document as multipart/form-data with fields kind, file and meta")
-    form = await request.form(max_files=1, max_fields=8, max_part_size=MAX_JSON_BYTES)
+    form = await request.form(max_files=FORM_MAX_FILES, max_fields=FORM_MAX_FIELDS)  # parsed once (CSRF check)
     upload, kind, meta_text = form.get("file"), form.get("kind"), form.get("meta")
     if not isinstance(upload, UploadFile) or not isinstance(kind, str):
         raise UploadRefused("fields kind and file are required")
@@ -436,6 +446,7 @@ async def credential_report_lost(request: Request) -> Response:
         if application["applicant"] != account.actor:
             raise AccessDenied("only the holder reports their phone lost; operators suspend")
         state = service.registry.suspend(cti, actor=account.actor)
+        service.wallet.record_suspension(cti, "holder")
         service.publisher.publish()
         return state
 
@@ -465,6 +476,7 @@ def _operate(action: str) -> Any:
                 }
             else:
                 result = {"cti": cti, "state": getattr(registry, action)(cti, actor=operator.actor)}
+                service.wallet.record_suspension(cti, "operator" if action == "suspend" else None)
             service.publisher.publish()
             return result
 

@@ -41,6 +41,8 @@ SESSION_COOKIE = "vcsdk_session"
 CSRF_COOKIE = "vcsdk_csrf"
 CSRF_FIELD = "csrf_token"
 CSRF_HEADER = "x-csrf-token"
+FORM_MAX_FILES = 4
+FORM_MAX_FIELDS = 100
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 LOGGER = logging.getLogger("vcsdk.service")
 
@@ -76,7 +78,7 @@ async def check_csrf(request: Request) -> None:
     given = request.headers.get(CSRF_HEADER)
     content_type = request.headers.get("content-type", "")
     if given is None and content_type.startswith(("application/x-www-form-urlencoded", "multipart/form-data")):
-        value = (await request.form()).get(CSRF_FIELD)
+        value = (await request.form(max_files=FORM_MAX_FILES, max_fields=FORM_MAX_FIELDS)).get(CSRF_FIELD)
         given = value if isinstance(value, str) else None
     if not given or not expected or not hmac.compare_digest(given.encode(), expected.encode()):
         raise CSRFTokenInvalid("the form is missing its CSRF token or it does not match this session")

@@ -26,6 +26,7 @@ from urllib.parse import quote
 from sqlalchemy import delete, insert, select, update
 
 from ..errors import (
+    AccessDenied,
     KeyProofInvalid,
     RecordNotFound,
     RegistryTransitionRefused,
@@ -159,6 +160,7 @@ class WalletIssuance:
         active = [c for c in shown["credentials"] if c["state"] in ACTIVE_STATES]
         if active:
             kind, cti = "reissue", str(active[0]["cti"])
+            self._check_self_service(cti, str(active[0]["state"]))
         elif shown["state"] == "approved":
             kind, cti = "issue", None
         else:
@@ -195,6 +197,28 @@ class WalletIssuance:
         by_value = OFFER_SCHEME + "?credential_offer=" + quote(json.dumps(document, separators=(",", ":")), safe="")
         by_reference = OFFER_SCHEME + "?credential_offer_uri=" + quote(f"{self._base}/offers/{offer_id}", safe="")
         return Offer(offer_id, kind, document, tx_code, expires, by_reference, by_value)
+
+    def _check_self_service(self, cti: str, state: str) -> None:
+        """A holder may move their credential to a new phone while it is valid or after they
+        reported the phone lost themselves; never out of an operator's suspension or a renewal."""
+        if state == "issued":
+            return
+        if state == "suspended" and self.suspended_by(cti) == "holder":
+            return
+        raise AccessDenied("the office suspended this ID or must renew it: contact the ID office")
+
+    def suspended_by(self, cti: str) -> str | None:
+        """Who suspended ``cti`` last (``holder`` or ``operator``), None if not recorded."""
+        with self._service.engine.connect() as conn:
+            value = conn.execute(select(t.suspensions.c.by_role).where(t.suspensions.c.cti == cti)).scalar()
+        return None if value is None else str(value)
+
+    def record_suspension(self, cti: str, by_role: str | None) -> None:
+        """Remember who suspended ``cti`` (``None``: reinstated, forget it)."""
+        with self._service.engine.begin() as conn:
+            conn.execute(delete(t.suspensions).where(t.suspensions.c.cti == cti))
+            if by_role is not None:
+                conn.execute(insert(t.suspensions).values(cti=cti, by_role=by_role, at=self._service.clock()))
 
     def offer_by_reference(self, offer_id: str) -> dict[str, Any]:
         """The offer JSON behind a by-reference URI, while it is open."""

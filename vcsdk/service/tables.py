@@ -74,6 +74,14 @@ nonces = Table(
     Column("used", Integer, nullable=False, default=0),
 )
 
+suspensions = Table(
+    "svc_suspensions",
+    metadata,
+    Column("cti", String(32), primary_key=True),
+    Column("by_role", String(16), nullable=False),  # holder (phone lost) | operator
+    Column("at", BigInteger, nullable=False),
+)
+
 
 def create_tables(engine: Engine) -> None:
     """Create the service tables that do not exist yet (idempotent)."""
