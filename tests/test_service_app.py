@@ -179,3 +179,32 @@ def test_vcsdk_serve_starts_a_trial_instance_and_prints_the_operator_password_on
         else:
             assert "shown once):" not in out and first_password not in out + err
     assert (tmp_path / "trial.trial" / "trial" / "issuer-key.pem").exists()
+
+
+def test_binding_recovers_an_unbound_credential_left_by_a_failed_first_issuance(tmp_path: Path) -> None:
+    from datetime import UTC, datetime
+
+    from tests.conftest import reference_claims
+    from tests.test_service_kit import documents, make_settings
+    from vcsdk.service.core import Service
+    from vcsdk.service.issuance import issue_bound
+
+    service = Service(make_settings(tmp_path / "data", str(tmp_path / "r.sqlite"), port=1))
+    registry = service.registry
+    claims = {
+        k: v for k, v in reference_claims().items() if k not in ("photo_digest", "name_latin", "unit", "position")
+    }
+    app = registry.apply(applicant="account:a", claims=claims, contact="a@example.go.kr")
+    for kind, _name, content, _media, meta in documents(datetime.fromtimestamp(service.clock(), tz=UTC)):
+        registry.attach(app, kind, meta, content, actor="account:a")
+    registry.submit(app, actor="account:a")
+    registry.review(app, reviewer="account:r")
+    registry.approve(app, reviewer="account:r")
+    unbound = registry.issue(app, actor="account:a")  # as if the bind step had failed afterwards
+    device = Ed25519PrivateKey.generate()
+    bound = issue_bound(registry, app, device.public_key, "account:a")
+    assert registry.credential(unbound.cti)["state"] == "superseded"
+    assert json.loads(registry.credential(bound.cti)["device_jwk"]) == device.public_key.to_jwk()
+    with pytest.raises(UsageError):
+        issue_bound(registry, app, device.public_key, "account:a")  # nothing unbound is left
+    service.close()

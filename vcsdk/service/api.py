@@ -86,10 +86,11 @@ async def session_create(request: Request) -> Response:
         _text(data, "password", limit=2000),
         client=client,
     )
-    response = JSONResponse({"account": account_json(account)})
-    token = await start_session(request, response, account)
-    response.body = response.render({"account": account_json(account), "csrf_token": token})
-    response.headers["content-length"] = str(len(response.body))
+    cookies = Response()
+    token = await start_session(request, cookies, account)
+    response = JSONResponse({"account": account_json(account), "csrf_token": token})
+    for value in cookies.headers.getlist("set-cookie"):
+        response.headers.append("set-cookie", value)
     return response
 
 

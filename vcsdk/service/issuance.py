@@ -130,9 +130,21 @@ def issue_bound(
 
     A thin function over the registry's public API (which binds only a key given at application
     time): the application's credential is issued, then at once re-issued to the proved device key,
-    so the unbound one is retired (REVOKED, state superseded) before anyone has seen it."""
-    record = registry.issue(application_id, actor=actor)
-    return registry.reissue(record.cti, actor=actor, device_key=device_key)
+    so the unbound one is retired (REVOKED, state superseded) before anyone has seen it. If the
+    second step failed last time, the unbound credential left behind is the one re-issued now."""
+    shown = registry.show(application_id)
+    if shown["state"] == "approved":
+        cti = registry.issue(application_id, actor=actor).cti
+    else:
+        unbound = [
+            c["cti"]
+            for c in shown["credentials"]
+            if c["state"] == "issued" and registry.credential(c["cti"])["device_jwk"] is None
+        ]
+        if not unbound:
+            raise RegistryTransitionRefused(f"no credential can be issued for an application in state {shown['state']}")
+        cti = unbound[0]
+    return registry.reissue(cti, actor=actor, device_key=device_key)
 
 
 class WalletIssuance:
