@@ -54,7 +54,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
     prepare_database(settings)
     engine = open_engine(settings.database)
     try:
-        accounts = Accounts(engine)
+        from argon2 import PasswordHasher
+
+        hasher = PasswordHasher(time_cost=settings.argon2_time_cost, memory_cost=settings.argon2_memory_kib)
+        accounts = Accounts(engine, hasher=hasher)
         if args.create_operator:
             password = secrets.token_urlsafe(12)
             accounts.create(args.create_operator, password, "operator", created_by="cli")

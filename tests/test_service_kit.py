@@ -60,6 +60,8 @@ def make_settings(folder: Path, database: str, *, port: int, **overrides: Any) -
         "data_dir": folder,
         "max_upload_bytes": 300_000,
         "republish_interval": 3600,
+        "argon2_time_cost": 1,  # fast tests; production keeps the RFC 9106 defaults
+        "argon2_memory_kib": 8192,
     }
     values.update(overrides)
     return Settings(**values)

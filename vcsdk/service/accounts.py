@@ -32,9 +32,6 @@ MAX_USERNAME_CHARS = 128
 ADDRESS_FACTOR = 4
 """A client address may fail this many times more than one account before it is locked out."""
 
-_hasher = PasswordHasher()
-_DUMMY_HASH = _hasher.hash("not a password of anyone")
-
 
 @dataclass(frozen=True, slots=True)
 class Account:
@@ -85,7 +82,10 @@ class Accounts:
         max_failures: int = 5,
         window: int = 900,
         lockout: int = 900,
+        hasher: PasswordHasher | None = None,
     ) -> None:
+        self._hasher = hasher or PasswordHasher()  # Argon2id, RFC 9106 parameters by default
+        self._dummy_hash = self._hasher.hash("not a password of anyone")
         self._engine = engine
         self._clock = clock
         self._session_ttl = session_ttl
@@ -109,7 +109,7 @@ class Accounts:
                 insert(t.accounts).values(
                     id=account.id,
                     username=name,
-                    password_hash=_hasher.hash(password),
+                    password_hash=self._hasher.hash(password),
                     role=role,
                     created_at=self._clock(),
                     created_by=created_by,
@@ -155,9 +155,9 @@ class Accounts:
                 if locked is not None and locked > now:
                     raise LoginThrottled(f"too many failed sign-ins: try again in {locked - now} seconds")
             row = conn.execute(select(t.accounts).where(t.accounts.c.username == name)).mappings().first()
-        stored = row["password_hash"] if row is not None else _DUMMY_HASH
+        stored = row["password_hash"] if row is not None else self._dummy_hash
         try:
-            ok = _hasher.verify(stored, password if isinstance(password, str) else "") and row is not None
+            ok = self._hasher.verify(stored, password if isinstance(password, str) else "") and row is not None
         except (VerifyMismatchError, VerificationError, InvalidHashError):
             ok = False
         if not ok or row is None:
@@ -166,9 +166,11 @@ class Accounts:
             raise AuthenticationRequired("wrong user name or password")
         with self._engine.begin() as conn:
             conn.execute(delete(t.login_attempts).where(t.login_attempts.c.key == keys[0][0]))
-            if _hasher.check_needs_rehash(stored):
+            if self._hasher.check_needs_rehash(stored):
                 conn.execute(
-                    update(t.accounts).where(t.accounts.c.id == row["id"]).values(password_hash=_hasher.hash(password))
+                    update(t.accounts)
+                    .where(t.accounts.c.id == row["id"])
+                    .values(password_hash=self._hasher.hash(password))
                 )
         return Account(row["id"], row["username"], row["role"])
 

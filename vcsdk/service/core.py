@@ -3,6 +3,7 @@ of one issuer, built from :class:`~vcsdk.service.settings.Settings`. No HTTP her
 
 from __future__ import annotations
 
+from argon2 import PasswordHasher
 from sqlalchemy import Engine, text
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -59,6 +60,7 @@ class Service:
             max_failures=settings.login_max_failures,
             window=settings.login_window,
             lockout=settings.login_lockout,
+            hasher=PasswordHasher(time_cost=settings.argon2_time_cost, memory_cost=settings.argon2_memory_kib),
         )
         self.storage: DocumentStorage = storage or FileStorage(settings.documents_dir)
         self.publisher = Publisher(settings, self.registry, clock)

@@ -63,6 +63,9 @@ class Settings:
     fees: Mapping[int, int] = field(default_factory=dict)
     """Fee in KRW per agency code (default 10,000)."""
     review_overdue_days: int = 5
+    argon2_time_cost: int = 3
+    argon2_memory_kib: int = 65536
+    """Argon2id cost of password hashes (defaults: argon2-cffi's, RFC 9106's second recommendation)."""
     development: bool = False
     """A local trial instance with generated keys (never for production)."""
 
@@ -101,6 +104,8 @@ _INT_FIELDS = (
     "login_lockout",
     "max_upload_bytes",
     "review_overdue_days",
+    "argon2_time_cost",
+    "argon2_memory_kib",
 )
 
 
