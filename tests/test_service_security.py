@@ -99,6 +99,10 @@ def test_an_applicant_cannot_touch_another_applicants_records(live: LiveServer) 
     anonymous = Client(live.base)
     assert anonymous.get(f"/api/applications/{application_id}").json()["code"] == "AUTHENTICATION_REQUIRED"
     assert anonymous.get(f"/api/applications/{application_id}/documents/{document}").status_code == 401
+    reviewer = live.staff(f"rev-{secrets.token_hex(3)}", role="reviewer")
+    assert reviewer.get(f"/api/applications/{application_id}/documents/{document}").content == PDF
+    operator = live.staff(f"op-{secrets.token_hex(3)}")
+    assert operator.get(f"/api/applications/{application_id}/documents/{document}").status_code == 404
 
 
 def test_an_applicant_cannot_review_or_operate(live: LiveServer) -> None:

@@ -277,10 +277,12 @@ async def document_upload(request: Request) -> Response:
 
 
 async def document_get(request: Request) -> Response:
-    """A document's content, to its applicant and to staff only."""
+    """A document's content, to its applicant and to reviewers only (not operators)."""
     account = require(request)
     service = service_of(request)
     shown = await run_in_threadpool(_visible, service, account, request.path_params["application_id"])
+    if shown["applicant"] != account.actor and account.role != "reviewer":
+        raise RecordNotFound("no such document")
     digest = request.path_params["sha256"]
     document = next((d for d in shown["documents"] if d["sha256"] == digest), None)
     if document is None:
