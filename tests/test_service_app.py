@@ -4,6 +4,7 @@ environment, problem responses, health and readiness, scheduled republication, `
 from __future__ import annotations
 
 import json
+import logging
 import os
 import re
 import subprocess
@@ -208,3 +209,38 @@ def test_binding_recovers_an_unbound_credential_left_by_a_failed_first_issuance(
     with pytest.raises(UsageError):
         issue_bound(registry, app, device.public_key, "account:a")  # nothing unbound is left
     service.close()
+
+
+def test_an_unexpected_error_is_a_problem_and_its_message_is_never_logged(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    import asyncio
+
+    from starlette.requests import Request
+    from starlette.responses import Response
+
+    from tests.test_service_kit import make_settings
+    from vcsdk.service import create_app
+    from vcsdk.service.http import JSONFormatter
+
+    async def broken(request: Request) -> Response:
+        raise RuntimeError("secret-input-4711 " + PASSWORD_LIKE)
+
+    settings = make_settings(tmp_path / "data", str(tmp_path / "r.sqlite"), port=1)
+    app = create_app(settings, extra_routes=[Route("/broken", broken)], schedule=False)
+    caplog.set_level(logging.INFO)
+
+    async def call() -> httpx.Response:
+        transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+            return await client.get("/broken")
+
+    response = asyncio.run(call())
+    assert response.status_code == 500 and response.json()["code"] == "INTERNAL_ERROR"
+    assert "secret-input-4711" not in response.text
+    lines = [JSONFormatter().format(r) for r in caplog.records]
+    assert any('"error": "RuntimeError"' in line for line in lines)
+    assert not any("secret-input-4711" in line or PASSWORD_LIKE in line for line in lines)
+
+
+PASSWORD_LIKE = "hunter2-password"

@@ -213,15 +213,24 @@ class AccessLogMiddleware:
             return
         started = time.perf_counter()
         status = 500
+        response_started = False
 
         async def capture(message: Message) -> None:
-            nonlocal status
+            nonlocal status, response_started
             if message["type"] == "http.response.start":
                 status = int(message["status"])
+                response_started = True
             await send(message)
 
         try:
             await self.app(scope, receive, capture)
+        except Exception as exc:
+            LOGGER.error("unhandled", extra={"fields": {"error": type(exc).__name__}})
+            if not response_started:
+                response = problem(
+                    500, "INTERNAL_ERROR", "the service failed; the error was logged", title="Internal error"
+                )
+                await response(scope, receive, capture)
         finally:
             route = scope.get("route")
             account = scope.get("state", {}).get("account")
