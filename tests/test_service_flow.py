@@ -15,7 +15,19 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from tests.pg import throwaway_cluster
-from tests.test_service_kit import PDF, LiveServer, apply_complete, live_server, proof, redeem, signed_in, upload
+from tests.test_service_kit import (
+    PDF,
+    LiveServer,
+    apply_complete,
+    credential,
+    live_server,
+    offer_code,
+    proof,
+    redeem,
+    signed_in,
+    token,
+    upload,
+)
 from vcsdk import Ed25519PrivateKey
 from vcsdk.errors import Code
 from vcsdk.gate.core import Gate
@@ -164,7 +176,15 @@ def test_operator_lifecycle_and_publication(server: LiveServer) -> None:
     assert applicant.post(f"/api/credentials/{cti}/suspend", {}).status_code == 403
     assert operator.post(f"/api/credentials/{cti}/suspend", {}).json()["state"] == "suspended"
     assert gate_for(live).check(text_a).code == Code.STATUS_SUSPENDED
-    # the holder cannot escape the office's suspension by moving the ID to a "new phone"
+    # the holder cannot escape the office's suspension by moving the ID to a "new phone",
+    # neither with a new offer nor with one made before the suspension
+    assert operator.post(f"/api/credentials/{cti}/reinstate", {}).json()["state"] == "issued"
+    early = applicant.post(f"/api/applications/{application_id}/offer").json()
+    assert operator.post(f"/api/credentials/{cti}/suspend", {}).json()["state"] == "suspended"
+    late = token(live.base, offer_code(early["offer_uri"], live.base), early["tx_code"]).json()["access_token"]
+    refused = credential(live.base, late, proof(live.base, Ed25519PrivateKey.generate(), live.clock()))
+    assert refused.status_code == 400 and refused.json()["error"] == "invalid_credential_request"
+    assert "ACCESS_DENIED" in refused.json()["error_description"]
     escape = applicant.post(f"/api/applications/{application_id}/offer")
     assert escape.status_code == 403 and escape.json()["code"] == "ACCESS_DENIED"
     assert applicant.post(f"/api/credentials/{cti}/report-lost").status_code == 409  # already suspended

@@ -373,14 +373,15 @@ class WalletIssuance:
         try:
             if offer["kind"] == "issue":
                 record = issue_bound(service.registry, offer["application_id"], device_key, actor)
-            else:
+            else:  # the state may have changed since the offer (an operator suspended it meanwhile)
+                self._check_self_service(offer["cti"], str(service.registry.credential(offer["cti"])["state"]))
                 record = service.registry.reissue(offer["cti"], actor=actor, device_key=device_key)
-        except VCError:
+        except VCError as exc:
             with service.engine.begin() as conn:  # let the wallet retry with the same token
                 conn.execute(
                     update(t.access_tokens).where(t.access_tokens.c.token_hash == row["token_hash"]).values(used=0)
                 )
-            raise
+            raise WalletError(400, "invalid_credential_request", f"{exc.code}: {exc.message}") from None
         if offer["kind"] == "reissue" or service.publisher.lists_changed():
             service.publisher.publish()  # the replaced credential is revoked now; a first issuance
             # only retires an unbound twin nobody has seen, published with the next change
