@@ -182,13 +182,16 @@ def test_vcsdk_serve_starts_a_trial_instance_and_prints_the_operator_password_on
     assert (tmp_path / "trial.trial" / "trial" / "issuer-key.pem").exists()
 
 
-def test_binding_recovers_an_unbound_credential_left_by_a_failed_first_issuance(tmp_path: Path) -> None:
+def test_first_issuance_binds_the_proved_key_whatever_the_registry_offers(tmp_path: Path) -> None:
+    """A registry taking key proofs binds in one call; one without them gets issue + re-issue,
+    and an unbound credential left by a failed second step is the one bound on retry."""
     from datetime import UTC, datetime
 
     from tests.conftest import reference_claims
     from tests.test_service_kit import documents, make_settings
+    from vcsdk.holder.proof import KeyProof
     from vcsdk.service.core import Service
-    from vcsdk.service.issuance import issue_bound
+    from vcsdk.service.issuance import issue_bound, vouch
 
     service = Service(make_settings(tmp_path / "data", str(tmp_path / "r.sqlite"), port=1))
     registry = service.registry
@@ -201,13 +204,15 @@ def test_binding_recovers_an_unbound_credential_left_by_a_failed_first_issuance(
     registry.submit(app, actor="account:a")
     registry.review(app, reviewer="account:r")
     registry.approve(app, reviewer="account:r")
-    unbound = registry.issue(app, actor="account:a")  # as if the bind step had failed afterwards
     device = Ed25519PrivateKey.generate()
-    bound = issue_bound(registry, app, device.public_key, "account:a")
-    assert registry.credential(unbound.cti)["state"] == "superseded"
+    proof = KeyProof(device.public_key, service.settings.base_url, "nonce-checked-by-the-service", service.clock())
+    unbound = None if vouch(registry, proof) is not None else registry.issue(app, actor="account:a")
+    bound = issue_bound(registry, app, proof, "account:a")
     assert json.loads(registry.credential(bound.cti)["device_jwk"]) == device.public_key.to_jwk()
+    if unbound is not None:  # the legacy path: the unbound twin is superseded
+        assert registry.credential(unbound.cti)["state"] == "superseded"
     with pytest.raises(UsageError):
-        issue_bound(registry, app, device.public_key, "account:a")  # nothing unbound is left
+        issue_bound(registry, app, proof, "account:a")  # nothing is left to issue
     service.close()
 
 

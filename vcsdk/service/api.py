@@ -17,7 +17,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from ..errors import AccessDenied, RecordNotFound, UploadRefused, UsageError
+from ..errors import AccessDenied, RecordNotFound, RegistryTransitionRefused, UploadRefused, UsageError
 from .accounts import Account
 from .core import Service
 from .http import (
@@ -448,7 +448,11 @@ async def credential_report_lost(request: Request) -> Response:
         application = service.registry.show(service.registry.credential(cti)["application_id"])
         if application["applicant"] != account.actor:
             raise AccessDenied("only the holder reports their phone lost; operators suspend")
-        state = service.registry.suspend(cti, actor=account.actor)
+        current = service.registry.credential(cti)["state"]
+        if current == "suspended":  # never turn the office's suspension into the holder's own
+            raise RegistryTransitionRefused("the ID is suspended already")
+        report = getattr(service.registry, "report_lost", None)
+        state = str(report(cti, actor=account.actor) if report else service.registry.suspend(cti, actor=account.actor))
         service.wallet.record_suspension(cti, "holder")
         service.publisher.publish()
         return state
@@ -467,9 +471,9 @@ def _operate(action: str) -> Any:
         def run() -> dict[str, Any]:
             registry = service.registry
             if action == "renew":
-                changes = data.get("changes")
-                if not isinstance(changes, dict) or not changes:
-                    raise UsageError('renew needs {"changes": {"rank": "...", ...}}')
+                changes = data.get("changes") or {}
+                if not isinstance(changes, dict):
+                    raise UsageError('changes must be an object, e.g. {"changes": {"rank": "..."}}')
                 record = registry.renew(cti, actor=operator.actor, changes=changes)
                 result = {"cti": cti, "state": "superseded", "new_cti": record.cti}
             elif action == "revoke":

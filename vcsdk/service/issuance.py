@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import inspect
 import json
 import secrets
 from dataclasses import dataclass
@@ -36,8 +37,8 @@ from ..errors import (
     UsageError,
     VCError,
 )
-from ..holder.proof import verify_key_proof
-from ..keys import Ed25519PublicKey, b64url_decode
+from ..holder.proof import KeyProof, verify_key_proof
+from ..keys import b64url_decode
 from ..registry import IssuedRecord, IssuerRegistry
 from ..verify import StatusPolicy, Verifier
 from . import tables as t
@@ -123,15 +124,39 @@ def offer_document(base: str, code: str) -> dict[str, Any]:
     }
 
 
-def issue_bound(
-    registry: IssuerRegistry, application_id: str, device_key: Ed25519PublicKey, actor: str
-) -> IssuedRecord:
-    """Issue an approved application's first credential bound to ``device_key``.
+def _takes_proof(method: Any) -> bool:
+    return "key_proof" in inspect.signature(method).parameters
 
-    A thin function over the registry's public API (which binds only a key given at application
-    time): the application's credential is issued, then at once re-issued to the proved device key,
-    so the unbound one is retired (REVOKED, state superseded) before anyone has seen it. If the
-    second step failed last time, the unbound credential left behind is the one re-issued now."""
+
+def vouch(registry: IssuerRegistry, proof: KeyProof) -> KeyProof | None:
+    """The proof to hand a registry that binds keys only with a proof of its own (``key_proof``),
+    None for a registry that takes the device key itself.
+
+    The service has verified the wallet's proof (audience = the credential issuer identifier,
+    nonce = the service's single-use ``c_nonce``); it vouches for the proved key to the registry
+    with a registry nonce and the registry's issuer id as audience, so both checks hold."""
+    nonce = getattr(registry, "nonce", None)
+    if nonce is None or not _takes_proof(registry.issue):
+        return None
+    return KeyProof(
+        device_key=proof.device_key,
+        audience=str(getattr(registry, "issuer_id", "")),
+        nonce=str(nonce()),
+        issued_at=proof.issued_at,
+    )
+
+
+def issue_bound(registry: IssuerRegistry, application_id: str, proof: KeyProof, actor: str) -> IssuedRecord:
+    """Issue an approved application's first credential bound to the proved device key.
+
+    With a registry that takes a key proof, one call. Otherwise a thin function over the
+    registry's public API (which binds only a key given at application time): the application's
+    credential is issued, then at once re-issued to the proved device key, so the unbound one is
+    retired (REVOKED, state superseded) before anyone has seen it; if that second step failed
+    last time, the unbound credential left behind is the one re-issued now."""
+    vouched = vouch(registry, proof)
+    if vouched is not None:
+        return registry.issue(application_id, actor=actor, key_proof=vouched)  # type: ignore[call-arg,unused-ignore]
     shown = registry.show(application_id)
     if shown["state"] == "approved":
         cti = registry.issue(application_id, actor=actor).cti
@@ -144,7 +169,15 @@ def issue_bound(
         if not unbound:
             raise RegistryTransitionRefused(f"no credential can be issued for an application in state {shown['state']}")
         cti = unbound[0]
-    return registry.reissue(cti, actor=actor, device_key=device_key)
+    return registry.reissue(cti, actor=actor, device_key=proof.device_key)
+
+
+def reissue_bound(registry: IssuerRegistry, cti: str, proof: KeyProof, actor: str) -> IssuedRecord:
+    """Re-issue ``cti`` to the proved (new or same) device key; the old credential is retired."""
+    vouched = vouch(registry, proof)
+    if vouched is not None:
+        return registry.reissue(cti, actor=actor, key_proof=vouched)  # type: ignore[call-arg,unused-ignore]
+    return registry.reissue(cti, actor=actor, device_key=proof.device_key)
 
 
 class WalletIssuance:
@@ -323,7 +356,7 @@ class WalletIssuance:
         if done.rowcount != 1:
             raise WalletError(400, "invalid_nonce", "the proof's nonce is unknown, used or expired: get a new c_nonce")
 
-    def _proof(self, proofs: Any) -> Ed25519PublicKey:
+    def _proof(self, proofs: Any) -> KeyProof:
         """Check ``{"cwt": ["<b64url proof>"]}``: signature, audience, age, then the nonce."""
         if not isinstance(proofs, dict) or set(proofs) != {"cwt"}:
             raise WalletError(400, "invalid_credential_request", 'proofs must be {"cwt": ["<proof>"]}')
@@ -336,7 +369,7 @@ class WalletIssuance:
         except VCError as exc:
             raise WalletError(400, "invalid_proof", exc.message) from None
         self._consume_nonce(proof.nonce)
-        return proof.device_key
+        return proof
 
     # ------------------------------------------------------------------ credential
 
@@ -359,7 +392,7 @@ class WalletIssuance:
             raise WalletError(
                 400, "invalid_credential_request", f"credential_configuration_id must be {CONFIGURATION_ID!r}"
             )
-        device_key = self._proof(body.get("proofs"))
+        proof = self._proof(body.get("proofs"))
         with service.engine.begin() as conn:
             claimed = conn.execute(
                 update(t.access_tokens)
@@ -372,10 +405,10 @@ class WalletIssuance:
         actor = f"account:{offer['account_id']}"
         try:
             if offer["kind"] == "issue":
-                record = issue_bound(service.registry, offer["application_id"], device_key, actor)
+                record = issue_bound(service.registry, offer["application_id"], proof, actor)
             else:  # the state may have changed since the offer (an operator suspended it meanwhile)
                 self._check_self_service(offer["cti"], str(service.registry.credential(offer["cti"])["state"]))
-                record = service.registry.reissue(offer["cti"], actor=actor, device_key=device_key)
+                record = reissue_bound(service.registry, offer["cti"], proof, actor)
         except VCError as exc:
             with service.engine.begin() as conn:  # let the wallet retry with the same token
                 conn.execute(
@@ -395,7 +428,7 @@ class WalletIssuance:
         if not isinstance(body, dict) or not isinstance(body.get("credential"), str):
             raise UsageError('the body must be {"credential": "GID1:...", "proofs": {"cwt": ["..."]}}')
         try:
-            device_key = self._proof(body.get("proofs"))
+            proof = self._proof(body.get("proofs"))
         except WalletError as exc:
             raise KeyProofInvalid(f"{exc.error}: {exc.description}") from None
         verifier = Verifier(
@@ -413,10 +446,10 @@ class WalletIssuance:
             raise StatusNeedsRenewal("the credential needs renewal by the office: it cannot be refreshed")
         if state != "issued":
             raise StatusRevoked(f"the credential is {state}: it cannot be refreshed")
-        if held.holder_key is None or held.holder_key.to_jwk() != device_key.to_jwk():
+        if held.holder_key is None or held.holder_key.to_jwk() != proof.device_key.to_jwk():
             raise KeyProofInvalid("the proof is not signed by the device key the credential is bound to")
         application = service.registry.show(record["application_id"])
-        fresh = service.registry.reissue(record["cti"], actor=str(application["applicant"]), device_key=device_key)
+        fresh = reissue_bound(service.registry, record["cti"], proof, str(application["applicant"]))
         service.publisher.publish()
         return fresh.qr_text
 
