@@ -18,7 +18,7 @@ from starlette.routing import Route
 
 from tests.test_service_kit import free_socket, live_server
 from vcsdk import Ed25519PrivateKey
-from vcsdk.errors import Code, UsageError
+from vcsdk.errors import Code, KeyProofInvalid, UsageError
 from vcsdk.keys.files import save_private_key
 from vcsdk.service.openapi import api_routes
 from vcsdk.service.settings import load_settings
@@ -182,9 +182,9 @@ def test_vcsdk_serve_starts_a_trial_instance_and_prints_the_operator_password_on
     assert (tmp_path / "trial.trial" / "trial" / "issuer-key.pem").exists()
 
 
-def test_first_issuance_binds_the_proved_key_whatever_the_registry_offers(tmp_path: Path) -> None:
-    """A registry taking key proofs binds in one call; one without them gets issue + re-issue,
-    and an unbound credential left by a failed second step is the one bound on retry."""
+def test_first_issuance_binds_the_key_the_service_verified(tmp_path: Path) -> None:
+    """The service vouches for the key it verified with a registry nonce: the credential is bound
+    to it, and the vouched proof cannot be used twice."""
     from datetime import UTC, datetime
 
     from tests.conftest import reference_claims
@@ -206,13 +206,13 @@ def test_first_issuance_binds_the_proved_key_whatever_the_registry_offers(tmp_pa
     registry.approve(app, reviewer="account:r")
     device = Ed25519PrivateKey.generate()
     proof = KeyProof(device.public_key, service.settings.base_url, "nonce-checked-by-the-service", service.clock())
-    unbound = None if vouch(registry, proof) is not None else registry.issue(app, actor="account:a")
     bound = issue_bound(registry, app, proof, "account:a")
     assert json.loads(registry.credential(bound.cti)["device_jwk"]) == device.public_key.to_jwk()
-    if unbound is not None:  # the legacy path: the unbound twin is superseded
-        assert registry.credential(unbound.cti)["state"] == "superseded"
-    with pytest.raises(UsageError):
-        issue_bound(registry, app, proof, "account:a")  # nothing is left to issue
+    vouched = vouch(registry, proof)
+    assert vouched.audience == registry.issuer_id and vouched.device_key == device.public_key
+    moved = registry.reissue(bound.cti, actor="account:a", key_proof=vouched)
+    with pytest.raises(KeyProofInvalid):  # the registry nonce is spent
+        registry.reissue(moved.cti, actor="account:a", key_proof=vouched)
     service.close()
 
 

@@ -451,8 +451,7 @@ async def credential_report_lost(request: Request) -> Response:
         current = service.registry.credential(cti)["state"]
         if current == "suspended":  # never turn the office's suspension into the holder's own
             raise RegistryTransitionRefused("the ID is suspended already")
-        report = getattr(service.registry, "report_lost", None)
-        state = str(report(cti, actor=account.actor) if report else service.registry.suspend(cti, actor=account.actor))
+        state = service.registry.report_lost(cti, actor=account.actor)
         service.wallet.record_suspension(cti, "holder")
         service.publisher.publish()
         return state

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import inspect
 import json
 import secrets
 from dataclasses import dataclass
@@ -124,60 +123,26 @@ def offer_document(base: str, code: str) -> dict[str, Any]:
     }
 
 
-def _takes_proof(method: Any) -> bool:
-    return "key_proof" in inspect.signature(method).parameters
+def vouch(registry: IssuerRegistry, proof: KeyProof) -> KeyProof:
+    """The proof to hand the registry for a key the service has verified.
 
-
-def vouch(registry: IssuerRegistry, proof: KeyProof) -> KeyProof | None:
-    """The proof to hand a registry that binds keys only with a proof of its own (``key_proof``),
-    None for a registry that takes the device key itself.
-
-    The service has verified the wallet's proof (audience = the credential issuer identifier,
-    nonce = the service's single-use ``c_nonce``); it vouches for the proved key to the registry
-    with a registry nonce and the registry's issuer id as audience, so both checks hold."""
-    nonce = getattr(registry, "nonce", None)
-    if nonce is None or not _takes_proof(registry.issue):
-        return None
+    The service checks the wallet's proof against the OpenID4VCI contract (audience = the
+    credential issuer identifier, nonce = the service's single-use ``c_nonce``); the registry binds
+    a key only with a proof over one of its own nonces and its issuer id as audience. The service
+    vouches for the proved key with a fresh registry nonce, so both checks hold."""
     return KeyProof(
-        device_key=proof.device_key,
-        audience=str(getattr(registry, "issuer_id", "")),
-        nonce=str(nonce()),
-        issued_at=proof.issued_at,
+        device_key=proof.device_key, audience=registry.issuer_id, nonce=registry.nonce(), issued_at=proof.issued_at
     )
 
 
 def issue_bound(registry: IssuerRegistry, application_id: str, proof: KeyProof, actor: str) -> IssuedRecord:
-    """Issue an approved application's first credential bound to the proved device key.
-
-    With a registry that takes a key proof, one call. Otherwise a thin function over the
-    registry's public API (which binds only a key given at application time): the application's
-    credential is issued, then at once re-issued to the proved device key, so the unbound one is
-    retired (REVOKED, state superseded) before anyone has seen it; if that second step failed
-    last time, the unbound credential left behind is the one re-issued now."""
-    vouched = vouch(registry, proof)
-    if vouched is not None:
-        return registry.issue(application_id, actor=actor, key_proof=vouched)  # type: ignore[call-arg,unused-ignore]
-    shown = registry.show(application_id)
-    if shown["state"] == "approved":
-        cti = registry.issue(application_id, actor=actor).cti
-    else:
-        unbound = [
-            c["cti"]
-            for c in shown["credentials"]
-            if c["state"] == "issued" and registry.credential(c["cti"])["device_jwk"] is None
-        ]
-        if not unbound:
-            raise RegistryTransitionRefused(f"no credential can be issued for an application in state {shown['state']}")
-        cti = unbound[0]
-    return registry.reissue(cti, actor=actor, device_key=proof.device_key)
+    """Issue an approved application's first credential, bound to the proved device key."""
+    return registry.issue(application_id, actor=actor, key_proof=vouch(registry, proof))
 
 
 def reissue_bound(registry: IssuerRegistry, cti: str, proof: KeyProof, actor: str) -> IssuedRecord:
-    """Re-issue ``cti`` to the proved (new or same) device key; the old credential is retired."""
-    vouched = vouch(registry, proof)
-    if vouched is not None:
-        return registry.reissue(cti, actor=actor, key_proof=vouched)  # type: ignore[call-arg,unused-ignore]
-    return registry.reissue(cti, actor=actor, device_key=proof.device_key)
+    """Re-issue ``cti`` to the proved (new or same) device key; the old credential is superseded."""
+    return registry.reissue(cti, actor=actor, key_proof=vouch(registry, proof))
 
 
 class WalletIssuance:
