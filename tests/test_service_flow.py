@@ -31,6 +31,7 @@ from tests.test_service_kit import (
 from vcsdk import Ed25519PrivateKey
 from vcsdk.errors import Code
 from vcsdk.gate.core import Gate
+from vcsdk.registry import audit
 from vcsdk.verify.verifier import Verifier
 
 
@@ -156,6 +157,15 @@ def test_the_seed_flow_end_to_end(server: LiveServer) -> None:
     # every action is in an intact audit chain under authenticated accounts
     report = live.service.registry.audit_verify()
     assert report.ok and report.entries >= 15, report.to_json()
+    with live.service.engine.connect() as conn:
+        log = list(audit.rows(conn))
+    actors = {row["actor"] for row in log}
+    assert all(actor.startswith("account:") for actor in actors - {"test"}), actors
+    created = {row["subject"]: row["actor"] for row in log if row["action"] == "account_created"}
+    reviewer_id = reviewer.get("/api/session").json()["account"]["id"]
+    applicant_id = applicant.get("/api/session").json()["account"]["id"]
+    assert created[applicant_id] == f"account:{applicant_id}"  # registered itself
+    assert created[reviewer_id].startswith("account:") and created[reviewer_id] != f"account:{reviewer_id}"
     applicant.close()
     reviewer.close()
 

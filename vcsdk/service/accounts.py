@@ -5,7 +5,9 @@
 * Sessions: a random 32-byte token in an HttpOnly cookie; the database keeps only its SHA-256.
 * Throttling: failures are counted per user name and per client address within a window; past
   the limit the name (or address) is locked out for a while, even for the right password.
-* The audit actor of an account is ``account:<id>`` (never a name the client asserts).
+* The audit actor of an account is ``account:<id>`` (never a name the client asserts); creating an
+  account is itself an entry of the registry's audit chain (by the operator who made it, or by
+  the new account when it registered itself).
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from ..clock import Clock, system_clock
 from ..errors import AccessDenied, AccountExists, AuthenticationRequired, LoginThrottled, UsageError
+from ..registry import audit
 from . import tables as t
 
 ROLES = ("applicant", "reviewer", "operator")
@@ -102,6 +105,7 @@ class Accounts:
         name = _normalise(username)
         check_password_rules(password)
         account = Account(str(uuid.uuid4()), name, role)
+        actor = account.actor if created_by == "self" else created_by
         with self._engine.begin() as conn:
             if conn.execute(select(t.accounts.c.id).where(t.accounts.c.username == name)).first() is not None:
                 raise AccountExists("that user name is taken")
@@ -115,6 +119,7 @@ class Accounts:
                     created_by=created_by,
                 )
             )
+            audit.append(conn, self._clock(), actor, "account_created", account.id, {"role": role})
         return account
 
     def get(self, account_id: str) -> Account | None:
