@@ -230,6 +230,36 @@ def test_operator_lifecycle_and_publication(server: LiveServer) -> None:
     operator.close()
 
 
+def test_a_promotion_goes_through_review_and_supersedes_the_credential(server: LiveServer) -> None:
+    live = server
+    applicant = signed_in(live.base, "jiho.yoon@example.go.kr")
+    reviewer = live.staff("reviewer.kang", role="reviewer")
+    application_id = apply_complete(applicant, live.clock(), employee_id="2021-174-00999")
+    applicant.post(f"/api/applications/{application_id}/submit")
+    reviewer.post(f"/api/reviews/{application_id}/approve", {})
+    phone = Ed25519PrivateKey.generate()
+    old_text = redeem(
+        live.base, applicant.post(f"/api/applications/{application_id}/offer").json(), phone, live.clock()
+    )
+    cti = gate_for(live).verify(old_text).credential_id.hex()
+    other = signed_in(live.base, "not.the.holder@example.go.kr")
+    assert other.post(f"/api/credentials/{cti}/change", {"changes": {"rank": "행정사무관"}}).status_code == 404
+    change = applicant.post(f"/api/credentials/{cti}/change", {"changes": {"rank": "행정사무관"}})
+    assert change.status_code == 201, change.text
+    change_id = change.json()["id"]
+    assert change.json()["claims"]["rank"] == "행정사무관" and change.json()["documents"]  # carried over
+    assert applicant.post(f"/api/applications/{change_id}/submit").json()["state"] == "submitted"
+    assert reviewer.post(f"/api/reviews/{change_id}/approve", {}).json()["state"] == "approved"
+    offer = applicant.post(f"/api/applications/{change_id}/offer").json()
+    new_text = redeem(live.base, offer, phone, live.clock())  # the same phone proves its key again
+    gate = gate_for(live)
+    assert gate.verify(new_text).claims_json()["rank"] == "행정사무관"
+    assert gate.check(old_text).code == Code.STATUS_REVOKED
+    applicant.close()
+    reviewer.close()
+    other.close()
+
+
 def redeem_free(live: LiveServer) -> str:
     """A whole issuance for a new person (used where only a valid credential is needed)."""
     applicant = signed_in(live.base, f"user-{secrets.token_hex(4)}@example.go.kr")

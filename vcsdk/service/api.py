@@ -459,6 +459,28 @@ async def credential_report_lost(request: Request) -> Response:
     return JSONResponse({"cti": cti, "state": await run_in_threadpool(run)})
 
 
+async def credential_change(request: Request) -> Response:
+    """The holder applies for changed claims (promotion, transfer): a change application that goes
+    through review like the first one; its issuance supersedes the credential."""
+    account = require(request)
+    await check_csrf(request)
+    data = await json_body(request)
+    changes = data.get("changes")
+    if not isinstance(changes, dict) or not changes:
+        raise UsageError('give the changed claims: {"changes": {"rank": "..."}}')
+    service = service_of(request)
+    cti = request.path_params["cti"]
+
+    def run() -> dict[str, Any]:
+        service.wallet.owned_credential(account, cti)
+        if service.registry.show(service.registry.credential(cti)["application_id"])["applicant"] != account.actor:
+            raise RecordNotFound("no such credential")
+        application_id = service.registry.apply_change(cti, applicant=account.actor, changes=changes)
+        return application_json(service.registry.show(application_id))
+
+    return JSONResponse(await run_in_threadpool(run), status_code=201)
+
+
 def _operate(action: str) -> Any:
     async def operate(request: Request) -> Response:
         operator = require(request, "operator")
@@ -521,6 +543,7 @@ def routes() -> list[Route]:
         Route("/api/reviews/{application_id}/request-documents", _decide("request_documents"), methods=["POST"]),
         Route("/api/credentials/{cti}", credential_get, methods=["GET"]),
         Route("/api/credentials/{cti}/report-lost", credential_report_lost, methods=["POST"]),
+        Route("/api/credentials/{cti}/change", credential_change, methods=["POST"]),
         Route("/api/credentials/{cti}/suspend", _operate("suspend"), methods=["POST"]),
         Route("/api/credentials/{cti}/reinstate", _operate("reinstate"), methods=["POST"]),
         Route("/api/credentials/{cti}/revoke", _operate("revoke"), methods=["POST"]),

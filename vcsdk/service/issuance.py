@@ -380,9 +380,9 @@ class WalletIssuance:
                     update(t.access_tokens).where(t.access_tokens.c.token_hash == row["token_hash"]).values(used=0)
                 )
             raise WalletError(400, "invalid_credential_request", f"{exc.code}: {exc.message}") from None
-        if offer["kind"] == "reissue" or service.publisher.lists_changed():
-            service.publisher.publish()  # the replaced credential is revoked now; a first issuance
-            # only retires an unbound twin nobody has seen, published with the next change
+        replaced = offer["kind"] == "reissue" or bool(service.registry.show(offer["application_id"]).get("replaces"))
+        if replaced or service.publisher.lists_changed():
+            service.publisher.publish()  # the replaced credential is revoked now: gates must know
         return record.qr_text
 
     # ------------------------------------------------------------------ refresh (our extension)

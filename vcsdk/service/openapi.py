@@ -32,6 +32,11 @@ REQUEST_BODIES: dict[tuple[str, str], dict[str, Any]] = {
     ("POST", "/api/reviews/{application_id}/approve"): {"$ref": "#/components/schemas/Reason"},
     ("POST", "/api/reviews/{application_id}/reject"): {"$ref": "#/components/schemas/Reason"},
     ("POST", "/api/reviews/{application_id}/request-documents"): {"$ref": "#/components/schemas/Reason"},
+    ("POST", "/api/credentials/{cti}/change"): {
+        "type": "object",
+        "required": ["changes"],
+        "properties": {"changes": {"type": "object"}},
+    },
     ("POST", "/api/credentials/{cti}/renew"): {
         "type": "object",
         "required": ["changes"],
