@@ -156,6 +156,11 @@ def test_vcsdk_serve_starts_a_trial_instance_and_prints_the_operator_password_on
     command = [sys.executable, "-m", "vcsdk_cli", "serve", "--db", str(database), "--port", str(port)]
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     for run in range(2):
+        if run == 1:  # a restart on another port keeps the status-list URIs fixed at creation
+            sock = free_socket()
+            port = sock.getsockname()[1]
+            sock.close()
+            command[-1] = str(port)
         process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
         try:
             deadline = time.monotonic() + 60

@@ -186,6 +186,9 @@ def trial_config(database: str, data_dir: str | os.PathLike[str], *, base_url: s
         atomic_write(secret_path, secrets.token_hex(32).encode("ascii"), mode=0o600)
     secret = secret_path.read_text(encoding="ascii").strip()
     config = folder / "service.toml"
+    template = base_url + "/status/{n}"
+    if config.exists():  # the lists' URIs are fixed when the database is made: keep them
+        template = tomllib.loads(config.read_text(encoding="utf-8"))["service"].get("status_uri_template", template)
     text = (
         "# TRIAL INSTANCE -- development keys, NOT FOR PRODUCTION\n"
         "[service]\n"
@@ -194,6 +197,7 @@ def trial_config(database: str, data_dir: str | os.PathLike[str], *, base_url: s
         f"issuer_id = {json.dumps(TRIAL_ISSUER_ID)}\n"
         f"data_dir = {json.dumps(str(Path(data_dir).resolve()))}\n"
         f"session_secret = {json.dumps(secret)}\n"
+        f"status_uri_template = {json.dumps(template)}\n"
         "development = true\n"
         "[keys]\n"
         f"issuer_key = {json.dumps(str((folder / 'issuer-key.pem').resolve()))}\n"
