@@ -50,3 +50,13 @@ if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
   .venv/bin/python -m pip install -q --disable-pip-version-check -e . --group dev
   echo "$want" > "$stamp"
 fi
+
+# --- web assets (npm registry): KRDS served by the web pages, axe-core for their browser tests --
+assets=vcsdk/service/web/assets
+web_stamp=$assets/node_modules/.vcsdk-installed
+web_want=$(sha256sum "$assets/package-lock.json" | cut -d' ' -f1)
+if [ ! -f "$web_stamp" ] || [ "$(cat "$web_stamp")" != "$web_want" ]; then
+  log "installing web assets (krds-uiux, axe-core) with npm ci"
+  (cd "$assets" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
+  echo "$web_want" > "$web_stamp"
+fi

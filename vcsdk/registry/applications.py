@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, insert, select
+from sqlalchemy import Connection, insert, select, update
 
 from ..errors import ApplicationIncomplete, RegistryTransitionRefused, ReviewerConflict, UsageError
 from ..keys import Ed25519PublicKey
@@ -65,6 +65,21 @@ class ApplicationsMixin(RegistryBase):
             )
             self._audit(conn, applicant, "apply", application_id, {"person": person})
         return application_id
+
+    def amend(self, application_id: str, *, claims: Mapping[str, Any], contact: str, actor: str) -> None:
+        """Change a draft's details (claims without ``photo_digest``, and contact); audited as ``update``."""
+        _validate(claims)
+        person = f"{claims['agency_code']}:{claims['employee_id']}"
+        with self._tx() as conn:
+            row = self._application(conn, application_id)
+            if row["state"] != "draft":
+                raise RegistryTransitionRefused(f"only a draft can be changed, not one in state {row['state']}")
+            conn.execute(
+                update(t.applications)
+                .where(t.applications.c.id == application_id)
+                .values(claims=json.dumps(dict(claims), ensure_ascii=False), contact=contact, person=person)
+            )
+            self._audit(conn, actor, "update", application_id, {"person": person})
 
     def apply_change(self, cti: str, *, applicant: str, changes: Mapping[str, Any], contact: str | None = None) -> str:
         """Open a change application for an active credential (new rank, agency, unit, employee

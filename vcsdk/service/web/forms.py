@@ -17,7 +17,17 @@ from ...registry.workflow import PHOTO_MAX_AGE_DAYS
 FieldError = tuple[str, dict[str, Any]]
 EMAIL = re.compile(r"\A[^@\s]{1,64}@[^@\s]{1,190}\.[^@\s.]{2,}\Z")
 LIMITS = {"name": 50, "name_latin": 100, "unit": 100, "rank": 50, "position": 50, "employee_id": 32, "contact": 256}
-APPLICATION_FIELDS = ("name", "name_latin", "birth_date", "agency_code", "unit", "rank", "position", "employee_id", "contact")
+APPLICATION_FIELDS = (
+    "name",
+    "name_latin",
+    "birth_date",
+    "agency_code",
+    "unit",
+    "rank",
+    "position",
+    "employee_id",
+    "contact",
+)
 REQUIRED = ("name", "birth_date", "rank", "employee_id", "contact")
 
 
@@ -180,10 +190,9 @@ def check_fee(form: Mapping[str, Any], fee: int) -> tuple[Checked, dict[str, Any
 
 def check_decision(form: Mapping[str, Any]) -> Checked:
     """A reviewer's decision: approve, request documents (reason) or reject (reason)."""
-    values = {
-        "decision": form.get("decision") if isinstance(form.get("decision"), str) else "",
-        "reason": (form.get("reason") or "").strip() if isinstance(form.get("reason"), str) else "",
-    }
+    values = _clean(form, ("decision",))
+    reason = form.get("reason")
+    values["reason"] = reason.strip() if isinstance(reason, str) else ""
     errors: dict[str, FieldError] = {}
     if values["decision"] not in ("approve", "request_documents", "reject"):
         errors["decision"] = ("v.decision", {})

@@ -12,6 +12,7 @@ import hashlib
 import hmac
 import io
 import json
+import re
 import time
 from collections.abc import Awaitable, Callable
 from datetime import UTC, date, datetime
@@ -29,6 +30,7 @@ from ...errors import (
     AuthenticationRequired,
     CSRFTokenInvalid,
     LoginThrottled,
+    QRSizeBudgetExceeded,
     RecordNotFound,
     RegistryTransitionRefused,
     ReviewerConflict,
@@ -36,7 +38,6 @@ from ...errors import (
     UsageError,
     VCError,
 )
-from ...qr.render import render_png
 from ...registry.workflow import DEFAULT_FEE_KRW, DOCUMENT_KINDS, PHOTO_ASPECT, PHOTO_ASPECT_TOLERANCE, PHOTO_MIN_PIXELS
 from ..accounts import Account
 from ..core import Service
@@ -52,6 +53,7 @@ EDITABLE = ("draft", "more_documents_requested")
 REFRESH_DAYS = 90
 """The wallet refreshes a credential about every 3 months (the seed's "every 3-6 months")."""
 RESUME_TTL = 3600
+RESUMABLE = re.compile(r"/applications/(new|[0-9a-f-]{36}/edit)")
 AGENCIES: dict[int, tuple[str, str]] = {
     1741000: ("행정안전부", "Ministry of the Interior and Safety"),
     1051000: ("기획재정부", "Ministry of Economy and Finance"),
@@ -284,7 +286,11 @@ async def signup(request: Request) -> Response:
     if checked.ok:
         try:
             account = await call(
-                service.accounts.create, checked.values["username"], text(form, "password"), "applicant", created_by="self"
+                service.accounts.create,
+                checked.values["username"],
+                text(form, "password"),
+                "applicant",
+                created_by="self",
             )
         except AccountExists:
             errors["username"] = ("v.username_taken", {})
@@ -314,29 +320,40 @@ async def login(request: Request) -> Response:
     try:
         account = await call(service.accounts.authenticate, username, password, client=client_of(request))
     except LoginThrottled:
-        errors = {"password": ("v.login_throttled", {})}
-        return render(request, "login.html", status=429, errors=errors, values={"username": username}, next=next_url, resume=resume)
+        errors: dict[str, forms.FieldError] = {"password": ("v.login_throttled", {})}
+        return render(
+            request,
+            "login.html",
+            status=429,
+            errors=errors,
+            values={"username": username},
+            next=next_url,
+            resume=resume,
+        )
     except AuthenticationRequired:
         errors = {"password": ("v.login_failed", {})}
-        return render(request, "login.html", status=400, errors=errors, values={"username": username}, next=next_url, resume=resume)
+        return render(
+            request,
+            "login.html",
+            status=400,
+            errors=errors,
+            values={"username": username},
+            next=next_url,
+            resume=resume,
+        )
     resumed = read_resume(service, resume) if resume else None
-    if resumed is not None:
-        path, values = resumed
-        response: Response = await resume_form(request, account, path, values)
-    else:
-        response = RedirectResponse(next_url or HOME.get(account.role, "/applications"), status_code=303)
-    await start_session(request, response, account)
-    if resumed is not None:
-        response = await resume_form(request, account, resumed[0], resumed[1])  # now with the new CSRF token
-        await start_session_cookie_copy(response, request)
+    if resumed is not None and not RESUMABLE.fullmatch(resumed[0]):
+        resumed = None
+    if resumed is None:
+        response: Response = RedirectResponse(next_url or HOME.get(account.role, "/applications"), status_code=303)
+        await start_session(request, response, account)
+        return response
+    cookies = Response()
+    await start_session(request, cookies, account)  # the page below needs the new session's CSRF token
+    response = await resume_form(request, account, resumed[0], resumed[1])
+    for value in cookies.headers.getlist("set-cookie"):
+        response.headers.append("set-cookie", value)
     return response
-
-
-async def start_session_cookie_copy(response: Response, request: Request) -> None:
-    """Put the session cookie just set on the request's state onto a re-rendered response."""
-    cookie = request.state.web_session_cookie if hasattr(request.state, "web_session_cookie") else None
-    if cookie:
-        response.headers.append("set-cookie", cookie)
 
 
 def safe_next(value: str) -> str:
@@ -428,38 +445,64 @@ async def application_form(request: Request) -> Response:
         return error_page(request, 400, t("error.csrf"), t("error.csrf_text"))
     options = list(agencies(service, t.lang).items())
     if request.method == "GET":
-        values: dict[str, Any] = {}
+        typed: dict[str, Any] = {}
         if shown is not None:
-            values = {k: str(v) for k, v in shown["claims"].items()} | {"contact": shown["contact"]}
-        return render(request, "apply_form.html", values=values, action=action, agencies=options, step=1)
+            typed = {k: str(v) for k, v in shown["claims"].items()} | {"contact": shown["contact"]}
+        return render(request, "apply_form.html", values=typed, action=action, agencies=options, step=1)
     form = await form_of(request)
     checked = forms.check_application(form, korean_agencies(service), today(service))
     if not checked.ok:
         return render(
-            request, "apply_form.html", status=400, errors=checked.errors, values=checked.values, action=action, agencies=options, step=1
+            request,
+            "apply_form.html",
+            status=400,
+            errors=checked.errors,
+            values=checked.values,
+            action=action,
+            agencies=options,
+            step=1,
         )
     claims = forms.application_claims(checked.values, korean_agencies(service))
     contact = checked.values["contact"]
+    if not await call(fits_qr, service, claims):
+        errors: dict[str, forms.FieldError] = {
+            name: ("v.qr_budget", {}) for name in ("unit", "position", "name_latin") if checked.values[name]
+        } or {"rank": ("v.qr_budget", {})}
+        return render(
+            request,
+            "apply_form.html",
+            status=400,
+            errors=errors,
+            values=checked.values,
+            action=action,
+            agencies=options,
+            step=1,
+        )
     if shown is None:
         new_id = await call(service.registry.apply, applicant=account.actor, claims=claims, contact=contact)
         return RedirectResponse(f"/applications/{new_id}/documents", status_code=303)
-    # A draft's details changed: the registry keeps one record per application, so open a new
-    # draft with the new details and carry the documents over is not possible through its API;
-    # instead the draft is replaced only while it has no documents.
-    if shown["documents"]:
-        new_id = await call(service.registry.apply, applicant=account.actor, claims=claims, contact=contact)
-        await call(copy_documents, service, account, shown, new_id)
-    else:
-        new_id = await call(service.registry.apply, applicant=account.actor, claims=claims, contact=contact)
-    return RedirectResponse(f"/applications/{new_id}/documents", status_code=303)
+    await call(service.registry.amend, shown["id"], claims=claims, contact=contact, actor=account.actor)
+    return RedirectResponse(f"/applications/{shown['id']}/submit", status_code=303)
 
 
-def copy_documents(service: Service, account: Account, shown: dict[str, Any], new_id: str) -> None:
-    """Attach a draft's documents to the application that replaces it (nothing is lost)."""
-    for document in latest(shown["documents"]).values():
-        content = service.storage.get(document["sha256"])
-        meta = {k: v for k, v in document["meta"].items() if k != "problems"}
-        service.registry.attach(new_id, document["kind"], meta, content, actor=account.actor)
+def fits_qr(service: Service, claims: dict[str, Any]) -> bool:
+    """Whether these details fit the ID's QR code once bound to a phone (tried with throwaway
+    keys, the service's status URI and the largest status index)."""
+    from ...codec.cwt import StatusReference
+    from ...issue import Issuer
+    from ...keys import Ed25519PrivateKey
+
+    issuer = Issuer(Ed25519PrivateKey.generate(), service.settings.issuer_id, clock=service.clock)
+    uri = service.settings.status_uri_template.replace("{n}", "9999")
+    try:
+        issuer.issue(
+            {**claims, "photo_digest": "0" * 32},
+            status=StatusReference(2**32 - 1, uri),
+            holder_key=Ed25519PrivateKey.generate().public_key,
+        )
+    except QRSizeBudgetExceeded:
+        return False
+    return True
 
 
 # ------------------------------------------------------------------ applicant: documents and fee
@@ -503,7 +546,12 @@ def photo_checks(t: Any, content: bytes | None, captured: str, today_: date) -> 
         since = forms.oldest_photo_date(today_)
         fresh = since <= taken <= today_
         checks.append(
-            {"ok": fresh, "text": t("photo.age_ok" if fresh else "photo.age_bad", date=taken.isoformat(), since=since.isoformat())}
+            {
+                "ok": fresh,
+                "text": t(
+                    "photo.age_ok" if fresh else "photo.age_bad", date=taken.isoformat(), since=since.isoformat()
+                ),
+            }
         )
     return checks
 
@@ -536,22 +584,20 @@ async def document_upload(request: Request, account: Account) -> Response:
     max_mb = service.settings.max_upload_bytes // (1024 * 1024)
     accept = ",".join(ALLOWED_TYPES.get(kind, DEFAULT_ALLOWED))
 
-    def show(status: int, errors: dict[str, forms.FieldError], values: dict[str, Any], content: bytes | None) -> Response:
+    def show(status: int, errors: dict[str, forms.FieldError], values: dict[str, Any]) -> Response:
         photo = None
-        if kind == "photo" and (current is not None or content is not None):
-            captured = str(values.get("captured") or (current or {}).get("meta", {}).get("captured", ""))
-            checks_content = content if content is not None else None
-            if checks_content is None and current is not None:
-                checks_content = service.storage.get(current["sha256"])
-            photo = {
-                "url": f"{base}/photo/file" if current is not None and content is None else "",
-                "checks": photo_checks(t, checks_content, captured, today_),
-            }
-            if not photo["url"]:
-                photo = {"url": f"{base}/photo/file", "checks": photo["checks"]} if current is not None else None
+        if kind == "photo" and current is not None:
+            stored = service.storage.get(current["sha256"])
+            captured = str(current["meta"].get("captured", ""))
+            photo = {"url": f"{base}/photo/file", "checks": photo_checks(t, stored, captured, today_)}
         if current is not None and not values:
-            values = {k: str(v) for k, v in current["meta"].items()}
-            values = {"id_type": values.get("type", ""), "id_number": values.get("number", ""), "id_expiry": values.get("expiry", ""), **values}
+            meta = {k: str(v) for k, v in current["meta"].items()}
+            values = {
+                "id_type": meta.get("type", ""),
+                "id_number": meta.get("number", ""),
+                "id_expiry": meta.get("expiry", ""),
+            }
+            values |= {k: meta.get(k, "") for k in ("captured", "signed_by")}
         return render(
             request,
             "document_upload.html",
@@ -568,7 +614,7 @@ async def document_upload(request: Request, account: Account) -> Response:
         )
 
     if request.method == "GET":
-        return await run_in_threadpool(show, 200, {}, {}, None)
+        return await run_in_threadpool(show, 200, {}, {})
     if shown["state"] not in EDITABLE:
         return RedirectResponse(f"/applications/{application_id}", status_code=303)
     form = await form_of(request)
@@ -595,7 +641,7 @@ async def document_upload(request: Request, account: Account) -> Response:
             elif abs(width / height - PHOTO_ASPECT) > PHOTO_ASPECT * PHOTO_ASPECT_TOLERANCE:
                 errors["file"] = ("photo.aspect_bad", {})
     if errors:
-        return await run_in_threadpool(show, 400, errors, checked.values, None)
+        return await run_in_threadpool(show, 400, errors, checked.values)
     assert isinstance(upload, UploadFile)
     try:
         upload_checked = check_upload(
@@ -609,7 +655,7 @@ async def document_upload(request: Request, account: Account) -> Response:
         )
     except UploadRefused as exc:
         errors["file"] = ("v.file_refused", {"detail": exc.message})
-        return await run_in_threadpool(show, 400, errors, checked.values, None)
+        return await run_in_threadpool(show, 400, errors, checked.values)
     record = {
         **upload_checked.meta,
         "media_type": upload_checked.media_type,
@@ -641,7 +687,11 @@ async def document_file(request: Request, account: Account) -> Response:
     content = await call(service.storage.get, document["sha256"])
     media_type = str(document["meta"].get("media_type", "application/octet-stream"))
     disposition = "inline" if media_type.startswith("image/") else "attachment"
-    return Response(content, media_type=media_type, headers={"content-disposition": disposition, "cache-control": "no-store, private"})
+    return Response(
+        content,
+        media_type=media_type,
+        headers={"content-disposition": disposition, "cache-control": "no-store, private"},
+    )
 
 
 @page("applicant")
@@ -791,18 +841,38 @@ async def offer_create(request: Request, account: Account) -> Response:
 async def offer_qr(request: Request, account: Account) -> Response:
     """The offer as a QR code (by reference) and as a link for a wallet on this phone."""
     service = service_of(request)
-    t = translator(request)
     application_id = request.path_params["application_id"]
     await call(owned, service, account, application_id)
-    context = {"status_url": f"/applications/{application_id}", "new_offer_url": f"/applications/{application_id}/offer"}
+    status_url = f"/applications/{application_id}"
+    new_offer_url = f"/applications/{application_id}/offer"
     try:
         uri = await call(service.wallet.offer_uri_for, account, request.path_params["offer_id"])
     except RegistryTransitionRefused:
-        return render(request, "offer_qr.html", expired=True, **context)
-    png = await call(render_png, uri, ecc="M", module_px=6)
+        return render(request, "offer_qr.html", expired=True, status_url=status_url, new_offer_url=new_offer_url)
+    png = await call(offer_png, uri)
     data = "data:image/png;base64," + base64.b64encode(png).decode("ascii")
-    expires = when(service.clock() + service.settings.offer_ttl, t.lang)
-    return render(request, "offer_qr.html", expired=False, qr_data=data, offer_uri=uri, expires=expires, **context)
+    return render(
+        request,
+        "offer_qr.html",
+        expired=False,
+        qr_data=data,
+        offer_uri=uri,
+        status_url=status_url,
+        new_offer_url=new_offer_url,
+    )
+
+
+def offer_png(uri: str) -> bytes:
+    """The offer URI as a QR code (PNG, byte mode: a URI is not QR-alphanumeric text)."""
+    import qrcode
+    from qrcode.constants import ERROR_CORRECT_M
+
+    code = qrcode.QRCode(error_correction=ERROR_CORRECT_M, border=4, box_size=6)
+    code.add_data(uri.encode("utf-8"))
+    code.make(fit=True)
+    out = io.BytesIO()
+    code.make_image(fill_color="black", back_color="white").save(out, format="PNG")
+    return out.getvalue()
 
 
 def credential_view(record: dict[str, Any], lang: str) -> dict[str, Any]:
@@ -920,7 +990,19 @@ async def review_queue(request: Request, account: Account) -> Response:
 def meta_rows(document: dict[str, Any], lang: str) -> list[tuple[str, str]]:
     """A document's details for the reviewer, in a fixed order."""
     meta = document["meta"]
-    order = ("type", "number", "expiry", "captured", "signed_by", "amount", "method", "receipt", "filename", "media_type", "size")
+    order = (
+        "type",
+        "number",
+        "expiry",
+        "captured",
+        "signed_by",
+        "amount",
+        "method",
+        "receipt",
+        "filename",
+        "media_type",
+        "size",
+    )
     rows = []
     for key in order:
         if key in meta and meta[key] not in ("", None):
@@ -988,7 +1070,11 @@ async def review_detail(request: Request, account: Account) -> Response:
                 "url": f"/applications/{application_id}/documents/{kind}/file",
             }
         )
-    app = {**shown, "days": int(days), "overdue": days > service.settings.review_overdue_days and shown["state"] in REVIEW_STATES}
+    app = {
+        **shown,
+        "days": int(days),
+        "overdue": days > service.settings.review_overdue_days and shown["state"] in REVIEW_STATES,
+    }
     return render(
         request,
         "review_detail.html",
@@ -1018,7 +1104,9 @@ async def review_audit(request: Request, account: Account) -> Response:
     t = translator(request)
     application_id = request.path_params["application_id"]
     shown = await call(visible, service, account, application_id)
-    entries = await call(queries.audit_trail, service.engine, [application_id, *(c["cti"] for c in shown["credentials"])])
+    entries = await call(
+        queries.audit_trail, service.engine, [application_id, *(c["cti"] for c in shown["credentials"])]
+    )
     return render(
         request,
         "audit.html",
@@ -1053,7 +1141,9 @@ async def admin_accounts(request: Request, account: Account) -> Response:
             errors["password"] = ("v.password_short", {})
         if not errors:
             try:
-                created = await call(service.accounts.create, values["username"], password, role, created_by=account.actor)
+                created = await call(
+                    service.accounts.create, values["username"], password, role, created_by=account.actor
+                )
             except AccountExists:
                 errors["username"] = ("v.username_taken", {})
             except UsageError:
@@ -1063,7 +1153,9 @@ async def admin_accounts(request: Request, account: Account) -> Response:
                 values = {}
         status_code = 400 if errors else 200
     listed = await call(service.accounts.list)
-    return render(request, "admin_accounts.html", status=status_code, errors=errors, values=values, flash=flash, accounts=listed)
+    return render(
+        request, "admin_accounts.html", status=status_code, errors=errors, values=values, flash=flash, accounts=listed
+    )
 
 
 @page("operator")
@@ -1071,7 +1163,9 @@ async def admin_agencies(request: Request, account: Account) -> Response:
     """Agencies offered in the form and their fees."""
     service = service_of(request)
     t = translator(request)
-    rows = [{"code": code, "name": name, "fee": fee_of(service, code)} for code, name in agencies(service, t.lang).items()]
+    rows = [
+        {"code": code, "name": name, "fee": fee_of(service, code)} for code, name in agencies(service, t.lang).items()
+    ]
     return render(request, "admin_agencies.html", agencies=rows)
 
 
@@ -1097,14 +1191,23 @@ async def admin_status(request: Request, account: Account) -> Response:
     lists = await call(service.registry.status_lists)
     manifest = await call(service.publisher.manifest)
     published = None
-    if manifest is not None and isinstance(manifest.get("signed_at"), int):
-        published = when(int(manifest["signed_at"]), t.lang)  # type: ignore[arg-type]
+    stamp = None if manifest is None else manifest.get("published_at")
+    if isinstance(stamp, int):
+        published = when(stamp, t.lang)
     rows = []
     for info in lists:
         name = info.uri.rsplit("/", 1)[-1]
         content = await call(service.publisher.read, f"status/{name}")
         etag = None if content is None else '"' + hashlib.sha256(content).hexdigest()[:32] + '"'
-        rows.append({"uri": info.uri, "allocated": info.allocated, "size": info.size, "published": published if content else None, "etag": etag})
+        rows.append(
+            {
+                "uri": info.uri,
+                "allocated": info.allocated,
+                "size": info.size,
+                "published": published if content else None,
+                "etag": etag,
+            }
+        )
     counts = sorted((await call(service.registry.counts)).items())
     return render(
         request,

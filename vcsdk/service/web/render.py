@@ -8,7 +8,7 @@ from functools import cache
 from typing import Any
 from urllib.parse import urlencode
 
-from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup, escape
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
@@ -39,7 +39,6 @@ def environment() -> Environment:
     return Environment(
         loader=PackageLoader("vcsdk.service.web", "templates"),
         autoescape=select_autoescape(["html"]),
-        undefined=StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
     )
