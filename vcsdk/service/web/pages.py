@@ -987,9 +987,11 @@ async def review_queue(request: Request, account: Account) -> Response:
     )
 
 
-def meta_rows(document: dict[str, Any], lang: str) -> list[tuple[str, str]]:
-    """A document's details for the reviewer, in a fixed order."""
-    meta = document["meta"]
+def meta_rows(document: dict[str, Any], t: Any) -> list[tuple[str, str]]:
+    """A document's details for the reviewer, in a fixed order, in the page language."""
+    meta = dict(document["meta"])
+    if document["kind"] == "fee_payment":
+        meta = {k: v for k, v in meta.items() if k in ("amount", "method", "receipt")}
     order = (
         "type",
         "number",
@@ -1010,7 +1012,11 @@ def meta_rows(document: dict[str, Any], lang: str) -> list[tuple[str, str]]:
             if key == "size":
                 value = f"{int(value):,} B"
             elif key == "amount":
-                value = f"{int(value):,}원" if lang == "ko" else f"KRW {int(value):,}"
+                value = f"{int(value):,}원" if t.lang == "ko" else f"KRW {int(value):,}"
+            elif key == "type" and t.has(f"idtype.{value}"):
+                value = t(f"idtype.{value}")
+            elif key == "method" and t.has(f"method.{value}"):
+                value = t(f"method.{value}")
             rows.append((key, str(value)))
     return rows
 
@@ -1065,7 +1071,7 @@ async def review_detail(request: Request, account: Account) -> Response:
             {
                 "kind": kind,
                 "state": "missing" if document is None else "received",
-                "meta": [] if document is None else meta_rows(document, t.lang),
+                "meta": [] if document is None else meta_rows(document, t),
                 "problems": problem_lines(t, shown["problems"], kind) if document is not None else [],
                 "url": f"/applications/{application_id}/documents/{kind}/file",
             }
