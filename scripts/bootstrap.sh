@@ -19,7 +19,7 @@ ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || apt_needed+=(postgresql)
 # Chromium for the browser tests of the web pages (driven by Playwright, never its own download)
 # and a CJK font so that Hangul renders in their screenshots
 [ -x /usr/bin/chromium ] || apt_needed+=(chromium)
-fc-list 2>/dev/null | grep -qi 'Noto Sans CJK' || apt_needed+=(fonts-noto-cjk)
+ls /usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc >/dev/null 2>&1 || apt_needed+=(fonts-noto-cjk)
 # npm: the web pages' static assets (KRDS, axe-core) come from the npm registry
 command -v npm >/dev/null 2>&1 || apt_needed+=(npm)
 if ((${#apt_needed[@]})); then

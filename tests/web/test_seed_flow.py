@@ -291,7 +291,22 @@ def test_seed_flow_applicant_and_reviewer(server: Server, people) -> None:  # ty
     assert server.service.registry.credential(cti)["state"] == "suspended"
     assert verified.credential_id.hex() == cti
 
+    # -- a new phone: another code and QR; the new device's credential replaces the lost one
+    applicant.submit("main form button.krds-btn.secondary", "new phone code")
+    new_code = page.inner_text("#tx-code").strip()
+    page.click("text=다음: QR 코드 보기")
+    applicant.check("new phone qr")
+    new_device = Ed25519PrivateKey.generate()
+    renewed = Verifier([server.settings.issuer_key.public_key], status_policy=StatusPolicy.ALLOW_UNKNOWN).verify(
+        redeem(server, page.get_attribute("#offer-link", "href") or "", new_code, new_device)
+    )
+    assert renewed.holder_key is not None and renewed.holder_key.to_jwk() == new_device.public_key.to_jwk()
+    assert server.service.registry.credential(cti)["state"] == "superseded"
+    assert server.service.registry.credential(renewed.credential_id.hex())["state"] == "issued"
+    applicant.visit(f"/credentials/{cti}", "old credential replaced")
+    assert "재발급으로 교체" in page.inner_text("main")
+
     # -- English is one click away, and the page keeps its place
     page.click("a[hreflang=en]")
     applicant.check("credential english")
-    assert page.locator("html").get_attribute("lang") == "en" and "Suspended" in page.inner_text("main")
+    assert page.locator("html").get_attribute("lang") == "en" and "Replaced" in page.inner_text("main")
