@@ -1095,12 +1095,38 @@ async def review_detail(request: Request, account: Account) -> Response:
     )
 
 
-def audit_rows(entries: list[dict[str, Any]], lang: str) -> list[dict[str, Any]]:
-    """Audit entries for staff pages."""
-    return [
-        {"seq": e["seq"], "when": when(e["at"], lang), "actor": e["actor"], "action": e["action"], "data": e["data"]}
-        for e in entries
-    ]
+def audit_rows(service: Service, entries: list[dict[str, Any]], lang: str) -> list[dict[str, Any]]:
+    """Audit entries for staff pages: who by user name and role, the details short and readable."""
+    names: dict[str, str] = {}
+    for entry in entries:
+        actor = str(entry["actor"])
+        if actor not in names:
+            account = service.accounts.get(actor.removeprefix("account:")) if actor.startswith("account:") else None
+            names[actor] = actor if account is None else f"{account.username} ({account.role})"
+    rows = []
+    for entry in entries:
+        try:
+            data = json.loads(entry["data"]) if entry["data"] else {}
+        except ValueError:
+            data = {"data": entry["data"]}
+        parts = []
+        for key, value in sorted(data.items()) if isinstance(data, dict) else []:
+            text_value = str(value)
+            if key in ("sha256", "new") or text_value.startswith("account:"):
+                text_value = names.get(text_value, text_value[:12] + "…" if len(text_value) > 16 else text_value)
+            elif key in ("submitted_at", "decided_at") and isinstance(value, int):
+                text_value = when(value, lang)
+            parts.append(f"{key}: {text_value}")
+        rows.append(
+            {
+                "seq": entry["seq"],
+                "when": when(entry["at"], lang),
+                "actor": names[str(entry["actor"])],
+                "action": entry["action"],
+                "data": "; ".join(parts),
+            }
+        )
+    return rows
 
 
 @page("reviewer", "operator")
@@ -1117,7 +1143,7 @@ async def review_audit(request: Request, account: Account) -> Response:
         request,
         "audit.html",
         title=t("audit.title_app", name=shown["claims"].get("name", "")),
-        entries=audit_rows(entries, t.lang),
+        entries=await call(audit_rows, service, entries, t.lang),
         chain=None,
         check_url="",
         back_url=f"/review/{application_id}",
@@ -1239,7 +1265,7 @@ async def admin_audit(request: Request, account: Account) -> Response:
         request,
         "audit.html",
         title=t("audit.title_all"),
-        entries=audit_rows(entries, t.lang),
+        entries=await call(audit_rows, service, entries, t.lang),
         chain=chain,
         check_url="/admin/audit",
         back_url="",
