@@ -169,3 +169,25 @@ def test_static_files_are_served_and_no_cdn_is_named(app_client: TestClient) -> 
     assert app_client.get("/openapi.json").status_code == 200
     english = app_client.get("/?lang=en")
     assert '<html lang="en">' in english.text and "lang=en" in english.headers.get("set-cookie", "")
+
+
+def test_sign_in_goes_back_only_to_a_local_path() -> None:
+    assert pages.safe_next("/applications/abc-1/documents") == "/applications/abc-1/documents"
+    for hostile in (
+        "//evil.example",
+        "https://evil.example",
+        "/\t/evil.example",
+        "/\\evil.example",
+        "javascript:x",
+        "/a?b=//c",
+    ):
+        assert pages.safe_next(hostile) == "", hostile
+
+
+def test_pages_forbid_scripts_and_framing(app_client: TestClient) -> None:
+    policy = app_client.get("/login").headers["content-security-policy"]
+    assert "script-src 'none'" in policy and "frame-ancestors 'none'" in policy
+    templates = (WEB / "templates").glob("*.html")
+    assert not any(
+        "<script" in p.read_text(encoding="utf-8") or "style=" in p.read_text(encoding="utf-8") for p in templates
+    )

@@ -6,7 +6,9 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
-from .conftest import PASSWORD, Person, Server
+from playwright.sync_api import Browser
+
+from .conftest import PASSWORD, PHONE, Person, Server
 
 
 def sign_up(person: Person, username: str) -> None:
@@ -129,3 +131,32 @@ def test_operator_pages(server: Server, people: Callable[..., Person]) -> None:
     entries, broken = server.service.registry.audit_verify()
     assert broken is None
     assert f"{entries}건" in page.inner_text("#chain-result")
+
+
+def test_pages_obey_their_csp(server: Server, browser: Browser) -> None:
+    """Without any CSP bypass: the pages load KRDS, its fonts and their own CSS, and nothing is
+    blocked (no script, no inline style, nothing from another site)."""
+    context = browser.new_context(viewport=PHONE)
+    blocked: list[str] = []
+    outside: list[str] = []
+    page = context.new_page()
+    page.on("console", lambda m: blocked.append(m.text) if "Content Security Policy" in m.text else None)
+    page.on("request", lambda r: outside.append(r.url) if not r.url.startswith((server.base_url, "data:")) else None)
+    try:
+        for path in ("/", "/signup", "/login?lang=en"):
+            response = page.goto(server.base_url + path)
+            assert response is not None and response.status == 200
+            page.wait_for_load_state("networkidle")
+        page.fill("#username", "nobody")
+        with page.expect_navigation():
+            page.click("main form button[type=submit]")
+        assert page.locator(".error-summary").is_visible()
+        font = page.evaluate("() => getComputedStyle(document.body).fontFamily")
+        loaded = page.evaluate("() => document.fonts.check('16px \\'Pretendard GOV\\'')")
+        masthead = page.evaluate("() => getComputedStyle(document.querySelector('#krds-masthead .nuri-txt')).fontSize")
+    finally:
+        context.close()
+    assert not blocked, blocked
+    assert not outside, outside
+    assert "Pretendard GOV" in font and loaded
+    assert masthead.endswith("px")

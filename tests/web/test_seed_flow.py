@@ -7,10 +7,12 @@ from __future__ import annotations
 import base64
 import json
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from urllib.parse import parse_qs, unquote, urlparse
 
 import httpx
+from playwright.sync_api import FilePayload
 
 from vcsdk import Ed25519PrivateKey, StatusPolicy, Verifier
 from vcsdk.holder import make_key_proof
@@ -37,7 +39,8 @@ def fill_application(person: Person) -> None:
 
 
 def upload(person: Person, kind: str, name: str, content: bytes, mime: str, label: str) -> None:
-    person.page.set_input_files("#file", files=[{"name": name, "mimeType": mime, "buffer": content}])
+    payload: FilePayload = {"name": name, "mimeType": mime, "buffer": content}
+    person.page.set_input_files("#file", files=[payload])
     person.submit("main form[enctype] button[type=submit]", label)
 
 
@@ -105,7 +108,7 @@ def seed_overdue(server: Server) -> None:
         server.clock.offset = 0
 
 
-def test_seed_flow_applicant_and_reviewer(server: Server, people) -> None:  # type: ignore[no-untyped-def]
+def test_seed_flow_applicant_and_reviewer(server: Server, people: Callable[..., Person]) -> None:
     seed_overdue(server)
     applicant: Person = people("applicant", phone=True)
     reviewer: Person = people("reviewer")

@@ -357,10 +357,11 @@ async def login(request: Request) -> Response:
 
 
 def safe_next(value: str) -> str:
-    """A local path to go back to after signing in ("" for anything else)."""
-    if value.startswith("/") and not value.startswith("//") and "\\" not in value and len(value) < 300:
-        return value
-    return ""
+    """A local path to go back to after signing in ("" for anything else: another site, a
+    scheme, or characters browsers drop, which could turn "/<tab>/x" into "//x")."""
+    if not re.fullmatch(r"/[A-Za-z0-9/_\-]{0,300}", value) or value.startswith("//"):
+        return ""
+    return value
 
 
 def client_of(request: Request) -> str:

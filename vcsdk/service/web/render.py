@@ -31,6 +31,11 @@ MENUS: dict[str, tuple[tuple[str, str], ...]] = {
     ),
 }
 HOME = {"applicant": "/applications", "reviewer": "/review", "operator": "/review"}
+CSP = (
+    "default-src 'self'; img-src 'self' data:; font-src 'self' data:; style-src 'self'; script-src 'none'; "
+    "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+)
+"""The pages need nothing but their own files (and data: URIs for the offer QR and KRDS's icon font)."""
 
 
 @cache
@@ -128,7 +133,8 @@ def render(
         **context,
     }
     body = environment().get_template(template).render(data)
-    response = HTMLResponse(body, status_code=status, headers={"cache-control": "no-store, private"})
+    headers = {"cache-control": "no-store, private", "content-security-policy": CSP}
+    response = HTMLResponse(body, status_code=status, headers=headers)
     chosen = request.query_params.get("lang")
     if chosen is not None and chosen == lang and request.cookies.get(LANG_COOKIE) != lang:
         response.set_cookie(LANG_COOKIE, lang, max_age=365 * 86400, httponly=True, samesite="lax")
