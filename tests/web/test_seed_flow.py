@@ -313,3 +313,11 @@ def test_seed_flow_applicant_and_reviewer(server: Server, people: Callable[..., 
     page.click("a[hreflang=en]")
     applicant.check("credential english")
     assert page.locator("html").get_attribute("lang") == "en" and "Replaced" in page.inner_text("main")
+
+    # -- the office suspends the new one: the holder is told to contact the office, not offered a move
+    new_cti = renewed.credential_id.hex()
+    server.service.registry.suspend(new_cti, actor="account:operator-test")
+    server.service.wallet.record_suspension(new_cti, "operator")
+    applicant.visit(f"/credentials/{new_cti}?lang=ko", "office suspension")
+    assert "소속 기관의 공무원증 담당 부서에 문의" in page.inner_text("main")
+    assert page.locator("form[action$='/new-phone']").count() == 0

@@ -906,6 +906,10 @@ async def credential(request: Request, account: Account) -> Response:
     cti = request.path_params["cti"]
     record = await call(own_credential, service, account, cti)
     view = credential_view(record, t.lang)
+    state = record["state"]
+    holder_suspended = state == "suspended" and await call(service.wallet.suspended_by, cti) == "holder"
+    view["can_move"] = state == "issued" or holder_suspended
+    view["office_hold"] = state in ("suspended", "needs_renewal") and not holder_suspended
     urls = {
         "lost": f"/credentials/{cti}/lost",
         "new_phone": f"/credentials/{cti}/new-phone",
@@ -928,6 +932,7 @@ async def report_lost(request: Request, account: Account) -> Response:
     def run() -> None:
         if service.registry.credential(cti)["state"] in ("issued", "needs_renewal"):
             service.registry.suspend(cti, actor=account.actor)
+            service.wallet.record_suspension(cti, "holder")  # so the holder may move to a new phone
             service.publisher.publish()
 
     await run_in_threadpool(run)
