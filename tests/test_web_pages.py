@@ -150,7 +150,7 @@ def test_forms_need_the_csrf_token_and_sign_in(app_client: TestClient) -> None:
     assert refused.status_code == 400 and "양식이 만료되었습니다" in refused.text
     service = app_client.app.state.service  # type: ignore[attr-defined]
     assert service.accounts.list() == []
-    for path in ("/applications", "/review", "/admin/accounts", "/credentials/00"):
+    for path in ("/applications", "/review", "/admin/accounts", "/my-id/00"):
         response = app_client.get(path)
         assert response.status_code == 303 and response.headers["location"].startswith("/login?next=")
 
@@ -191,3 +191,11 @@ def test_pages_forbid_scripts_and_framing(app_client: TestClient) -> None:
     assert not any(
         "<script" in p.read_text(encoding="utf-8") or "style=" in p.read_text(encoding="utf-8") for p in templates
     )
+
+
+def test_the_api_document_leaves_the_pages_out(app_client: TestClient) -> None:
+    paths = app_client.get("/openapi.json").json()["paths"]
+    pages_mounted = {getattr(r, "path", "") for r in app_client.app.routes}  # type: ignore[attr-defined]
+    assert "/my-id/{cti}" in pages_mounted and "/review" in pages_mounted
+    prefixes = ("/applications", "/review", "/admin", "/my-id", "/signup", "/login", "/logout", "/static")
+    assert not [p for p in paths if p.startswith(prefixes) or p == "/"]

@@ -290,7 +290,7 @@ def test_seed_flow_applicant_and_reviewer(server: Server, people: Callable[..., 
     applicant.check("lost confirm")
     applicant.submit("main form button[type=submit]", "lost reported")
     assert "일시 정지" in page.inner_text("main")
-    cti = page.url.split("/credentials/")[1].split("?")[0]
+    cti = page.url.split("/my-id/")[1].split("?")[0]
     assert server.service.registry.credential(cti)["state"] == "suspended"
     assert verified.credential_id.hex() == cti
 
@@ -306,7 +306,7 @@ def test_seed_flow_applicant_and_reviewer(server: Server, people: Callable[..., 
     assert renewed.holder_key is not None and renewed.holder_key.to_jwk() == new_device.public_key.to_jwk()
     assert server.service.registry.credential(cti)["state"] == "superseded"
     assert server.service.registry.credential(renewed.credential_id.hex())["state"] == "issued"
-    applicant.visit(f"/credentials/{cti}", "old credential replaced")
+    applicant.visit(f"/my-id/{cti}", "old credential replaced")
     assert "재발급으로 교체" in page.inner_text("main")
 
     # -- English is one click away, and the page keeps its place
@@ -318,6 +318,6 @@ def test_seed_flow_applicant_and_reviewer(server: Server, people: Callable[..., 
     new_cti = renewed.credential_id.hex()
     server.service.registry.suspend(new_cti, actor="account:operator-test")
     server.service.wallet.record_suspension(new_cti, "operator")
-    applicant.visit(f"/credentials/{new_cti}?lang=ko", "office suspension")
+    applicant.visit(f"/my-id/{new_cti}?lang=ko", "office suspension")
     assert "소속 기관의 공무원증 담당 부서에 문의" in page.inner_text("main")
     assert page.locator("form[action$='/new-phone']").count() == 0

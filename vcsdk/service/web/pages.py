@@ -798,7 +798,7 @@ async def status(request: Request, account: Account) -> Response:
     if shown["submitted_at"] and shown["state"] in REVIEW_STATES:
         sla = {"days": int((service.clock() - shown["submitted_at"]) // 86400)}
     step = {"draft": 2, "more_documents_requested": 2}.get(shown["state"], 5)
-    credentials = [{**c, "url": f"/credentials/{c['cti']}"} for c in reversed(shown["credentials"])]
+    credentials = [{**c, "url": f"/my-id/{c['cti']}"} for c in reversed(shown["credentials"])]
     return render(
         request,
         "status.html",
@@ -911,8 +911,8 @@ async def credential(request: Request, account: Account) -> Response:
     view["can_move"] = state == "issued" or holder_suspended
     view["office_hold"] = state in ("suspended", "needs_renewal") and not holder_suspended
     urls = {
-        "lost": f"/credentials/{cti}/lost",
-        "new_phone": f"/credentials/{cti}/new-phone",
+        "lost": f"/my-id/{cti}/lost",
+        "new_phone": f"/my-id/{cti}/new-phone",
         "status": f"/applications/{record['application_id']}",
     }
     return render(request, "credential.html", cred=view, urls=urls, flash=flash_of(request))
@@ -926,8 +926,8 @@ async def report_lost(request: Request, account: Account) -> Response:
     record = await call(own_credential, service, account, cti)
     if request.method == "GET":
         if record["state"] not in ("issued", "needs_renewal"):
-            return RedirectResponse(f"/credentials/{cti}", status_code=303)
-        return render(request, "lost_confirm.html", action=request.url.path, back_url=f"/credentials/{cti}")
+            return RedirectResponse(f"/my-id/{cti}", status_code=303)
+        return render(request, "lost_confirm.html", action=request.url.path, back_url=f"/my-id/{cti}")
 
     def run() -> None:
         if service.registry.credential(cti)["state"] in ("issued", "needs_renewal"):
@@ -936,7 +936,7 @@ async def report_lost(request: Request, account: Account) -> Response:
             service.publisher.publish()
 
     await run_in_threadpool(run)
-    return RedirectResponse(f"/credentials/{cti}?msg=lost.done", status_code=303)
+    return RedirectResponse(f"/my-id/{cti}?msg=lost.done", status_code=303)
 
 
 @page("applicant")
