@@ -160,3 +160,27 @@ def test_pages_obey_their_csp(server: Server, browser: Browser) -> None:
     assert not outside, outside
     assert "Pretendard GOV" in font and loaded
     assert masthead.endswith("px")
+
+
+def test_keyboard_only(server: Server, people: Callable[..., Person]) -> None:
+    """The skip link comes first and lands on the main content; signing in works with Tab and Enter."""
+    yoon = people("yoon")
+    page = yoon.page
+    yoon.visit("/login", "keyboard login")
+    page.keyboard.press("Tab")
+    assert page.evaluate("() => document.activeElement.getAttribute('href')") == "#main"
+    page.keyboard.press("Enter")
+    assert page.evaluate("() => document.activeElement.id") == "main"
+    page.focus("#username")
+    page.keyboard.type("reviewer1")
+    page.keyboard.press("Tab")
+    assert page.evaluate("() => document.activeElement.id") == "password"
+    page.keyboard.type(PASSWORD)
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    yoon.check("keyboard signed in")
+    assert page.url.endswith("/review")
+    outline = page.evaluate(
+        "() => { const a = document.querySelector('main a, main button'); a.focus(); return getComputedStyle(a).outlineStyle; }"
+    )
+    assert outline != "none"  # focus is visible
