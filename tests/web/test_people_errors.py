@@ -181,6 +181,7 @@ def test_keyboard_only(server: Server, people: Callable[..., Person]) -> None:
     yoon.check("keyboard signed in")
     assert page.url.endswith("/review")
     outline = page.evaluate(
-        "() => { const a = document.querySelector('main a, main button'); a.focus(); return getComputedStyle(a).outlineStyle; }"
+        "() => { const a = document.querySelector('main a, main button'); a.focus();"
+        " return getComputedStyle(a).outlineStyle; }"
     )
     assert outline != "none"  # focus is visible
