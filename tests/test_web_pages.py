@@ -199,3 +199,52 @@ def test_the_api_document_leaves_the_pages_out(app_client: TestClient) -> None:
     assert "/my-id/{cti}" in pages_mounted and "/review" in pages_mounted
     prefixes = ("/applications", "/review", "/admin", "/my-id", "/signup", "/login", "/logout", "/static")
     assert not [p for p in paths if p.startswith(prefixes) or p == "/"]
+
+
+def _csrf(html: str) -> str:
+    found = re.search(r'name="csrf_token" value="([^"]+)"', html)
+    assert found is not None
+    return found.group(1)
+
+
+def test_what_applicants_type_is_shown_as_text_to_reviewers(app_client: TestClient) -> None:
+    """A name with markup reaches the reviewer's queue and page escaped, never as HTML."""
+    from datetime import UTC, datetime, timedelta
+
+    from tests.web.conftest import PDF, png_photo
+
+    service = app_client.app.state.service  # type: ignore[attr-defined]
+    hostile = "<script>alert(1)</script><img src=x>"
+    applicant = service.accounts.create("mallory", "correct horse battery", "applicant", created_by="test")
+    service.accounts.create("reviewer9", "correct horse battery", "reviewer", created_by="test")
+    claims = {
+        "name": hostile,
+        "birth_date": "1990-01-01",
+        "agency_code": 1051000,
+        "agency": "기획재정부",
+        "rank": "주무관",
+    }
+    application = service.registry.apply(
+        applicant=applicant.actor, claims={**claims, "employee_id": "X-1"}, contact="m@example.go.kr"
+    )
+    captured = (datetime.now(tz=UTC).date() - timedelta(days=3)).isoformat()
+    for kind, meta, content in (
+        ("identity_document", {"type": "passport", "number": "M1", "expiry": "2035-01-01"}, PDF),
+        ("photo", {"captured": captured}, png_photo()),
+        ("position_certificate", {}, PDF),
+        ("recommendation", {"signed_by": "<b>boss</b>"}, PDF),
+        ("fee_payment", {"amount": 10_000, "method": "card", "receipt": "R1"}, b"{}"),
+    ):
+        service.storage.put(content)
+        service.registry.attach(application, kind, meta, content, actor=applicant.actor)
+    service.registry.submit(application, actor=applicant.actor)
+    token = _csrf(app_client.get("/login").text)
+    signed_in = app_client.post(
+        "/login", data={"username": "reviewer9", "password": "correct horse battery", "csrf_token": token}
+    )
+    assert signed_in.status_code == 303
+    for path in ("/review", f"/review/{application}", f"/review/{application}/audit"):
+        page = app_client.get(path)
+        assert page.status_code == 200, path
+        assert "<script>alert" not in page.text and "<img src=x" not in page.text and "<b>boss" not in page.text
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in app_client.get("/review").text
