@@ -41,7 +41,7 @@ from ...errors import (
 from ...registry.workflow import DEFAULT_FEE_KRW, DOCUMENT_KINDS, PHOTO_ASPECT, PHOTO_ASPECT_TOLERANCE, PHOTO_MIN_PIXELS
 from ..accounts import Account
 from ..core import Service
-from ..http import check_csrf, current_account, end_session, service_of, start_session
+from ..http import LOGGER, check_csrf, current_account, end_session, service_of, start_session
 from ..uploads import ALLOWED_TYPES, DEFAULT_ALLOWED, check_upload, sniff
 from . import forms, queries
 from .render import HOME, render, translator, when
@@ -156,6 +156,9 @@ def page(*roles: str, csrf: bool = True) -> Callable[[Callable[[Request, Account
                 return login_redirect(request)
             except VCError as exc:
                 return error_page(request, 400, t("error.generic"), f"{exc.code.value}: {exc.message}")
+            except Exception as exc:  # a page, not a traceback; the type only goes to the log
+                LOGGER.error("page failed", extra={"fields": {"error": type(exc).__name__, "page": handler.__name__}})
+                return error_page(request, 500, t("error.generic"), t("error.internal"))
 
         run.__name__ = handler.__name__
         run.__doc__ = handler.__doc__
