@@ -127,6 +127,8 @@ def app_client(tmp_path: Path) -> Iterator[TestClient]:
         anchor_key=Ed25519PrivateKey.generate(),
         session_secret=secrets.token_bytes(32),
         data_dir=tmp_path / "data",
+        argon2_time_cost=1,
+        argon2_memory_kib=1024,
     )
     with TestClient(create_app(settings, schedule=False), follow_redirects=False) as client:
         yield client
@@ -230,7 +232,7 @@ def test_what_applicants_type_is_shown_as_text_to_reviewers(app_client: TestClie
     captured = (datetime.now(tz=UTC).date() - timedelta(days=3)).isoformat()
     for kind, meta, content in (
         ("identity_document", {"type": "passport", "number": "M1", "expiry": "2035-01-01"}, PDF),
-        ("photo", {"captured": captured}, png_photo()),
+        ("photo", {"captured": captured, "media_type": "image/png"}, png_photo()),
         ("position_certificate", {}, PDF),
         ("recommendation", {"signed_by": "<b>boss</b>"}, PDF),
         ("fee_payment", {"amount": 10_000, "method": "card", "receipt": "R1"}, b"{}"),
@@ -248,3 +250,15 @@ def test_what_applicants_type_is_shown_as_text_to_reviewers(app_client: TestClie
         assert page.status_code == 200, path
         assert "<script>alert" not in page.text and "<img src=x" not in page.text and "<b>boss" not in page.text
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in app_client.get("/review").text
+    photo = app_client.get(f"/applications/{application}/documents/photo/file")
+    assert photo.status_code == 200 and photo.headers["content-type"] == "image/png"
+    assert "no-store" in photo.headers["cache-control"]
+
+    # an operator sees the application but not the files (they go to the applicant and reviewers)
+    service.accounts.create("operator9", "correct horse battery", "operator", created_by="test")
+    app_client.cookies.clear()
+    token = _csrf(app_client.get("/login").text)
+    app_client.post("/login", data={"username": "operator9", "password": "correct horse battery", "csrf_token": token})
+    review = app_client.get(f"/review/{application}")
+    assert review.status_code == 200 and "/documents/photo/file" not in review.text
+    assert app_client.get(f"/applications/{application}/documents/photo/file").status_code == 404

@@ -100,6 +100,8 @@ def server() -> Iterator[Server]:
         session_secret=secrets.token_bytes(32),
         data_dir=folder / "data",
         fees=FEES,
+        argon2_time_cost=1,
+        argon2_memory_kib=1024,  # cheap password hashes: these tests are about pages
         republish_interval=3600,
     )
     clock = Clock()

@@ -685,6 +685,8 @@ async def document_file(request: Request, account: Account) -> Response:
     if kind not in DOCUMENT_KINDS:
         raise RecordNotFound("no such document")
     shown = await call(visible, service, account, request.path_params["application_id"])
+    if shown["applicant"] != account.actor and account.role != "reviewer":
+        raise RecordNotFound("no such document")  # files go to their applicant and reviewers only
     document = latest(shown["documents"]).get(kind)
     if document is None or kind == "fee_payment":
         raise RecordNotFound("no such document")
@@ -1100,6 +1102,7 @@ async def review_detail(request: Request, account: Account) -> Response:
         docs=docs,
         problems=problem_lines(t, shown["problems"]),
         actionable=shown["state"] in REVIEW_STATES,
+        show_files=account.role == "reviewer",
         urls={"decide": f"/review/{application_id}", "audit": f"/review/{application_id}/audit"},
     )
 
