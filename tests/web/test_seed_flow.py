@@ -170,6 +170,9 @@ def test_seed_flow_applicant_and_reviewer(server: Server, people: Callable[..., 
     assert page.input_value("#captured") == old
     recent = (today(server) - timedelta(days=20)).date().isoformat()
     page.fill("#captured", recent)
+    upload(applicant, "photo", "square.png", png_photo(400, 400), "image/png", "photo wrong shape")
+    assert "3.5:4.5가 아닙니다" in page.inner_text(".error-summary")
+    assert page.input_value("#captured") == recent
     upload(applicant, "photo", "photo.png", png_photo(), "image/png", "photo preview")
     assert page.locator(".photo-preview img").is_visible()
     assert page.locator(".check-list .check-ok").count() == 3

@@ -640,10 +640,13 @@ async def document_upload(request: Request, account: Account) -> Response:
             errors["file"] = ("photo.unreadable", {})
         else:
             width, height = size
+            found = []
             if width < PHOTO_MIN_PIXELS[0] or height < PHOTO_MIN_PIXELS[1]:
-                errors["file"] = ("photo.size_bad", {"w": width, "h": height})
-            elif abs(width / height - PHOTO_ASPECT) > PHOTO_ASPECT * PHOTO_ASPECT_TOLERANCE:
-                errors["file"] = ("photo.aspect_bad", {})
+                found.append(t("photo.size_bad", w=width, h=height))
+            if abs(width / height - PHOTO_ASPECT) > PHOTO_ASPECT * PHOTO_ASPECT_TOLERANCE:
+                found.append(t("photo.aspect_bad"))
+            if found:
+                errors["file"] = ("v.text", {"text": " · ".join(found)})
     if errors:
         return await run_in_threadpool(show, 400, errors, checked.values)
     assert isinstance(upload, UploadFile)
