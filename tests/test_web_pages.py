@@ -142,6 +142,12 @@ def test_resume_note_cannot_be_forged(app_client: TestClient) -> None:
     raw[-3] = ord("A") if raw[-3] != ord("A") else ord("B")
     assert pages.read_resume(service, raw.decode()) is None
     assert pages.read_resume(service, "%%%not base64") is None
+    real_clock = service.clock
+    service.clock = lambda: real_clock() + pages.RESUME_TTL + 1
+    try:
+        assert pages.read_resume(service, token) is None  # an hour later the note is void
+    finally:
+        service.clock = real_clock
     assert not pages.RESUMABLE.fullmatch("/admin/accounts")
 
 

@@ -13,7 +13,6 @@ import hmac
 import io
 import json
 import re
-import time
 from collections.abc import Awaitable, Callable
 from datetime import UTC, date, datetime
 from typing import Any
@@ -103,7 +102,7 @@ def _sign(service: Service, payload: bytes) -> str:
 
 def resume_token(service: Service, path: str, values: dict[str, str]) -> str:
     """A signed note of a form a signed-out person sent, so that signing in again shows it back."""
-    payload = json.dumps({"path": path, "values": values, "at": int(time.time())}, ensure_ascii=False)
+    payload = json.dumps({"path": path, "values": values, "at": service.clock()}, ensure_ascii=False)
     return _sign(service, payload.encode("utf-8"))
 
 
@@ -117,7 +116,7 @@ def read_resume(service: Service, token: str) -> tuple[str, dict[str, str]] | No
     if len(token) > 8192 or not hmac.compare_digest(_sign(service, payload), token):
         return None
     data = json.loads(payload)
-    if int(time.time()) - int(data["at"]) > RESUME_TTL:
+    if service.clock() - int(data["at"]) > RESUME_TTL:
         return None
     values = {str(k): str(v) for k, v in dict(data["values"]).items()}
     return str(data["path"]), values

@@ -137,5 +137,6 @@ def render(
     response = HTMLResponse(body, status_code=status, headers=headers)
     chosen = request.query_params.get("lang")
     if chosen is not None and chosen == lang and request.cookies.get(LANG_COOKIE) != lang:
-        response.set_cookie(LANG_COOKIE, lang, max_age=365 * 86400, httponly=True, samesite="lax")
+        secure = bool(request.app.state.service.settings.secure_cookies)
+        response.set_cookie(LANG_COOKIE, lang, max_age=365 * 86400, httponly=True, samesite="lax", secure=secure)
     return response
