@@ -83,7 +83,7 @@ def _free_socket() -> socket.socket:
     return sock
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def server() -> Iterator[Server]:
     """The issuer service with the web pages, on a fresh SQLite registry, in a uvicorn thread."""
     if not KRDS_RESOURCES.is_dir() or not AXE_SCRIPT.is_file():
@@ -127,7 +127,7 @@ def server() -> Iterator[Server]:
         shutil.rmtree(folder, ignore_errors=True)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def playwright() -> Iterator[Playwright]:
     if not CHROMIUM.exists():
         pytest.fail("chromium missing: run scripts/bootstrap.sh (apt-get install chromium)")
@@ -135,7 +135,7 @@ def playwright() -> Iterator[Playwright]:
         yield driver
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser(playwright: Playwright) -> Iterator[Browser]:
     """The system Chromium, headless, a new empty profile (Playwright makes a fresh user-data-dir)."""
     chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)

@@ -128,9 +128,9 @@ def test_operator_pages(server: Server, people: Callable[..., Person]) -> None:
     assert server.service.publisher.manifest() is not None
     operator.visit("/admin/audit", "audit log")
     operator.submit("main form button[type=submit]", "audit chain checked")
-    entries, broken = server.service.registry.audit_verify()
-    assert broken is None
-    assert f"{entries}건" in page.inner_text("#chain-result")
+    report = server.service.registry.audit_verify()
+    assert report.ok, report.problems
+    assert f"{report.entries}건" in page.inner_text("#chain-result")
 
 
 def test_pages_obey_their_csp(server: Server, browser: Browser) -> None:

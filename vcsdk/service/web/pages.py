@@ -1272,8 +1272,8 @@ async def admin_audit(request: Request, account: Account) -> Response:
     t = translator(request)
     chain = None
     if request.method == "POST":
-        entries_count, broken = await call(service.registry.audit_verify)
-        chain = {"entries": entries_count, "broken": broken}
+        report = await call(service.registry.audit_verify)
+        chain = {"entries": report.entries, "ok": report.ok, "broken": report.broken_at, "problems": report.problems}
     entries = await call(queries.recent_audit, service.engine)
     return render(
         request,
