@@ -18,6 +18,7 @@ from vcsdk.errors import FileError, KeyPassphraseRequired
 
 from .bundle_cmds import register_bundle
 from .common import EXIT_INVALID, EXIT_OK, EXIT_USAGE, Parser
+from .conformance_cmds import register_conformance
 from .inspect_cmds import register_inspect
 from .issue_cmds import register_issue
 from .keys_cmds import register_keys
@@ -42,6 +43,7 @@ def build_parser() -> argparse.ArgumentParser:
     register_registry(commands)
     register_serve(commands)
     register_inspect(commands)
+    register_conformance(commands)
     return parser
 
 

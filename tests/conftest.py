@@ -24,11 +24,14 @@ def reference_claims() -> dict[str, Any]:
     return claims
 
 
+CONFORMANCE_SKIP = "conformance data not present"
+
+
 def conformance_file(*parts: str) -> Path:
-    """A file from ../shared/conformance, or a skip naming what is missing."""
+    """A file from ../shared/conformance, or a skip naming what is missing (reported loudly)."""
     path = CONFORMANCE.joinpath(*parts)
     if not path.exists():
-        pytest.skip(f"conformance data not present: {path} (../shared/conformance is optional)")
+        pytest.skip(f"{CONFORMANCE_SKIP}: {path} (../shared/conformance is optional)")
     return path
 
 
@@ -98,3 +101,12 @@ def target(request: pytest.FixtureRequest, tmp_path: Path) -> str:
         conn.execute(text(f"CREATE DATABASE {name}"))
     engine.dispose()
     return base.replace("/postgres?", f"/{name}?")
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    """Make a missing ../shared/conformance impossible to miss in the test summary."""
+    skipped = [r for r in terminalreporter.stats.get("skipped", []) if CONFORMANCE_SKIP in str(r.longrepr)]
+    if skipped:
+        terminalreporter.write_sep("!", f"CONFORMANCE NOT CHECKED: {len(skipped)} tests skipped", red=True, bold=True)
+        terminalreporter.write_line(f"the public suites were not run: {CONFORMANCE} is absent.")
+        terminalreporter.write_line("Put the conformance folder there (or run `vcsdk conformance --vectors DIR`).")

@@ -8,37 +8,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from tests.conftest import load_conformance_json
 from vcsdk.codec.base45 import ALPHABET, b45decode, b45encode
 from vcsdk.errors import Base45DecodingFailed
-
-
-def rfc_vectors() -> dict:  # type: ignore[type-arg]
-    return load_conformance_json("rfc-vectors", "rfc9285_base45.json")  # type: ignore[no-any-return]
-
-
-def test_rfc9285_encode_vectors() -> None:
-    vectors = rfc_vectors()["encode"]
-    assert len(vectors) == 3
-    for vector in vectors:
-        assert b45encode(bytes.fromhex(vector["input_hex"])) == vector["output"]
-        assert b45decode(vector["output"]) == bytes.fromhex(vector["input_hex"])
-
-
-def test_rfc9285_decode_vectors() -> None:
-    vectors = rfc_vectors()["decode"]
-    assert len(vectors) == 2
-    for vector in vectors:
-        assert b45decode(vector["input"]) == bytes.fromhex(vector["output_hex"])
-
-
-def test_rfc9285_must_fail_and_derived_rejects() -> None:
-    data = rfc_vectors()
-    cases = data["decode_must_fail"] + data["decode_must_fail_derived"]
-    assert len(cases) == 5
-    for case in cases:
-        with pytest.raises(Base45DecodingFailed):
-            b45decode(case["input"])
 
 
 @pytest.mark.parametrize(

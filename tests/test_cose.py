@@ -4,87 +4,15 @@ and the header rules of RFC 9052."""
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 
 import cbor2
 import pytest
 
-from tests.conftest import conformance_file, load_conformance_json
+from tests.conftest import conformance_file
 from vcsdk import DEFAULT_LIMITS, Ed25519PrivateKey
 from vcsdk.codec import cose
-from vcsdk.errors import COSEMalformed, SignatureInvalid, VCError
-from vcsdk.keys import ALG_EDDSA, ECPublicKey, Ed25519PublicKey, PublicKey, b64url_decode
-
-ALG_IDS = {"EdDSA": -8, "ES256": -7, "ES384": -35, "ES512": -36}
-
-
-def _key_from_example(jwk: dict[str, Any], alg: str | None = None) -> PublicKey:
-    if jwk["kty"] == "OKP":
-        return Ed25519PublicKey(bytes.fromhex(jwk["x_hex"]))
-    alg_id = ALG_IDS[alg] if alg else None
-    if "x_hex" in jwk:
-        return ECPublicKey(jwk["crv"], bytes.fromhex(jwk["x_hex"]), bytes.fromhex(jwk["y_hex"]), algorithm=alg_id)
-    return ECPublicKey(jwk["crv"], b64url_decode(jwk["x"], "x"), b64url_decode(jwk["y"], "y"), algorithm=alg_id)
-
-
-def _verify_generic(data: bytes, key: PublicKey, external: bytes = b"") -> None:
-    """What a generic COSE verifier does: decode (tag optional) and check alg and signature."""
-    message = cose.decode_sign1(data, DEFAULT_LIMITS, require_tag=False)
-    alg = message.protected.get(cose.HEADER_ALG, message.unprotected.get(cose.HEADER_ALG))
-    if alg != key.alg:
-        raise SignatureInvalid(f"alg {alg!r} is not the key's")
-    key.verify(message.to_be_signed(external), message.signature)
-
-
-def test_eddsa_sig_01_reproduced_byte_for_byte() -> None:
-    example = load_conformance_json("cose-wg", "eddsa-examples", "eddsa-sig-01.json")
-    sign0 = example["input"]["sign0"]
-    key = Ed25519PrivateKey(bytes.fromhex(sign0["key"]["d_hex"]))
-    assert key.public_key.raw.hex() == sign0["key"]["x_hex"]
-    payload = example["input"]["plaintext"].encode()
-    protected = {cose.HEADER_ALG: ALG_EDDSA, cose.HEADER_CONTENT_TYPE: sign0["protected"]["ctyp"]}
-    unprotected = {cose.HEADER_KID: sign0["unprotected"]["kid"].encode()}
-    to_be_signed = cose.sig_structure(cose.encode_protected(protected), payload)
-    assert to_be_signed.hex().upper() == example["intermediates"]["ToBeSign_hex"]
-    message = cose.sign1(payload, protected, key.sign, unprotected=unprotected)
-    assert message.hex().upper() == example["output"]["cbor"]
-    decoded = cose.decode_sign1(message, DEFAULT_LIMITS)
-    key.public_key.verify(decoded.to_be_signed(), decoded.signature)
-    assert decoded.kid == b"11"
-
-
-def test_cose_wg_ed25519_sign1_example_verifies() -> None:
-    """eddsa-sig-01 is the one Ed25519 COSE_Sign1 example (eddsa-01 is COSE_Sign, -02 Ed448)."""
-    example = load_conformance_json("cose-wg", "eddsa-examples", "eddsa-sig-01.json")
-    data = bytes.fromhex(example["output"]["cbor"])
-    _verify_generic(data, _key_from_example(example["input"]["sign0"]["key"]))
-    assert cose.decode_sign1(data, DEFAULT_LIMITS).payload == example["input"]["plaintext"].encode()
-
-
-def sign1_cases() -> list[Path]:
-    folder = conformance_file("cose-wg", "sign1-tests")
-    return sorted(folder.glob("*.json"))
-
-
-def test_cose_wg_sign1_suite_verdicts() -> None:
-    """Every sign1-tests case: generic COSE verdicts (untagged and alg in unprotected allowed)."""
-    verdicts = {}
-    for path in sign1_cases():
-        case = json.loads(path.read_text())
-        sign0 = case["input"]["sign0"]
-        data = bytes.fromhex(case["output"]["cbor"])
-        external = bytes.fromhex(sign0.get("external", ""))
-        try:
-            _verify_generic(data, _key_from_example(sign0["key"]), external)
-            verdict = "pass"
-        except VCError:
-            verdict = "fail"
-        expected = "fail" if case.get("fail") else "pass"
-        assert verdict == expected, f"{path.name}: {case['title']}"
-        verdicts[path.name] = verdict
-    assert len(verdicts) == 9
-    print(verdicts)
+from vcsdk.errors import COSEMalformed
 
 
 @pytest.mark.parametrize(
@@ -112,31 +40,6 @@ def test_sign1_suite_through_the_official_profile(name: str, expected: str) -> N
     )
     assert not result.valid
     assert result.code == expected
-
-
-def test_rfc8392_signed_cwt_verifies_with_es256() -> None:
-    data = load_conformance_json("rfc-vectors", "rfc8392_cwt.json")
-    key = ECPublicKey.from_cose_key(cbor2.loads(bytes.fromhex(data["A.2.3_cose_key_hex"])))
-    message = cose.decode_sign1(bytes.fromhex(data["A.3_signed_cwt_hex"]), DEFAULT_LIMITS)
-    assert message.payload.hex() == data["A.1_claims_set_hex"]
-    assert message.alg == -7 and message.kid == b"AsymmetricECDSA256"
-    key.verify(message.to_be_signed(), message.signature)
-    with pytest.raises(SignatureInvalid):
-        key.verify(message.to_be_signed(b"aad"), message.signature)
-
-
-def test_ecdsa_examples_verify() -> None:
-    folder = conformance_file("cose-wg", "ecdsa-examples")
-    checked = 0
-    for path in sorted(folder.glob("ecdsa-sig-*.json")):
-        example = json.loads(path.read_text())
-        sign0 = example["input"]["sign0"]
-        if sign0["key"]["crv"] not in ("P-256", "P-384", "P-521"):
-            continue
-        key = _key_from_example(sign0["key"], sign0["alg"])
-        _verify_generic(bytes.fromhex(example["output"]["cbor"]), key)
-        checked += 1
-    assert checked == 4  # P-256, P-384, P-521, and P-256 with SHA-512 (ES512)
 
 
 # ------------------------------------------------------------------------ header rules

@@ -48,32 +48,6 @@ def draft_trust() -> TrustStore:
     return TrustStore([ECPublicKey.from_jwk(draft()["example_key"])])
 
 
-def test_draft_example_token_verifies_with_its_published_key() -> None:
-    token = verify_token(bytes.fromhex(draft()["status_list_cwt_hex"]), draft_trust(), now=DRAFT_IAT + 10)
-    assert token.uri == "https://example.com/statuslists/1"
-    assert token.issued_at == DRAFT_IAT
-    assert token.ttl == 43200
-    assert token.kid == b"12"
-    assert token.status_list.bits == 1
-    assert [token.status_list.get(i) for i in range(16)] == [1, 0, 0, 1, 1, 1, 0, 1, 1, 1, 0, 0, 0, 1, 0, 1]
-
-
-def test_draft_referenced_token_reads_as_invalid() -> None:
-    """The draft's Referenced Token (ES256, same key) points at index 0: INVALID (1)."""
-    trust = draft_trust()
-    referenced = cose.decode_sign1(bytes.fromhex(draft()["referenced_token_cwt_hex"]), Limits())
-    (key,) = trust.candidates(b"12")
-    key.key.verify(referenced.to_be_signed(), referenced.signature)
-    claims = cbor.loads_strict(referenced.payload, Limits())
-    reference = StatusReference.from_cbor(claims[65535])
-    assert reference == StatusReference(0, "https://example.com/statuslists/1")
-    checker = StatusListChecker(trust, freshness=Freshness(max_age=None))
-    checker.load(bytes.fromhex(draft()["status_list_cwt_hex"]), now=DRAFT_IAT + 10)
-    assert (
-        checker.check(reference, DRAFT_IAT + 10, issuer="any", signer=key).value == 1
-    )  # INVALID; REVOKED in our profile
-
-
 def _token(**overrides: Any) -> bytes:
     kwargs: dict[str, Any] = {"issued_at": NOW - 100, "expires_at": NOW + 7 * 86400, "ttl": 3600}
     kwargs.update(overrides)

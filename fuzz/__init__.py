@@ -1,0 +1,1 @@
+"""Coverage-guided fuzz targets (atheris) for every entry point that takes outside bytes."""

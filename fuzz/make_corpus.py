@@ -1,0 +1,85 @@
+"""Write the seed corpora (``fuzz/corpus/<target>/``) from valid inputs of the fuzz world.
+
+Deterministic: the keys and the clock are fixed, so running it again rewrites the same bytes
+(Ed25519 signatures are deterministic). Run ``python -m fuzz.make_corpus`` after a wire-format
+change and commit the result.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import sys
+from pathlib import Path
+
+from PIL import Image
+
+from fuzz.targets import ANCHOR, AUDIENCE, ISSUER, NOW, STATUS_URI, TARGETS, _SEED_TEXT
+from vcsdk.codec import base45, cose, deflate, qrtext
+from vcsdk.holder.proof import make_key_proof
+from vcsdk.limits import DEFAULT_LIMITS
+from vcsdk.qr import render_png
+from vcsdk.revocation import pack, sign_token
+from vcsdk.trust.bundle import build_bundle
+from vcsdk.trust.store import TrustedKey, jwks_for
+from vcsdk.trust.trustlist import TrustList, sign_trust_list
+
+CORPUS = Path(__file__).resolve().parent / "corpus"
+
+
+def seeds() -> dict[str, list[bytes]]:
+    """Every target's seeds."""
+    cose_bytes = qrtext.unpack(_SEED_TEXT, "GID1:", DEFAULT_LIMITS)
+    body = _SEED_TEXT[len("GID1:") :]
+    token = sign_token(pack([0, 1, 2, 3] * 4, 2), STATUS_URI, ISSUER, issued_at=NOW - 100, expires_at=NOW + 86_400)
+    token_1bit = sign_token(pack([1, 0] * 40, 1), STATUS_URI, ISSUER, issued_at=NOW - 50, ttl=3600)
+    trust_list = sign_trust_list(
+        TrustList(1, NOW - 86_400, NOW + 86_400, (TrustedKey(ISSUER.public_key, issuer="KR-MOIS"),)), ANCHOR
+    )
+    bundle = build_bundle(trust_list, [token], ANCHOR, version=1, issued_at=NOW - 60, expires_at=NOW + 86_400)
+    proof = make_key_proof(ISSUER, audience=AUDIENCE, nonce="n-0123456789", issued_at=NOW)
+    claims_payload = cose.decode_sign1(cose_bytes, DEFAULT_LIMITS).payload
+    qr = [b"\x00" + _SEED_TEXT.encode("ascii"), b"\x01" + cose_bytes, b"\x00HC1:6BF+70790T9WJWG.FKY*4GO0"]
+    png = render_png(_SEED_TEXT, ecc="Q", module_px=2)
+    small = io.BytesIO()
+    Image.new("L", (8, 8), 255).save(small, "PNG")
+    gif = io.BytesIO()
+    Image.new("P", (4, 4), 0).save(gif, "GIF")
+    return {
+        "qr_reference": qr,
+        "qr_fast": qr,
+        "inspect": qr,
+        "status_token": [token, token_1bit],
+        "trust_list": [trust_list],
+        "jwks": [json.dumps(jwks_for([ISSUER.public_key])).encode()],
+        "gate_bundle": [bundle],
+        "cbor": [cose_bytes, claims_payload, token, b"\xd8\x64\x19\x2b\x67", b"\xa0", b"\x80"],
+        "base45": [body.encode("ascii"), b"QED8WEX0", b"%69 VD92EX0", b"BB8", b""],
+        "zlib": [base45.b45decode(body), deflate.compress(b""), deflate.compress(b"\x00" * 4096)],
+        "image": [png, small.getvalue(), gif.getvalue()],
+        "key_proof": [proof],
+    }
+
+
+def main() -> int:
+    written = 0
+    corpora = seeds()
+    missing = set(TARGETS) - set(corpora)
+    if missing:
+        print(f"no seeds for {sorted(missing)}", file=sys.stderr)
+        return 1
+    for name, items in corpora.items():
+        folder = CORPUS / name
+        folder.mkdir(parents=True, exist_ok=True)
+        for old in folder.iterdir():
+            old.unlink()
+        for data in items:
+            (folder / hashlib.sha1(data).hexdigest()).write_bytes(data)  # libFuzzer's naming
+            written += 1
+    print(f"wrote {written} seeds for {len(corpora)} targets into {CORPUS}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

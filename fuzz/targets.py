@@ -1,0 +1,263 @@
+"""Fuzz targets: one function per entry point that takes outside bytes, and the invariant.
+
+Every target takes the fuzzer's bytes and calls one public entry point of the SDK in a fixed,
+deterministic world (fixed keys, fixed clock). :func:`run_one` wraps a target in the
+invariant that the fuzzer, the corpus replay test and the regression tests all assert:
+
+- the input is accepted, or it raises exactly one :class:`vcsdk.VCError` of the *credential*
+  family (``CredentialInvalid``: the presented data is bad) with a stable ``Code`` -- never
+  another exception, never a ``UsageError`` (the caller did nothing wrong: only the bytes are
+  hostile), never an exception group;
+- each input costs at most ``Target.max_seconds`` of CPU time and the process never grows past
+  :data:`MAX_RSS_BYTES` (a hang or a memory bomb is an escape too).
+
+Targets also assert what "accepted" means where it is cheap to say (Base45 and zlib agree with a
+reference decoder; the fast verifier gives the reference verifier's verdict).
+"""
+
+from __future__ import annotations
+
+import resource
+import sys
+import time
+import zlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from vcsdk import Code, CredentialInvalid, Ed25519PrivateKey, StatusReference, VCError, Verifier, fixed_clock
+from vcsdk.codec import base45, cbor, deflate, qrtext
+from vcsdk.gate.core import Gate
+from vcsdk.holder.proof import verify_key_proof
+from vcsdk.inspection import inspect_text
+from vcsdk.limits import DEFAULT_LIMITS
+from vcsdk.qr.scan import scan
+from vcsdk.revocation import Freshness, StatusListChecker, pack, sign_token
+from vcsdk.trust.store import TrustedKey, TrustStore
+from vcsdk.trust.trustlist import TrustList, verify_trust_list
+from vcsdk.verify import FastVerifier
+
+NOW = 1_780_000_000
+"""The fuzz world's clock (2026-05-28T20:26:40Z), the same "now" as the test suite."""
+ISSUER = Ed25519PrivateKey(bytes(range(32)))
+"""The trusted issuing key (the test suite's fixed seed)."""
+ANCHOR = Ed25519PrivateKey(bytes(range(32, 64)))
+"""The pinned trust-anchor key for trust lists and gate bundles."""
+STATUS_URI = "https://id.mois.go.kr/sl/7"
+STATUS_REF = StatusReference(5, STATUS_URI)
+AUDIENCE = "https://id.mois.go.kr"
+"""The credential issuer identifier a key proof must name."""
+
+MAX_RSS_BYTES = 1024 * 1024 * 1024
+"""Peak resident memory a fuzzing process may reach (1 GiB): a bomb that allocates is an escape."""
+DEFAULT_MAX_SECONDS = 1.0
+"""CPU seconds one input may cost (a QR verification costs well under a millisecond)."""
+
+
+class Escape(AssertionError):
+    """An input broke the invariant (wrong exception, too slow, too much memory)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    """One fuzz target: ``call(data)`` exercises an entry point with outside bytes."""
+
+    name: str
+    call: Callable[[bytes], object]
+    doc: str
+    max_seconds: float = DEFAULT_MAX_SECONDS
+
+
+def _status_checker() -> StatusListChecker:
+    token = sign_token(pack([0] * 16, 2), STATUS_URI, ISSUER, issued_at=NOW - 100, expires_at=NOW + 86_400)
+    checker = StatusListChecker(TrustStore([ISSUER.public_key]), freshness=Freshness())
+    checker.load(token, NOW)
+    return checker
+
+
+_TRUST = TrustStore([ISSUER.public_key])
+_REFERENCE = Verifier(_TRUST, clock=fixed_clock(NOW), status=_status_checker())
+_FAST = FastVerifier(Verifier(_TRUST, clock=fixed_clock(NOW), status=_status_checker()))
+
+
+def qr_text_of(data: bytes) -> str:
+    """Map fuzzer bytes to a QR text.
+
+    First byte even: the rest is the QR text itself (latin-1, as a scanner hands it over). Odd:
+    the rest is a COSE message, wrapped as ``GID1:`` + Base45(zlib(...)) so that mutations reach
+    the CBOR, COSE and claims layers instead of dying in Base45.
+    """
+    if not data:
+        return ""
+    if data[0] & 1:
+        return qrtext.pack(data[1:], "GID1:")
+    return data[1:].decode("latin-1")
+
+
+def fuzz_qr_reference(data: bytes) -> object:
+    """``Verifier.verify_at``: the reference verifier on a QR text."""
+    return _REFERENCE.verify_at(qr_text_of(data), NOW)
+
+
+def fuzz_qr_fast(data: bytes) -> object:
+    """``FastVerifier.verify_at`` on a QR text; its verdict must equal the reference verifier's."""
+    text = qr_text_of(data)
+    fast = _FAST.check(text, NOW)
+    reference = _REFERENCE.check(text, NOW)
+    if (fast.valid, fast.code) != (reference.valid, reference.code):
+        raise Escape(f"fast lane says {fast.code}, reference says {reference.code}")
+    _FAST.clear_cache()
+    return _FAST.verify_at(text, NOW)
+
+
+def fuzz_inspect(data: bytes) -> object:
+    """``inspect_text``: every layer of a QR text decoded, without trust (``vcsdk inspect``)."""
+    return inspect_text(qr_text_of(data))
+
+
+def fuzz_status_token(data: bytes) -> object:
+    """``StatusListChecker.load``: a Status List Token file as a gate receives it."""
+    checker = StatusListChecker(_TRUST, freshness=Freshness())
+    token = checker.load(data, NOW)
+    checker.check(STATUS_REF, NOW)
+    if token.status_list.size:
+        checker.check(StatusReference(token.status_list.size - 1, token.uri), NOW)
+    return token
+
+
+def fuzz_trust_list(data: bytes) -> object:
+    """``verify_trust_list``: an anchor-signed trust list file."""
+    trust_list = verify_trust_list(data, [ANCHOR.public_key], now=NOW)
+    trust_list.store()
+    return trust_list
+
+
+def fuzz_jwks(data: bytes) -> object:
+    """``TrustStore.from_jwks``: an unsigned JWKS trust file (development trust source)."""
+    try:
+        return TrustStore.from_jwks(data)
+    except VCError as exc:
+        if exc.code == Code.TRUST_SOURCE_INVALID:
+            return None  # the documented answer for a bad trust file (a UsageError: config, not credential)
+        raise
+
+
+def fuzz_gate_bundle(data: bytes) -> object:
+    """``Gate.load``: an offline gate bundle, then one check through what it provisioned."""
+    gate = Gate([ANCHOR.public_key], clock=fixed_clock(NOW))
+    bundle = gate.load(data)
+    gate.check(_SEED_TEXT)
+    return bundle
+
+
+def fuzz_cbor(data: bytes) -> object:
+    """``loads_strict``: the strict CBOR decoder (COSE and date tags allowed)."""
+    return cbor.loads_strict(data, DEFAULT_LIMITS, frozenset({18, 100}))
+
+
+def fuzz_base45(data: bytes) -> object:
+    """``b45decode``: accepted text must be canonical (re-encodes to itself)."""
+    text = data.decode("latin-1")
+    decoded = base45.b45decode(text)
+    if base45.b45encode(decoded) != text:
+        raise Escape("Base45 accepted a non-canonical text")
+    return decoded
+
+
+def fuzz_zlib(data: bytes) -> object:
+    """``deflate.decompress``: accepted input must be exactly one zlib stream (as CPython's zlib reads it)."""
+    out = deflate.decompress(data, DEFAULT_LIMITS.max_inflated_bytes)
+    reader = zlib.decompressobj()
+    if reader.decompress(data) != out or not reader.eof or reader.unused_data:
+        raise Escape("zlib-ng accepted what zlib does not read the same way")
+    return out
+
+
+def fuzz_image(data: bytes) -> object:
+    """``qr.scan``: image bytes from a camera or an upload."""
+    return scan(data)
+
+
+def fuzz_key_proof(data: bytes) -> object:
+    """``verify_key_proof``: a wallet's device-key proof of possession (COSE_Sign1)."""
+    return verify_key_proof(data, audience=AUDIENCE, now=NOW)
+
+
+TARGETS: dict[str, Target] = {
+    t.name: t
+    for t in (
+        Target("qr_reference", fuzz_qr_reference, "QR text -> reference Verifier"),
+        Target("qr_fast", fuzz_qr_fast, "QR text -> FastVerifier, verdict equal to the reference"),
+        Target("inspect", fuzz_inspect, "QR text -> inspect_text (every layer, no trust)"),
+        Target("status_token", fuzz_status_token, "Status List Token -> StatusListChecker.load"),
+        Target("trust_list", fuzz_trust_list, "signed trust list -> verify_trust_list"),
+        Target("jwks", fuzz_jwks, "JWKS trust file -> TrustStore.from_jwks"),
+        Target("gate_bundle", fuzz_gate_bundle, "gate bundle -> Gate.load"),
+        Target("cbor", fuzz_cbor, "bytes -> strict CBOR"),
+        Target("base45", fuzz_base45, "text -> Base45 (RFC 9285)"),
+        Target("zlib", fuzz_zlib, "bytes -> bounded zlib"),
+        Target("image", fuzz_image, "image bytes -> QR scan", max_seconds=5.0),
+        Target("key_proof", fuzz_key_proof, "COSE_Sign1 -> verify_key_proof"),
+    )
+}
+"""Every target by name."""
+
+NOT_YET_FUZZED = {
+    "presentation": "presentation QR (GIDP1:) verify -- not on main yet (holder binding, #12)",
+    "challenge": "challenge QR (GIDC1:) decode -- not on main yet (holder binding, #12)",
+    "service": "issuer service upload and JSON endpoints -- not on main yet (#13)",
+}
+"""Entry points the security kit names that do not exist yet, with the issue that adds them."""
+
+
+def _peak_rss() -> int:
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak if sys.platform == "darwin" else peak * 1024
+
+
+def run_one(target: Target, data: bytes) -> Any:
+    """Run ``target`` on ``data`` under the invariant; return the accepted value or the VCError.
+
+    Raises :class:`Escape` (or lets the foreign exception through) when the invariant breaks.
+    """
+    start = time.process_time()
+    try:
+        outcome: Any = target.call(data)
+    except Escape:
+        raise
+    except VCError as exc:
+        if isinstance(exc, BaseExceptionGroup) or not isinstance(exc.code, Code):
+            raise Escape(f"{target.name}: not exactly one VCError with a stable code: {exc!r}") from exc
+        if not isinstance(exc, CredentialInvalid) and exc.code != Code.TRUST_SOURCE_INVALID:
+            raise Escape(f"{target.name}: outside bytes raised a usage error {exc.code}: {exc.message}") from exc
+        outcome = exc
+    elapsed = time.process_time() - start
+    if elapsed > target.max_seconds:
+        raise Escape(f"{target.name}: one input took {elapsed:.2f} s of CPU (bound {target.max_seconds} s)")
+    peak = _peak_rss()
+    if peak > MAX_RSS_BYTES:
+        raise Escape(f"{target.name}: process reached {peak >> 20} MiB (bound {MAX_RSS_BYTES >> 20} MiB)")
+    return outcome
+
+
+def _seed_text() -> str:
+    from vcsdk import Issuer
+
+    claims = {
+        "name": "김민준",
+        "name_latin": "KIM MINJUN",
+        "birth_date": "1988-04-17",
+        "agency_code": 1741000,
+        "agency": "행정안전부",
+        "unit": "디지털정부혁신실 공공데이터정책과",
+        "rank": "행정주사",
+        "position": "주무관",
+        "employee_id": "2019-174-00123",
+        "photo_digest": "00112233445566778899aabbccddeeff",
+    }
+    issuer = Issuer(ISSUER, "KR-MOIS", clock=fixed_clock(NOW - 100))
+    return issuer.issue(claims, status=STATUS_REF, credential_id=bytes(16)).qr_text
+
+
+_SEED_TEXT = _seed_text()
+"""A valid credential in this world (reference claims, status index 5)."""
