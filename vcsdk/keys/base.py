@@ -60,9 +60,14 @@ def b64url_decode(text: object, what: str) -> bytes:
     if not isinstance(text, str) or "=" in text:
         raise KeyInvalid(f"{what} must be unpadded base64url text")
     try:
-        return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+        decoded = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
     except (ValueError, TypeError):
         raise KeyInvalid(f"{what} is not valid base64url") from None
+    # urlsafe_b64decode skips characters outside the alphabet and accepts "+", "/" and non-zero
+    # padding bits: only the one canonical spelling of the bytes is base64url.
+    if b64url_encode(decoded) != text:
+        raise KeyInvalid(f"{what} is not canonical unpadded base64url")
+    return decoded
 
 
 @runtime_checkable
