@@ -15,7 +15,7 @@ from pathlib import Path
 
 from PIL import Image
 
-from fuzz.targets import ANCHOR, AUDIENCE, ISSUER, NOW, STATUS_URI, TARGETS, _SEED_TEXT
+from fuzz.targets import ANCHOR, AUDIENCE, ISSUER, NOW, SEED_TEXT, STATUS_URI, TARGETS
 from vcsdk.codec import base45, cose, deflate, qrtext
 from vcsdk.holder.proof import make_key_proof
 from vcsdk.limits import DEFAULT_LIMITS
@@ -30,8 +30,8 @@ CORPUS = Path(__file__).resolve().parent / "corpus"
 
 def seeds() -> dict[str, list[bytes]]:
     """Every target's seeds."""
-    cose_bytes = qrtext.unpack(_SEED_TEXT, "GID1:", DEFAULT_LIMITS)
-    body = _SEED_TEXT[len("GID1:") :]
+    cose_bytes = qrtext.unpack(SEED_TEXT, "GID1:", DEFAULT_LIMITS)
+    body = SEED_TEXT[len("GID1:") :]
     token = sign_token(pack([0, 1, 2, 3] * 4, 2), STATUS_URI, ISSUER, issued_at=NOW - 100, expires_at=NOW + 86_400)
     token_1bit = sign_token(pack([1, 0] * 40, 1), STATUS_URI, ISSUER, issued_at=NOW - 50, ttl=3600)
     trust_list = sign_trust_list(
@@ -40,8 +40,8 @@ def seeds() -> dict[str, list[bytes]]:
     bundle = build_bundle(trust_list, [token], ANCHOR, version=1, issued_at=NOW - 60, expires_at=NOW + 86_400)
     proof = make_key_proof(ISSUER, audience=AUDIENCE, nonce="n-0123456789", issued_at=NOW)
     claims_payload = cose.decode_sign1(cose_bytes, DEFAULT_LIMITS).payload
-    qr = [b"\x00" + _SEED_TEXT.encode("ascii"), b"\x01" + cose_bytes, b"\x00HC1:6BF+70790T9WJWG.FKY*4GO0"]
-    png = render_png(_SEED_TEXT, ecc="Q", module_px=2)
+    qr = [b"\x00" + SEED_TEXT.encode("ascii"), b"\x01" + cose_bytes, b"\x00HC1:6BF+70790T9WJWG.FKY*4GO0"]
+    png = render_png(SEED_TEXT, ecc="Q", module_px=2)
     small = io.BytesIO()
     Image.new("L", (8, 8), 255).save(small, "PNG")
     gif = io.BytesIO()
@@ -75,7 +75,7 @@ def main() -> int:
         for old in folder.iterdir():
             old.unlink()
         for data in items:
-            (folder / hashlib.sha1(data).hexdigest()).write_bytes(data)  # libFuzzer's naming
+            (folder / hashlib.sha256(data).hexdigest()[:40]).write_bytes(data)
             written += 1
     print(f"wrote {written} seeds for {len(corpora)} targets into {CORPUS}")
     return 0

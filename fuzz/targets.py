@@ -33,8 +33,8 @@ from vcsdk.inspection import inspect_text
 from vcsdk.limits import DEFAULT_LIMITS
 from vcsdk.qr.scan import scan
 from vcsdk.revocation import Freshness, StatusListChecker, pack, sign_token
-from vcsdk.trust.store import TrustedKey, TrustStore
-from vcsdk.trust.trustlist import TrustList, verify_trust_list
+from vcsdk.trust.store import TrustStore
+from vcsdk.trust.trustlist import verify_trust_list
 from vcsdk.verify import FastVerifier
 
 NOW = 1_780_000_000
@@ -146,7 +146,7 @@ def fuzz_gate_bundle(data: bytes) -> object:
     """``Gate.load``: an offline gate bundle, then one check through what it provisioned."""
     gate = Gate([ANCHOR.public_key], clock=fixed_clock(NOW))
     bundle = gate.load(data)
-    gate.check(_SEED_TEXT)
+    gate.check(SEED_TEXT)
     return bundle
 
 
@@ -259,5 +259,5 @@ def _seed_text() -> str:
     return issuer.issue(claims, status=STATUS_REF, credential_id=bytes(16)).qr_text
 
 
-_SEED_TEXT = _seed_text()
+SEED_TEXT = _seed_text()
 """A valid credential in this world (reference claims, status index 5)."""

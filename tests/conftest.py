@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -11,7 +12,7 @@ import pytest
 from vcsdk import Ed25519PrivateKey, Issuer, StatusPolicy, StatusReference, Verifier, fixed_clock
 
 ROOT = Path(__file__).resolve().parent.parent
-CONFORMANCE = ROOT.parent / "shared" / "conformance"
+CONFORMANCE = Path(os.environ.get("VCSDK_CONFORMANCE") or ROOT.parent / "shared" / "conformance")
 
 NOW = 1_780_000_000  # 2026-05-28T20:26:40Z: "now" in every test unless said otherwise
 REFERENCE_STATUS = StatusReference(100_000, "https://id.mois.go.kr/sl/7")

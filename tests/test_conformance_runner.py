@@ -8,10 +8,10 @@ import shutil
 from pathlib import Path
 
 import pytest
+from vcsdk_cli.main import main
 
 from tests.conftest import CONFORMANCE, conformance_file
 from vcsdk.conformance import SUITES, Outcome, render_table, run_suites
-from vcsdk_cli.main import main
 
 # (passed, skipped) per suite on the pinned snapshot in ../shared/conformance. Skips are the
 # message types and curves the SDK does not implement (COSE_Sign, Ed448, COSE_Mac0 and
@@ -120,9 +120,7 @@ def test_missing_suite_files_are_skipped_by_name(tmp_path: Path) -> None:
     assert "vectors not present: wycheproof/ed25519_test.json" in render_table(report)
 
 
-def test_absent_vectors_folder_prints_a_banner_and_exits_2(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_absent_vectors_folder_prints_a_banner_and_exits_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     missing = tmp_path / "nowhere"
     report = run_suites(missing)
     assert not report.found and not report.ok

@@ -1,0 +1,119 @@
+"""The fuzz targets' invariant, replayed: every seed and every past finding, and the invariant itself.
+
+The coverage-guided runs live in ``fuzz/run.py`` (a short budget in ``scripts/test.sh``, long runs
+in docs/fuzzing.md); this replays the inputs kept in the repository on every test run.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from fuzz.targets import DEFAULT_MAX_SECONDS, NOT_YET_FUZZED, TARGETS, Escape, Target, qr_text_of, run_one
+from tests.conftest import ROOT
+from vcsdk import Code, VCError
+from vcsdk.errors import ClaimsInvalid, KeyInvalid
+
+CORPUS = ROOT / "fuzz" / "corpus"
+REGRESSIONS = ROOT / "fuzz" / "regressions"
+
+
+def _inputs(folder: Path) -> list[tuple[str, Path]]:
+    return [(t.name, p) for t in sorted(folder.iterdir()) if t.is_dir() for p in sorted(t.iterdir()) if p.is_file()]
+
+
+def test_every_target_has_seeds_made_of_valid_inputs() -> None:
+    assert sorted(p.name for p in CORPUS.iterdir()) == sorted(TARGETS)
+    accepted = dict.fromkeys(TARGETS, 0)
+    for name, path in _inputs(CORPUS):
+        if not isinstance(run_one(TARGETS[name], path.read_bytes()), VCError):
+            accepted[name] += 1
+    assert all(count >= 1 for count in accepted.values()), accepted  # a seed that verifies, per target
+
+
+@pytest.mark.parametrize(("target", "path"), _inputs(CORPUS), ids=lambda v: v if isinstance(v, str) else v.name[:10])
+def test_seed_keeps_the_invariant(target: str, path: Path) -> None:
+    run_one(TARGETS[target], path.read_bytes())
+
+
+def test_past_findings_keep_the_invariant() -> None:
+    """Every input a fuzzer ever flagged (``fuzz/regressions/<target>/``) now ends in one VCError."""
+    for target, path in _inputs(REGRESSIONS):
+        outcome = run_one(TARGETS[target], path.read_bytes())
+        assert isinstance(outcome, VCError), path
+
+
+def test_regressions_are_kept_per_target() -> None:
+    assert {p.name for p in REGRESSIONS.iterdir() if p.is_dir()} <= set(TARGETS)
+
+
+# ---------------------------------------------------------------- the invariant itself
+
+
+def _target(exc: BaseException | None = None, *, seconds: float = DEFAULT_MAX_SECONDS) -> Target:
+    def call(data: bytes) -> object:
+        if exc is not None:
+            raise exc
+        return data
+
+    return Target("probe", call, "probe", max_seconds=seconds)
+
+
+def test_accepted_input_and_credential_error_keep_the_invariant() -> None:
+    assert run_one(_target(), b"x") == b"x"
+    outcome = run_one(_target(ClaimsInvalid("bad")), b"x")
+    assert isinstance(outcome, ClaimsInvalid) and outcome.code == Code.CLAIMS_INVALID
+
+
+@pytest.mark.parametrize("exc", [ValueError("raw"), IndexError(1), RecursionError(), MemoryError()])
+def test_a_foreign_exception_escapes(exc: BaseException) -> None:
+    with pytest.raises(type(exc)):
+        run_one(_target(exc), b"x")
+
+
+def test_a_usage_error_from_outside_bytes_is_an_escape() -> None:
+    with pytest.raises(Escape, match="usage error KEY_INVALID"):
+        run_one(_target(KeyInvalid("the bytes made a bad key")), b"x")
+
+
+def test_an_exception_group_escapes() -> None:
+    group = ExceptionGroup("two", [ClaimsInvalid("a"), ClaimsInvalid("b")])
+    with pytest.raises(ExceptionGroup):
+        run_one(_target(group), b"x")
+
+
+def test_a_slow_input_is_an_escape() -> None:
+    def spin(data: bytes) -> object:
+        total = 0
+        for i in range(3_000_000):
+            total += i
+        return total
+
+    with pytest.raises(Escape, match="of CPU"):
+        run_one(Target("slow", spin, "slow", max_seconds=0.001), b"")
+
+
+def test_qr_text_mapping_reaches_the_inner_layers() -> None:
+    assert qr_text_of(b"") == ""
+    assert qr_text_of(b"\x00GID1:ABC") == "GID1:ABC"
+    wrapped = qr_text_of(b"\x01\xd2\x84")
+    assert wrapped.startswith("GID1:") and len(wrapped) > 5
+
+
+def test_not_yet_fuzzed_entry_points_are_named() -> None:
+    assert set(NOT_YET_FUZZED).isdisjoint(TARGETS)
+    assert all("#" in why for why in NOT_YET_FUZZED.values())
+
+
+def test_runner_fuzzes_a_target_and_reports_executions(tmp_path: Path) -> None:
+    """One second of real coverage-guided fuzzing through the shipped runner."""
+    command = [sys.executable, "-m", "fuzz.run", "--seconds", "1", "--json", "--work", str(tmp_path), "base45"]
+    result = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, check=False, timeout=120)
+    assert result.returncode == 0, result.stderr
+    (outcome,) = json.loads(result.stdout)
+    assert outcome["target"] == "base45" and outcome["escapes"] == 0
+    assert outcome["executions"] > 1000
