@@ -239,3 +239,65 @@ def test_base64url_is_canonical_only(text: str, why: str) -> None:
     spoofed = x[:8] + " " + x[8:] if " " in text else x[:8] + text[2:3] + x[8:] if "!" in text else x + "\n"
     with pytest.raises(TrustSourceInvalid):
         TrustStore.from_jwks({"keys": [{"kty": "OKP", "crv": "Ed25519", "x": spoofed}]})
+
+
+# ------------------------------------------------------------------------ remaining branches
+
+
+def test_unprotected_header_must_be_a_map() -> None:
+    data = cbor2.dumps(cbor2.CBORTag(18, [b"", [], b"", b""]))
+    with pytest.raises(COSEMalformed, match="unprotected header must be a map"):
+        cose.decode_sign1(data, DEFAULT_LIMITS)
+
+
+@pytest.mark.parametrize("data", [b"\xdc\x00", b"\xd9\x00", b"\xdb\x00\x00"])
+def test_malformed_leading_tag_head_is_left_to_the_cbor_decoder(data: bytes) -> None:
+    """A reserved (28-31) or truncated tag head is not a COSE tag: the CBOR decoder names it."""
+    from vcsdk.errors import CBORMalformed
+
+    with pytest.raises(CBORMalformed):
+        cose.decode_sign1(data, DEFAULT_LIMITS)
+
+
+@pytest.mark.parametrize(
+    ("raised", "expected"),
+    [(RecursionError(), "LIMIT_EXCEEDED"), (MemoryError(), "LIMIT_EXCEEDED"), (OverflowError("x"), "CBOR_MALFORMED"),
+     (LookupError("x"), "CBOR_MALFORMED"), (TypeError("x"), "CBOR_MALFORMED")],
+)  # fmt: skip
+def test_decoder_resource_errors_become_one_vcerror(
+    raised: BaseException, expected: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Defence in depth: whatever cbor2 raises (its pure-Python decoder can recurse) ends in one VCError."""
+    from vcsdk.codec import cbor as strict
+    from vcsdk.errors import VCError
+
+    class Exploding:
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            pass
+
+        def decode(self) -> Any:
+            raise raised
+
+    monkeypatch.setattr(strict.cbor2, "CBORDecoder", Exploding)
+    with pytest.raises(VCError) as caught:
+        strict.loads_strict(b"\x80", DEFAULT_LIMITS)
+    assert caught.value.code == expected
+
+
+def test_counts_skip_zero_bytes_and_json_without_aggregation() -> None:
+    status_list = pack([0] * 8 + [1, 0, 0, 3], 2)
+    assert status_list.data[:2] == b"\x00\x00"
+    assert status_list.counts() == {1: 1, 3: 1}
+    assert set(status_list.to_json()) == {"bits", "lst"}
+
+
+def test_token_alg_not_the_keys_and_token_from_the_future() -> None:
+    from vcsdk.errors import CWTNotYetValid
+
+    trust = TrustStore([KEY.public_key])
+    with pytest.raises(UnsupportedAlgorithm, match="not the algorithm of the key"):
+        verify_token(_signed({1: -7, 4: KEY.kid, 16: TYP}), trust, now=NOW)
+    future = sign_token(pack([0], 2), URI, KEY, issued_at=NOW + 61)
+    with pytest.raises(CWTNotYetValid):
+        verify_token(future, trust, now=NOW)
+    assert verify_token(sign_token(pack([0], 2), URI, KEY, issued_at=NOW + 60), trust, now=NOW).issued_at == NOW + 60
