@@ -8,8 +8,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import settings
 
 from vcsdk import Ed25519PrivateKey, Issuer, StatusPolicy, StatusReference, Verifier, fixed_clock
+
+# No per-example deadline: on a loaded 2-core machine a deadline is a wall-clock assertion (flaky);
+# the examples stay bounded by their size strategies.
+settings.register_profile("vcsdk", deadline=None)
+settings.load_profile("vcsdk")
 
 ROOT = Path(__file__).resolve().parent.parent
 CONFORMANCE = Path(os.environ.get("VCSDK_CONFORMANCE") or ROOT.parent / "shared" / "conformance")

@@ -278,7 +278,7 @@ def test_decoder_resource_errors_become_one_vcerror(
         def decode(self) -> Any:
             raise raised
 
-    monkeypatch.setattr(strict.cbor2, "CBORDecoder", Exploding)
+    monkeypatch.setattr(cbor2, "CBORDecoder", Exploding)
     with pytest.raises(VCError) as caught:
         strict.loads_strict(b"\x80", DEFAULT_LIMITS)
     assert caught.value.code == expected
