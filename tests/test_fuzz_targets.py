@@ -117,3 +117,21 @@ def test_runner_fuzzes_a_target_and_reports_executions(tmp_path: Path) -> None:
     (outcome,) = json.loads(result.stdout)
     assert outcome["target"] == "base45" and outcome["escapes"] == 0
     assert outcome["executions"] > 1000
+
+
+# ---------------------------------------------------------------- findings, one named test each
+
+
+def test_gif_frame_far_outside_the_screen_is_image_invalid() -> None:
+    """Long-run finding (image target): 53 bytes of GIF whose frame sits at y = 65,534 decode to a
+    4 x 65,538 image; zxing-cpp then raised a bare ``ValueError`` out of ``qr.scan``."""
+    import base64
+
+    from vcsdk.errors import ImageInvalid
+    from vcsdk.qr import scan
+
+    gif = base64.b64decode("R0lGODdhBAAEAIAAAAAAAAAAACwAAP7/BAAEAAAICQABCBxIsCCAgA==")
+    assert gif == (REGRESSIONS / "image" / "gif-frame-offset-65534").read_bytes()
+    for backend in ("zxing", "pyzbar"):
+        with pytest.raises(ImageInvalid, match="a side over"):
+            scan(gif, backend=backend)

@@ -24,6 +24,10 @@ from PIL import Image, ImageOps
 from ..errors import ImageInvalid, QRNotFound, UsageError
 
 BACKENDS = ("zxing", "pyzbar")
+MAX_IMAGE_SIDE = 16_384
+"""Widest or tallest image scanned (pixels). zxing-cpp refuses sides over 65,535 with a bare
+``ValueError``, and a GIF frame placed at a far offset makes a 4 x 65,538 image out of 53 bytes
+(a fuzz finding): such an image is ``IMAGE_INVALID``."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,12 +70,14 @@ def load_image(source: Any) -> Image.Image:
             else:
                 raise UsageError(f"cannot read an image from {type(source).__name__}")
             image.load()
+            if max(image.size) > MAX_IMAGE_SIDE:
+                raise ImageInvalid(f"image of {image.width}x{image.height} pixels: a side over {MAX_IMAGE_SIDE}")
             image = ImageOps.exif_transpose(image)
             if image.mode in ("RGBA", "LA", "PA") or (image.mode == "P" and "transparency" in image.info):
                 background = Image.new("RGBA", image.size, "white")  # transparent = paper, not ink
                 image = Image.alpha_composite(background, image.convert("RGBA"))
             return image.convert("L")
-    except UsageError:
+    except (UsageError, ImageInvalid):
         raise
     except FileNotFoundError:
         raise ImageInvalid(f"no such image file: {source}") from None
