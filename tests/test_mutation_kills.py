@@ -151,3 +151,10 @@ def test_status_uri_must_be_non_empty_text(uri: Any) -> None:
     """Kills StatusReference.__post_init__ mutant 9 (``or`` turned into ``and``)."""
     with pytest.raises(ClaimsInvalid, match="uri"):
         cwt.StatusReference(1, uri)
+
+
+def test_status_reference_cbor_form() -> None:
+    """Kills StatusReference.to_cbor mutants 1-6 (no codec test covered the encoder)."""
+    reference = cwt.StatusReference(100_000, "https://id.mois.go.kr/sl/7")
+    assert reference.to_cbor() == {"status_list": {"idx": 100_000, "uri": "https://id.mois.go.kr/sl/7"}}
+    assert cwt.StatusReference.from_cbor(reference.to_cbor()) == reference
