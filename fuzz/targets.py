@@ -119,9 +119,10 @@ def fuzz_status_token(data: bytes) -> object:
     """``StatusListChecker.load``: a Status List Token file as a gate receives it."""
     checker = StatusListChecker(_TRUST, freshness=Freshness())
     token = checker.load(data, NOW)
-    checker.check(STATUS_REF, NOW)
+    (signer,) = _TRUST.candidates(ISSUER.kid)  # the one trusted key; a credential it signed asks
+    checker.check(STATUS_REF, NOW, issuer="KR-MOIS", signer=signer)
     if token.status_list.size:
-        checker.check(StatusReference(token.status_list.size - 1, token.uri), NOW)
+        checker.check(StatusReference(token.status_list.size - 1, token.uri), NOW, issuer="KR-MOIS", signer=signer)
     return token
 
 
