@@ -46,6 +46,9 @@ def seeds() -> dict[str, list[bytes]]:
     Image.new("L", (8, 8), 255).save(small, "PNG")
     gif = io.BytesIO()
     Image.new("P", (4, 4), 0).save(gif, "GIF")
+    photo = io.BytesIO()
+    Image.new("L", (350, 450), 200).save(photo, "JPEG", quality=30)
+    pdf = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
     return {
         "qr_reference": qr,
         "qr_fast": qr,
@@ -59,6 +62,8 @@ def seeds() -> dict[str, list[bytes]]:
         "zlib": [base45.b45decode(body), deflate.compress(b""), deflate.compress(b"\x00" * 4096)],
         "image": [png, small.getvalue(), gif.getvalue()],
         "key_proof": [proof],
+        "upload": [b"\x01" + photo.getvalue(), b"\x00" + pdf, b"\x02" + small.getvalue()],
+        "upload_meta": [b'{"captured": "2026-05-01"}', b'{"note": "scan", "pages": 2, "colour": true}', b""],
     }
 
 
