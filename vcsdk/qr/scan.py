@@ -6,8 +6,13 @@ benchmark it decodes more of the harsh cases and is faster per frame (README, "Q
 pyzbar is given the inverted image too, since zbar reads only dark-on-light codes.
 
 Images come as a path, encoded bytes (PNG, JPEG, ...), a Pillow image or a numpy array.
-Pillow's decompression-bomb guard applies (``Image.MAX_IMAGE_PIXELS``, 89 M pixels by default),
-and any unreadable image is one ``IMAGE_INVALID`` error; no code found is ``QR_NOT_FOUND``.
+A QR needs a few megapixels at most, so pixels are capped far below Pillow's own guard
+(:data:`MAX_SCAN_PIXELS`, 8 MiP, e.g. a 4K UHD frame), checked from the header *before*
+anything is decoded: a larger JPEG is decoded at 1/2, 1/4 or 1/8 scale (the JPEG decoder's own
+DCT scaling, so the full-size pixels never exist); any other larger file is refused; a larger
+in-memory image is reduced. Conversion to grayscale keeps at most a few bytes per pixel, so no
+image costs more than about 64 MiB. Any unreadable image is one ``IMAGE_INVALID`` error; no code
+found is ``QR_NOT_FOUND``.
 """
 
 from __future__ import annotations
@@ -19,7 +24,7 @@ import warnings
 from dataclasses import dataclass
 from typing import Any
 
-from PIL import Image, ImageOps
+from PIL import ExifTags, Image, ImageOps
 
 from ..errors import ImageInvalid, QRNotFound, UsageError
 
@@ -28,6 +33,20 @@ MAX_IMAGE_SIDE = 16_384
 """Widest or tallest image scanned (pixels). zxing-cpp refuses sides over 65,535 with a bare
 ``ValueError``, and a GIF frame placed at a far offset makes a 4 x 65,538 image out of 53 bytes
 (a fuzz finding): such an image is ``IMAGE_INVALID``."""
+
+MAX_SCAN_PIXELS = 8 * 1024 * 1024
+"""Pixels decoded per image at most: 8 MiP (3840x2160 fits). A file over it is downscaled while
+decoding (JPEG) or refused (other formats) before its pixels are allocated."""
+
+_TRANSPOSE = {
+    2: Image.Transpose.FLIP_LEFT_RIGHT,
+    3: Image.Transpose.ROTATE_180,
+    4: Image.Transpose.FLIP_TOP_BOTTOM,
+    5: Image.Transpose.TRANSPOSE,
+    6: Image.Transpose.ROTATE_270,
+    7: Image.Transpose.TRANSVERSE,
+    8: Image.Transpose.ROTATE_90,
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,36 +73,110 @@ def available_backends() -> list[str]:
     return found
 
 
-def load_image(source: Any) -> Image.Image:
-    """A grayscale Pillow image from a path, bytes, a Pillow image or a numpy array."""
+MAX_DECODED_BYTES = 24 * 1024 * 1024
+"""Bytes of decoded pixels per file at most: a 4-band (RGBA, CMYK) file gets 6 MiP."""
+
+
+def _fit(image: Image.Image, cap: int) -> Image.Image:
+    """Check the header's size against ``cap`` before decoding; decode a JPEG at reduced scale."""
+    width, height = image.size
+    if max(width, height) > MAX_IMAGE_SIDE:
+        raise ImageInvalid(f"image of {width}x{height} pixels: a side over {MAX_IMAGE_SIDE}")
+    if image.format != "JPEG":
+        cap = min(cap, MAX_DECODED_BYTES // max(1, len(image.getbands())))
+    if width <= 0 or height <= 0:
+        raise ImageInvalid("image has no pixels")
+    if width * height <= cap:
+        return image
+    if image.format == "JPEG":
+        factor = 2
+        while factor < 8 and (width // factor) * (height // factor) > cap:
+            factor *= 2
+        image.draft("L", (width // factor, height // factor))  # DCT scaling: never decoded at full size
+        if image.size[0] * image.size[1] <= cap:
+            return image
+    raise ImageInvalid(
+        f"image of {width}x{height} pixels refused: over the scan cap of {cap:,} pixels (a QR needs a few megapixels)"
+    )
+
+
+def _grayscale(image: Image.Image) -> Image.Image:
+    """Grayscale with transparency as white paper, never through a 4-byte-per-pixel copy."""
+    if image.mode == "L":
+        return image
+    if image.mode == "P" and "transparency" in image.info:
+        return _palette_on_paper(image)
+    if image.mode in ("RGBA", "LA", "PA"):
+        alpha = image.getchannel("A")
+        gray = image.convert("L")
+        del image
+        return Image.composite(gray, Image.new("L", gray.size, 255), alpha)  # transparent = paper
+    return image.convert("L")
+
+
+def _palette_on_paper(image: Image.Image) -> Image.Image:
+    """A palette image with transparency: blend each palette entry onto white, then index."""
+    palette = image.getpalette("RGB") or []
+    transparency = image.info["transparency"]
+    entries = len(palette) // 3
+    alphas = [255] * entries
+    if isinstance(transparency, int) and transparency < entries:
+        alphas[transparency] = 0
+    elif isinstance(transparency, (bytes, bytearray)):
+        for index, value in enumerate(transparency[:entries]):
+            alphas[index] = value
+    gray = []
+    for index in range(entries):
+        r, g, b = palette[3 * index : 3 * index + 3]
+        luminance = (r * 299 + g * 587 + b * 114) // 1000
+        gray.extend([(luminance * alphas[index] + 255 * (255 - alphas[index])) // 255] * 3)
+    flat = image.copy()
+    flat.info.pop("transparency", None)
+    flat.putpalette(gray, "RGB")
+    return flat.convert("L")
+
+
+def load_image(source: Any, *, max_pixels: int = MAX_SCAN_PIXELS) -> Image.Image:
+    """A grayscale Pillow image from a path, bytes, a Pillow image or a numpy array.
+
+    Files and bytes over ``max_pixels`` are decoded at reduced scale (JPEG) or refused
+    (``IMAGE_INVALID``) before their pixels are allocated; in-memory images are reduced.
+    """
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             if isinstance(source, Image.Image):
                 image = source
             elif isinstance(source, (bytes, bytearray, memoryview)):
-                image = Image.open(io.BytesIO(bytes(source)))
+                image = _fit(Image.open(io.BytesIO(bytes(source))), max_pixels)
             elif isinstance(source, (str, os.PathLike)):
-                image = Image.open(source)
+                image = _fit(Image.open(source), max_pixels)
             elif hasattr(source, "__array_interface__"):
                 image = Image.fromarray(source)
             else:
                 raise UsageError(f"cannot read an image from {type(source).__name__}")
+            orientation = image.getexif().get(ExifTags.Base.Orientation, 1) if image.format else 1
             image.load()
             if max(image.size) > MAX_IMAGE_SIDE:
                 raise ImageInvalid(f"image of {image.width}x{image.height} pixels: a side over {MAX_IMAGE_SIDE}")
-            image = ImageOps.exif_transpose(image)
-            if image.mode in ("RGBA", "LA", "PA") or (image.mode == "P" and "transparency" in image.info):
-                background = Image.new("RGBA", image.size, "white")  # transparent = paper, not ink
-                image = Image.alpha_composite(background, image.convert("RGBA"))
-            return image.convert("L")
-    except (UsageError, ImageInvalid):
+            if image.width * image.height > max_pixels:  # an in-memory image: reduce, never refuse
+                factor = 2
+                while (image.width // factor) * (image.height // factor) > max_pixels:
+                    factor += 1
+                image = image.reduce(factor)
+            gray = _grayscale(image)
+            del image
+            transpose = _TRANSPOSE.get(orientation) if isinstance(orientation, int) else None
+            return gray.transpose(transpose) if transpose is not None else gray
+    except UsageError:
+        raise
+    except ImageInvalid:
         raise
     except FileNotFoundError:
         raise ImageInvalid(f"no such image file: {source}") from None
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
         raise ImageInvalid(f"image refused by the decompression-bomb guard ({exc})") from None
-    except (OSError, ValueError, SyntaxError, TypeError) as exc:
+    except (OSError, ValueError, SyntaxError, TypeError, EOFError) as exc:
         raise ImageInvalid(f"unreadable image ({exc})") from None
 
 
