@@ -146,3 +146,134 @@ def samples(
     for i in range(count):
         text = texts[i % len(texts)]
         yield text, DISTORTIONS[name](bases[text], rng, harsh)
+
+
+# ------------------------------------------------------------------ the harsher gate-camera set
+# What a gate camera sees of a phone held up to it: each image is a camera frame (640x480 or
+# 1280x720) with one credential QR in it, made worse in one way at a time. Used by the gate
+# tests (a few images) and benchmarks.ladder (decode rate per variant and per backend).
+
+
+def _camera(image: Image.Image, rng: random.Random, size: tuple[int, int] = (640, 480), px: float = 0.0) -> Image.Image:
+    """The QR scaled to ``px`` pixels per module (random 2.6-3.4 when 0) in a camera frame."""
+    modules = image.width // 4
+    px = px or rng.uniform(2.6, 3.4)
+    side = round(modules * px)
+    code = image.resize((side, side), Image.Resampling.BILINEAR)
+    frame = Image.new("L", size, rng.randint(150, 210))
+    frame.paste(code, ((size[0] - side) // 2 + rng.randint(-20, 20), (size[1] - side) // 2 + rng.randint(-20, 20)))
+    return frame.filter(ImageFilter.GaussianBlur(0.6))
+
+
+def _homography(width: int, height: int, degrees: float, rng: random.Random) -> list[float]:
+    """Pillow PERSPECTIVE coefficients for a plane rotated ``degrees`` about a random in-plane
+    axis through the centre, seen by a pinhole camera (focal length 1.5x the width)."""
+    axis = rng.uniform(0, math.pi)
+    ax, ay = math.cos(axis), math.sin(axis)
+    t = math.radians(degrees)
+    c, s = math.cos(t), math.sin(t)
+    # Rodrigues rotation about (ax, ay, 0)
+    r = np.array(
+        [
+            [c + ax * ax * (1 - c), ax * ay * (1 - c), ay * s],
+            [ax * ay * (1 - c), c + ay * ay * (1 - c), -ax * s],
+            [-ay * s, ax * s, c],
+        ]
+    )
+    f = 1.5 * width
+    cx, cy = width / 2, height / 2
+    corners = [(0.0, 0.0), (width, 0.0), (width, height), (0.0, height)]
+    projected = []
+    for x, y in corners:
+        p = r @ np.array([x - cx, y - cy, 0.0]) + np.array([0.0, 0.0, f])
+        projected.append((cx + f * p[0] / p[2], cy + f * p[1] / p[2]))
+    return _perspective_coefficients(corners, projected)
+
+
+def tilt25(image: Image.Image, rng: random.Random, harsh: bool = True) -> Image.Image:
+    """The phone tilted 10-25 degrees away from the camera's axis."""
+    frame = _camera(image, rng, px=rng.uniform(3.0, 3.6))
+    coefficients = _homography(frame.width, frame.height, rng.uniform(10, 25), rng)
+    fill = frame.getpixel((0, 0))
+    return frame.transform(
+        frame.size, Image.Transform.PERSPECTIVE, coefficients, Image.Resampling.BILINEAR, fillcolor=fill
+    )
+
+
+def motion_blur(image: Image.Image, rng: random.Random, harsh: bool = True) -> Image.Image:
+    """The phone moving: a line blur of 3-5 px (about one module) at a random angle."""
+    frame = np.asarray(_camera(image, rng, px=rng.uniform(3.2, 3.8)), dtype=float)
+    length = rng.uniform(3, 5)
+    angle = rng.uniform(0, math.pi)
+    steps = max(2, round(length * 2))
+    total = np.zeros_like(frame)
+    for i in range(steps):
+        d = (i / (steps - 1) - 0.5) * length
+        total += np.roll(frame, (round(d * math.sin(angle)), round(d * math.cos(angle))), axis=(0, 1))
+    return Image.fromarray(np.clip(total / steps, 0, 255).astype(np.uint8))
+
+
+def screen_photo(image: Image.Image, rng: random.Random, harsh: bool = True) -> Image.Image:
+    """A phone screen photographed: pixel-grid moiré, a glare patch, slight tilt and softness."""
+    frame = _camera(image, rng, px=rng.uniform(3.2, 3.8))
+    height, width = frame.height, frame.width
+    y, x = np.mgrid[0:height, 0:width].astype(float)
+    angle = rng.uniform(0, math.pi)
+    period = rng.uniform(2.2, 3.2)
+    u = x * math.cos(angle) + y * math.sin(angle)
+    pattern = np.sin(2 * math.pi * u / period) * np.sin(2 * math.pi * (x + y) / (period * 9))
+    pixels = np.asarray(frame, dtype=float) * 0.85 + 20 + 35 * pattern
+    cx, cy = rng.uniform(0.3, 0.7) * width, rng.uniform(0.3, 0.7) * height
+    rx, ry = width * rng.uniform(0.08, 0.14), height * rng.uniform(0.06, 0.12)
+    shine = np.exp(-(((x - cx) / rx) ** 2 + ((y - cy) / ry) ** 2)) * rng.uniform(0.5, 0.75)
+    pixels = pixels + (255 - pixels) * shine
+    photo = Image.fromarray(np.clip(pixels, 0, 255).astype(np.uint8)).filter(ImageFilter.GaussianBlur(0.7))
+    coefficients = _homography(width, height, rng.uniform(3, 10), rng)
+    return photo.transform(
+        photo.size, Image.Transform.PERSPECTIVE, coefficients, Image.Resampling.BILINEAR, fillcolor=128
+    )
+
+
+def low_light(image: Image.Image, rng: random.Random, harsh: bool = True) -> Image.Image:
+    """A dark entrance: the frame at 12-25 % of its brightness with sensor noise (sigma 4-7)."""
+    frame = np.asarray(_camera(image, rng, px=rng.uniform(3.0, 3.6)), dtype=float)
+    generator = np.random.default_rng(rng.randint(0, 2**32 - 1))
+    pixels = frame * rng.uniform(0.12, 0.25) + 6 + generator.normal(0, rng.uniform(4, 7), frame.shape)
+    return Image.fromarray(np.clip(pixels, 0, 255).astype(np.uint8))
+
+
+def camera_jpeg(image: Image.Image, rng: random.Random, harsh: bool = True) -> Image.Image:
+    """A camera frame saved as JPEG quality 30, slightly tilted."""
+    frame = _camera(image, rng, px=rng.uniform(2.8, 3.4))
+    coefficients = _homography(frame.width, frame.height, rng.uniform(0, 10), rng)
+    frame = frame.transform(
+        frame.size, Image.Transform.PERSPECTIVE, coefficients, Image.Resampling.BILINEAR, fillcolor=180
+    )
+    out = io.BytesIO()
+    frame.save(out, format="JPEG", quality=30)
+    return Image.open(io.BytesIO(out.getvalue())).convert("L")
+
+
+def small_in_frame(image: Image.Image, rng: random.Random, harsh: bool = True) -> Image.Image:
+    """The phone far away: 2.0-2.4 pixels per module in a 1280x720 frame."""
+    return _camera(image, rng, size=(1280, 720), px=rng.uniform(2.0, 2.4))
+
+
+HARSH: dict[str, Distortion] = {
+    "tilt_25deg": tilt25,
+    "motion_blur": motion_blur,
+    "screen_photo": screen_photo,
+    "low_light": low_light,
+    "camera_jpeg_q30": camera_jpeg,
+    "small_in_frame": small_in_frame,
+}
+"""The harsher gate-camera set (one distortion each, camera frames)."""
+
+
+def harsh_samples(texts: list[str], name: str, *, count: int, seed: int = 1) -> Iterator[tuple[str, Image.Image]]:
+    """``count`` camera frames of the harsher set (with the text each holds), reproducible from ``seed``."""
+    rng = random.Random(f"{seed}-harsh-{name}")
+    bases = {text: base_image(text, module_px=4) for text in texts}
+    for i in range(count):
+        text = texts[i % len(texts)]
+        yield text, HARSH[name](bases[text], rng, True)

@@ -205,6 +205,11 @@ def _pyzbar(image: Image.Image) -> list[ScannedCode]:
     return []
 
 
+def decode(image: Image.Image, backend: str) -> list[ScannedCode]:
+    """Decode an already loaded grayscale image with one backend (``zxing`` or ``pyzbar``); [] if none."""
+    return _zxing(image) if backend == "zxing" else _pyzbar(image)
+
+
 def scan(source: Any, *, backend: str = "auto") -> list[ScannedCode]:
     """Every QR code in the image; raises ``QR_NOT_FOUND`` when there is none."""
     available = available_backends()
@@ -217,7 +222,7 @@ def scan(source: Any, *, backend: str = "auto") -> list[ScannedCode]:
     elif backend not in available:
         raise UsageError(f"backend {backend} is not installed here")
     image = load_image(source)
-    codes = _zxing(image) if backend == "zxing" else _pyzbar(image)
+    codes = decode(image, backend)
     if not codes:
         raise QRNotFound(f"no QR code found in the image ({image.width}x{image.height}, {backend})")
     return codes
