@@ -19,6 +19,7 @@ from vcsdk.errors import FileError, KeyPassphraseRequired
 from .bundle_cmds import register_bundle
 from .common import EXIT_INVALID, EXIT_OK, EXIT_USAGE, Parser
 from .conformance_cmds import register_conformance
+from .gate_cmds import register_gate
 from .inspect_cmds import register_inspect
 from .issue_cmds import register_issue
 from .keys_cmds import register_keys
@@ -44,6 +45,7 @@ def build_parser() -> argparse.ArgumentParser:
     register_serve(commands)
     register_inspect(commands)
     register_conformance(commands)
+    register_gate(commands)
     return parser
 
 

@@ -58,6 +58,7 @@ class Code(StrEnum):
     CHALLENGE_MISMATCH = "CHALLENGE_MISMATCH"
     PRESENTATION_REPLAYED = "PRESENTATION_REPLAYED"
     KEY_PROOF_INVALID = "KEY_PROOF_INVALID"
+    GATE_STALE = "GATE_STALE"
     # caller / configuration errors
     USAGE_ERROR = "USAGE_ERROR"
     KEY_INVALID = "KEY_INVALID"
@@ -451,6 +452,12 @@ class InternalError(UsageError):
     code = Code.INTERNAL_ERROR
 
 
+class GateStale(CredentialInvalid):
+    """The gate holds no usable bundle (none yet, or its policy says stale): it refuses every scan."""
+
+    code = Code.GATE_STALE
+
+
 CREDENTIAL_ERRORS: dict[Code, type[CredentialInvalid]] = {
     cls.code: cls
     for cls in (
@@ -487,6 +494,7 @@ CREDENTIAL_ERRORS: dict[Code, type[CredentialInvalid]] = {
         ChallengeMismatch,
         PresentationReplayed,
         KeyProofInvalid,
+        GateStale,
     )
 }
 """The exception class for each code a credential can fail with."""

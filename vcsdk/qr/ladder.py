@@ -167,8 +167,8 @@ class ScanLadder:
             return tuple(step.name for step in self._ordered())
 
     def _ordered(self) -> list[_Step]:
-        ranked = sorted(self._steps, key=lambda step: (step.name != self._last, -self._successes[step.name]))
-        return ranked  # sorted() is stable: ties keep the configured order
+        # the last winner first, then by successes; sorted() is stable: ties keep the configured order
+        return sorted(self._steps, key=lambda step: (step.name != self._last, -self._successes[step.name]))
 
     def scan(self, source: Any) -> LadderScan:
         """Every QR code in the frame; raises ``QR_NOT_FOUND`` when no step within budget found one."""

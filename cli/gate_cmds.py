@@ -1,0 +1,121 @@
+"""``vcsdk gate run``: the long-running gate scanner (camera, video, images folder or stdin)."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import threading
+from pathlib import Path
+
+from vcsdk.errors import UsageError
+from vcsdk.gate.fetch import BundleKeeper, FileSource, HttpSource, max_bundle_bytes
+from vcsdk.gate.loop import CLAIMS_MODES, GateLoop, Hooks, WorkerPool, run
+from vcsdk.gate.sources import camera_frames, folder_images, text_lines, video_frames
+from vcsdk.keys.files import load_public_key
+from vcsdk.qr.ladder import DEFAULT_BUDGET_SECONDS, ScanLadder
+
+from .common import EXIT_INVALID, EXIT_OK, clock_of, emit_json
+
+
+def default_state_dir() -> Path:
+    """``$XDG_STATE_HOME/vcsdk/gate`` (``~/.local/state/vcsdk/gate``)."""
+    base = os.environ.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
+    return Path(base) / "vcsdk" / "gate"
+
+
+def cmd_gate_run(args: argparse.Namespace) -> int:
+    sources = [args.camera is not None, args.video is not None, args.images is not None, args.stdin]
+    if sum(sources) != 1:
+        raise UsageError("give exactly one source: --camera N, --video FILE, --images DIR or --stdin")
+    if (args.bundle is None) == (args.bundle_url is None):
+        raise UsageError("give exactly one of --bundle PATH or --bundle-url URL")
+    if not args.trust_anchor:
+        raise UsageError("give the pinned --trust-anchor public key (PEM) that signs the bundles")
+    if args.workers > 1 and not args.stdin:
+        raise UsageError("--workers applies to --stdin (frames are scanned in order)")
+    anchors = [load_public_key(path) for path in args.trust_anchor]
+    cap = max_bundle_bytes()
+    source = (
+        FileSource(args.bundle, max_bytes=cap)
+        if args.bundle is not None
+        else HttpSource(args.bundle_url, max_bytes=cap, timeout=args.timeout)
+    )
+    state_dir = Path(args.state) if args.state else default_state_dir()
+    keeper = BundleKeeper(
+        anchors,
+        source,
+        state_dir=state_dir,
+        clock=clock_of(args),
+        poll_interval=args.poll,
+        max_backoff=max(args.poll, args.max_backoff),
+    )
+    keeper.start()
+    hooks = Hooks(args.on_valid, args.on_invalid) if (args.on_valid or args.on_invalid) else None
+    ladder = None if args.stdin else ScanLadder(backend=args.backend, budget=args.scan_budget / 1000)
+    loop = GateLoop(
+        keeper.check,
+        lambda line: emit_json(line),
+        ladder=ladder,
+        debounce=args.debounce,
+        claims=args.claims,
+        hooks=hooks,
+    )
+    stop = threading.Event()
+    pool = WorkerPool(keeper, anchors, str(state_dir), args.workers) if args.workers > 1 else None
+    try:
+        if args.stdin:
+            summary = run(keeper, loop, texts=text_lines(sys.stdin), pool=pool)
+        elif args.images is not None:
+            frames = folder_images(args.images, stop=stop, existing=not args.new_only, once=args.once)
+            summary = run(keeper, loop, frames=frames, report_misses=True, debounce=False, stop=stop)
+        elif args.video is not None:
+            summary = run(keeper, loop, frames=video_frames(args.video, stop=stop), stop=stop)
+        else:
+            frames = camera_frames(args.camera, stop=stop, width=args.width, height=args.height)
+            summary = run(keeper, loop, frames=frames, stop=stop)
+    finally:
+        if hooks is not None:
+            hooks.close()
+    invalid = sum(count for code, count in summary["verdicts"].items() if code != "VALID")
+    return EXIT_OK if invalid == 0 else EXIT_INVALID
+
+
+def register_gate(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Add ``vcsdk gate run``."""
+    gate = commands.add_parser("gate", help="the long-running gate scanner")
+    gate_commands = gate.add_subparsers(dest="gate_command", required=True)
+    runner = gate_commands.add_parser(
+        "run",
+        help="scan a camera, video, images folder or stdin; one JSON line per verdict (SIGHUP reloads, SIGTERM stops)",
+    )
+    where = runner.add_argument_group("source (exactly one)")
+    where.add_argument("--camera", type=int, metavar="N", help="OpenCV camera index (needs vcsdk[gate])")
+    where.add_argument("--video", metavar="FILE", help="a video file, frame by frame (needs vcsdk[gate])")
+    where.add_argument("--images", metavar="DIR", help="a folder watched for new image files")
+    where.add_argument("--stdin", action="store_true", help="QR texts, one per line, each answered at once")
+    trust = runner.add_argument_group("trust")
+    trust.add_argument("--trust-anchor", action="append", default=[], metavar="PEM", help="pinned anchor public key")
+    trust.add_argument("--bundle", metavar="PATH", help="gate bundle file, reloaded when it changes")
+    trust.add_argument("--bundle-url", metavar="URL", help="gate bundle URL, polled with ETag / If-None-Match")
+    trust.add_argument(
+        "--state", metavar="DIR", help="state folder: version floor, last good bundle (default: %(default)s)"
+    )
+    trust.add_argument("--poll", type=float, default=30.0, metavar="S", help="bundle poll interval (default: 30 s)")
+    trust.add_argument("--max-backoff", type=float, default=600.0, metavar="S", help="back-off cap after failures")
+    trust.add_argument("--timeout", type=float, default=10.0, metavar="S", help="HTTP timeout for --bundle-url")
+    trust.add_argument("--at", metavar="TIME", help="verify as if at TIME (tests and replays)")
+    out = runner.add_argument_group("scanning and output")
+    out.add_argument("--debounce", type=float, default=2.0, metavar="S", help="one verdict per QR held this long")
+    out.add_argument("--claims", choices=CLAIMS_MODES, default="minimal", help="claims in each line (default minimal)")
+    out.add_argument("--scan-budget", type=float, default=DEFAULT_BUDGET_SECONDS * 1000, metavar="MS",
+                     help="time per frame for the scan ladder (default: %(default)s ms)")  # fmt: skip
+    out.add_argument("--backend", default="auto", choices=("auto", "zxing", "pyzbar"), help="primary QR decoder")
+    out.add_argument("--workers", type=int, default=1, metavar="N", help="verifier processes for --stdin")
+    out.add_argument("--width", type=int, default=0, help="camera frame width to request")
+    out.add_argument("--height", type=int, default=0, help="camera frame height to request")
+    out.add_argument("--new-only", action="store_true", help="--images: ignore files already there at start")
+    out.add_argument("--once", action="store_true", help="--images: one sweep of the folder, then stop")
+    out.add_argument("--on-valid", metavar="CMD", help="run CMD on each VALID verdict (line on its stdin)")
+    out.add_argument("--on-invalid", metavar="CMD", help="run CMD on each refusal (line on its stdin)")
+    runner.set_defaults(func=cmd_gate_run)
