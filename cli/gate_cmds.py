@@ -15,7 +15,7 @@ from vcsdk.gate.sources import camera_frames, folder_images, text_lines, video_f
 from vcsdk.keys.files import load_public_key
 from vcsdk.qr.ladder import DEFAULT_BUDGET_SECONDS, ScanLadder
 
-from .common import EXIT_INVALID, EXIT_OK, clock_of, emit_json
+from .common import EXIT_INVALID, EXIT_OK, Parser, clock_of, emit_json
 
 
 def default_state_dir() -> Path:
@@ -81,10 +81,10 @@ def cmd_gate_run(args: argparse.Namespace) -> int:
     return EXIT_OK if invalid == 0 else EXIT_INVALID
 
 
-def register_gate(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+def register_gate(commands: argparse._SubParsersAction[Parser]) -> None:
     """Add ``vcsdk gate run``."""
     gate = commands.add_parser("gate", help="the long-running gate scanner")
-    gate_commands = gate.add_subparsers(dest="gate_command", required=True)
+    gate_commands = gate.add_subparsers(dest="gate_command", required=True, parser_class=Parser)
     runner = gate_commands.add_parser(
         "run",
         help="scan a camera, video, images folder or stdin; one JSON line per verdict (SIGHUP reloads, SIGTERM stops)",
@@ -99,7 +99,9 @@ def register_gate(commands: argparse._SubParsersAction[argparse.ArgumentParser])
     trust.add_argument("--bundle", metavar="PATH", help="gate bundle file, reloaded when it changes")
     trust.add_argument("--bundle-url", metavar="URL", help="gate bundle URL, polled with ETag / If-None-Match")
     trust.add_argument(
-        "--state", metavar="DIR", help="state folder: version floor, last good bundle (default: %(default)s)"
+        "--state",
+        metavar="DIR",
+        help="state folder: version floor, last good bundle (default ~/.local/state/vcsdk/gate)",
     )
     trust.add_argument("--poll", type=float, default=30.0, metavar="S", help="bundle poll interval (default: 30 s)")
     trust.add_argument("--max-backoff", type=float, default=600.0, metavar="S", help="back-off cap after failures")

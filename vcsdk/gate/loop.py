@@ -57,7 +57,7 @@ def shown_claims(result: Verification, mode: str) -> dict[str, Any] | None:
     everything: dict[str, Any] = credential.claims_json()
     if mode == "all":
         return everything
-    minimal = {key: everything[key] for key in ("name", "agency", "rank") if key in everything}
+    minimal: dict[str, Any] = {key: everything[key] for key in ("name", "agency", "rank") if key in everything}
     expires = getattr(credential, "expires_at", None)
     if isinstance(expires, int):
         minimal["expires"] = format_time(expires)
