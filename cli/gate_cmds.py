@@ -101,7 +101,7 @@ def register_gate(commands: argparse._SubParsersAction[Parser]) -> None:
     trust.add_argument(
         "--state",
         metavar="DIR",
-        help="state folder: version floor, last good bundle (default ~/.local/state/vcsdk/gate)",
+        help="folder for the version floor and last good bundle (~/.local/state/vcsdk/gate)",
     )
     trust.add_argument("--poll", type=float, default=30.0, metavar="S", help="bundle poll interval (default: 30 s)")
     trust.add_argument("--max-backoff", type=float, default=600.0, metavar="S", help="back-off cap after failures")
