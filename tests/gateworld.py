@@ -1,0 +1,71 @@
+"""A small provisioned world for the gate-loop tests: an anchor, an issuer, a status registry,
+and signed bundles made at the real time (the CLI and its workers read the system clock)."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from tests.conftest import reference_claims
+from vcsdk import Ed25519PrivateKey, Issuer, StatusReference, TrustedKey, fixed_clock
+from vcsdk.revocation import MemoryStatusStore, RegistryConfig, StatusRegistry
+from vcsdk.trust.bundle import GatePolicy, build_bundle
+from vcsdk.trust.trustlist import TrustList, sign_trust_list
+
+DAY = 86400
+ANCHOR = Ed25519PrivateKey(bytes(range(100, 132)))
+ISSUING = Ed25519PrivateKey(bytes(range(200, 232)))
+
+
+@dataclass
+class World:
+    now: int
+    publish_time: list[int]
+    """The status registry's clock (one mutable cell): lists are published as of this time."""
+    registry: StatusRegistry
+    reference: StatusReference
+    text: str
+
+    def bundle(self, version: int, *, list_version: int = 1, **options: Any) -> bytes:
+        """A bundle with the current status list, signed by the anchor."""
+        token = self.registry.publish(self.reference.uri, ISSUING)
+        keys = (TrustedKey(ISSUING.public_key, issuer="KR-MOIS", not_before=self.now - 10 * DAY),)
+        signed = sign_trust_list(TrustList(list_version, self.now - DAY, self.now + 30 * DAY, keys), ANCHOR)
+        settings: dict[str, Any] = {
+            "version": version,
+            "issued_at": self.now - 60,
+            "expires_at": self.now + 2 * DAY,
+            "policy": GatePolicy(),
+        }
+        settings.update(options)
+        return build_bundle(signed, [token], ANCHOR, **settings)
+
+    def issue(self, **options: Any) -> str:
+        issuer = Issuer(ISSUING, "KR-MOIS", clock=fixed_clock(self.now - 60))
+        return issuer.issue(reference_claims(), status=self.registry.allocate(), **options).qr_text
+
+
+def make_world(now: int | None = None) -> World:
+    now = int(time.time()) if now is None else now
+    cell = [now - 120]
+    registry = StatusRegistry.create(
+        MemoryStatusStore(), RegistryConfig("https://id.mois.go.kr/sl/{n}", first=7), clock=lambda: cell[0]
+    )
+    reference = registry.allocate()
+    text = Issuer(ISSUING, "KR-MOIS", clock=fixed_clock(now - 60)).issue(reference_claims(), status=reference).qr_text
+    return World(now, cell, registry, reference, text)
+
+
+def write_anchor(folder: Path) -> Path:
+    path = folder / "anchor.pub.pem"
+    path.write_bytes(ANCHOR.public_key.to_pem())
+    return path
+
+
+def replace(path: Path, data: bytes) -> None:
+    """Replace a file atomically, as a provisioning tool would."""
+    temporary = path.with_name(path.name + ".tmp")
+    temporary.write_bytes(data)
+    temporary.replace(path)

@@ -1,0 +1,344 @@
+"""The gate loop's parts through their public API: bundles kept fresh (file, HTTP with ETag and
+back-off, persisted floor, fail closed when stale), a generated video with debounce, a folder
+of images, hooks."""
+
+from __future__ import annotations
+
+import http.server
+import io
+import json
+import math
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from tests.gateworld import ANCHOR, DAY, World, make_world, replace
+from vcsdk import Code, fixed_clock
+from vcsdk.errors import UsageError
+from vcsdk.gate.fetch import BundleKeeper, FetchFailed, FileSource, HttpSource, max_bundle_bytes
+from vcsdk.gate.loop import GateLoop, Hooks
+from vcsdk.gate.sources import Frame, folder_images, video_frames
+from vcsdk.qr import render_png
+from vcsdk.qr.ladder import ScanLadder
+from vcsdk.trust.bundle import GatePolicy
+
+CAP = max_bundle_bytes()
+
+
+@pytest.fixture
+def world() -> World:
+    return make_world()
+
+
+def _keeper(source: Any, state: Path, world: World, **options: Any) -> BundleKeeper:
+    return BundleKeeper([ANCHOR.public_key], source, state_dir=state, clock=fixed_clock(world.now), **options)
+
+
+# ------------------------------------------------------------------ bundle from a file
+
+
+def test_file_bundle_replaced_is_picked_up_rollbacks_refused_and_restart_keeps_the_floor(
+    tmp_path: Path, world: World
+) -> None:
+    path, state = tmp_path / "gate.bundle", tmp_path / "state"
+    path.write_bytes(world.bundle(1))
+    keeper = _keeper(FileSource(path, max_bytes=CAP), state, world)
+    assert keeper.start().state == "ok"
+    assert keeper.check(world.text).code == Code.VALID
+    assert keeper.refresh() is None  # unchanged file: nothing read again
+
+    world.registry.suspend(world.reference)
+    replace(path, world.bundle(2))
+    assert keeper.refresh() is not None
+    assert keeper.check(world.text).code == Code.STATUS_SUSPENDED
+
+    refused = {
+        "rolled back": world.bundle(1),
+        "same version, other content": world.bundle(2, issued_at=world.now - 30),
+        "expired": world.bundle(3, expires_at=world.now - 1),
+        "trust list rolled back": world.bundle(4, list_version=0),
+        "edited": world.bundle(5)[:-1] + b"\x00",
+    }
+    for name, data in refused.items():
+        replace(path, data)
+        assert keeper.refresh() is None, name
+        assert keeper.gate.bundle is not None and keeper.gate.bundle.version == 2, name  # the old one stays
+        assert keeper.check(world.text).code == Code.STATUS_SUSPENDED, name
+        assert keeper.state().last_error, name
+    assert keeper.refusals == len(refused)
+
+    # a restart: a new keeper on the same state folder keeps the floor and the last good bundle
+    replace(path, world.bundle(1))
+    restarted = _keeper(FileSource(path, max_bytes=CAP), state, world)
+    assert restarted.floor.bundle_version == 2
+    state_line = restarted.start()
+    assert state_line.bundle_version == 2  # started on the saved bundle; the file's v1 refused
+    assert "TRUST_LIST_ROLLBACK" in (state_line.last_error or "")
+    assert restarted.check(world.text).code == Code.STATUS_SUSPENDED
+
+    world.registry.reinstate(world.reference)
+    replace(path, world.bundle(7))
+    assert restarted.refresh() is not None
+    assert restarted.check(world.text).code == Code.VALID
+    assert json.loads((state / "floor.json").read_text())  # persisted, readable
+
+
+def test_damaged_floor_file_refuses_to_start(tmp_path: Path, world: World) -> None:
+    path, state = tmp_path / "gate.bundle", tmp_path / "state"
+    path.write_bytes(world.bundle(1))
+    state.mkdir()
+    (state / "floor.json").write_text("{not json")
+    with pytest.raises(UsageError, match="floor"):
+        _keeper(FileSource(path, max_bytes=CAP), state, world)
+
+
+def test_stale_bundle_fails_closed_with_a_state_line(tmp_path: Path, world: World) -> None:
+    path = tmp_path / "gate.bundle"
+    path.write_bytes(world.bundle(1, policy=GatePolicy(max_status_age=3600)))
+    clock = {"now": world.now}
+    keeper = BundleKeeper(
+        [ANCHOR.public_key], FileSource(path, max_bytes=CAP), state_dir=tmp_path / "s", clock=lambda: clock["now"]
+    )
+    keeper.start()
+    assert keeper.check(world.text).code == Code.VALID
+    clock["now"] = world.now + 3600  # the bundle's policy says the status lists are too old now
+    state = keeper.state()
+    assert state.state == "stale" and "STALE" in state.line() and "refusing every scan" in state.line()
+    assert keeper.check(world.text).code == Code.GATE_STALE
+    world.publish_time[0] = clock["now"] - 10  # the issuer publishes a fresh list
+    replace(path, world.bundle(2, issued_at=clock["now"] - 10, expires_at=clock["now"] + DAY))
+    keeper.refresh()
+    assert keeper.state().state == "ok"
+    assert keeper.check(world.text).code == Code.VALID
+
+
+def test_no_bundle_fails_closed(tmp_path: Path, world: World) -> None:
+    keeper = _keeper(FileSource(tmp_path / "missing.bundle", max_bytes=CAP), tmp_path / "s", world)
+    state = keeper.start()
+    assert state.state == "none" and "NO BUNDLE" in state.line() and state.last_error
+    assert keeper.check(world.text).code == Code.GATE_STALE
+
+
+# ------------------------------------------------------------------ bundle over HTTP
+
+
+class _BundleServer:
+    """127.0.0.1 on a free port, serving one bundle with an ETag; counts requests and 304s."""
+
+    def __init__(self, data: bytes) -> None:
+        self.data = data
+        self.requests = 0
+        self.not_modified = 0
+        self.closed = False
+        outer = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                outer.requests += 1
+                etag = f'"{hash(outer.data) & 0xFFFFFFFF:x}"'
+                if self.headers.get("If-None-Match") == etag:
+                    outer.not_modified += 1
+                    self.send_response(304)
+                    self.end_headers()
+                    return
+                self.send_response(200)
+                self.send_header("ETag", etag)
+                self.send_header("Content-Length", str(len(outer.data)))
+                self.end_headers()
+                self.wfile.write(outer.data)
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/gate.bundle"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def close(self) -> None:
+        if self.closed:
+            return
+        self.closed = True
+        self.server.shutdown()
+        self.server.server_close()
+        self.thread.join()
+
+
+@pytest.fixture
+def server(world: World) -> Iterator[_BundleServer]:
+    running = _BundleServer(world.bundle(1))
+    yield running
+    running.close()
+
+
+def test_http_bundle_polled_with_etag_backs_off_offline_and_keeps_the_last_good(
+    tmp_path: Path, world: World, server: _BundleServer
+) -> None:
+    ticks = {"t": 0.0}
+    source = HttpSource(server.url, max_bytes=CAP, timeout=2)
+    keeper = _keeper(source, tmp_path / "s", world, poll_interval=10, max_backoff=80, monotonic=lambda: ticks["t"])
+    assert keeper.start().bundle_version == 1
+    assert keeper.refresh() is None and server.not_modified == 1  # If-None-Match answered 304
+    assert not keeper.due()
+    ticks["t"] = 10
+    assert keeper.due()
+
+    world.registry.suspend(world.reference)
+    server.data = world.bundle(2)
+    assert keeper.refresh() is not None
+    assert keeper.check(world.text).code == Code.STATUS_SUSPENDED
+
+    server.data = world.bundle(1)  # a rolled-back bundle on the server
+    assert keeper.refresh() is None
+    assert "TRUST_LIST_ROLLBACK" in (keeper.state().last_error or "")
+    assert keeper.check(world.text).code == Code.STATUS_SUSPENDED
+
+    server.close()  # offline: back off, keep answering on the last good bundle
+    delays = []
+    for _ in range(5):
+        before = ticks["t"]
+        keeper.refresh()
+        ticks["t"] = before
+        while not keeper.due():
+            ticks["t"] += 1
+        delays.append(ticks["t"] - before)
+    assert delays == [20, 40, 80, 80, 80]
+    assert keeper.check(world.text).code == Code.STATUS_SUSPENDED
+    assert keeper.state().state == "ok" and keeper.state().last_error
+
+
+def test_http_source_caps_the_body_and_refuses_other_schemes(world: World, server: _BundleServer) -> None:
+    source = HttpSource(server.url, max_bytes=100)
+    with pytest.raises(Exception, match="larger than 100"):
+        source.fetch()
+    with pytest.raises(UsageError):
+        HttpSource("file:///etc/passwd", max_bytes=CAP)
+    with pytest.raises(FetchFailed):
+        HttpSource("http://127.0.0.1:9/none", max_bytes=CAP, timeout=0.5).fetch()
+
+
+# ------------------------------------------------------------------ the loop
+
+
+def _qr_pixels(text: str) -> np.ndarray:
+    return np.asarray(Image.open(io.BytesIO(render_png(text, module_px=3))).convert("L"))
+
+
+def _phone_video(path: Path, text: str, fps: int = 10) -> None:
+    """A phone screen (QR on a bright panel) moving and tilting across the frame, away for a
+    second in the middle, then back: 640x480, MJPG."""
+    import cv2
+
+    code = _qr_pixels(text)
+    side = code.shape[0]
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"MJPG"), fps, (640, 480), False)
+    assert writer.isOpened()
+    src = np.float32([[0, 0], [side, 0], [side, side], [0, side]])
+    for index in range(40):
+        frame = np.full((480, 640), 90, np.uint8)
+        if not 15 <= index < 25:  # frames 15-24: the phone is taken away
+            phase = index / 40 * 2 * math.pi
+            x0, y0 = 140 + 40 * math.sin(phase), 60 + 20 * math.cos(phase)
+            tilt = 0.12 * side * math.sin(phase * 2)  # one edge nearer the camera
+            dst = np.float32(
+                [[x0, y0 + tilt], [x0 + side, y0 - tilt], [x0 + side, y0 + side + tilt], [x0, y0 + side - tilt]]
+            )
+            matrix = cv2.getPerspectiveTransform(src, dst)
+            warped = cv2.warpPerspective(code, matrix, (640, 480), borderValue=0)
+            mask = cv2.warpPerspective(np.full_like(code, 255), matrix, (640, 480), borderValue=0)
+            frame = np.where(mask > 0, warped, frame).astype(np.uint8)
+            frame = cv2.GaussianBlur(frame, (3, 3), 0.8)
+        writer.write(frame)
+    writer.release()
+
+
+def test_generated_video_gives_valid_lines_with_the_right_debounce(tmp_path: Path, world: World) -> None:
+    path = tmp_path / "phone.avi"
+    _phone_video(path, world.text)
+    bundle = tmp_path / "gate.bundle"
+    bundle.write_bytes(world.bundle(1))
+    keeper = _keeper(FileSource(bundle, max_bytes=CAP), tmp_path / "s", world)
+    keeper.start()
+    lines: list[dict[str, Any]] = []
+    loop = GateLoop(keeper.check, lines.append, ladder=ScanLadder(budget=0.2), debounce=0.5)
+    for frame in video_frames(path):
+        loop.scan_frame(frame)
+    assert [line["code"] for line in lines] == ["VALID", "VALID"]  # one per presentation, not per frame
+    assert lines[0]["source"].startswith("video:phone.avi#")
+    assert lines[0]["claims"] == {
+        "name": "김민준",
+        "agency": "행정안전부",
+        "rank": "행정주사",
+        "expires": lines[0]["claims"]["expires"],
+    }
+    assert int(lines[1]["source"].rsplit("#", 1)[1]) >= 25  # the second: after the phone came back
+    summary = loop.summary()
+    assert summary["frames"] == 40 and summary["verdicts"] == {"VALID": 2}
+    assert summary["decoded"] >= 20 and summary["debounced"] == summary["decoded"] - 2
+
+    held: list[dict[str, Any]] = []  # held still for the whole video with a long debounce: one line
+    loop = GateLoop(keeper.check, held.append, ladder=ScanLadder(), debounce=5.0, claims="none")
+    for frame in video_frames(path):
+        loop.scan_frame(frame)
+    assert [line["code"] for line in held] == ["VALID"] and held[0]["claims"] is None
+
+
+def test_same_text_again_after_the_debounce_and_a_different_qr_at_once(world: World, tmp_path: Path) -> None:
+    lines: list[dict[str, Any]] = []
+    keeper = _keeper(FileSource(tmp_path / "b", max_bytes=CAP), tmp_path / "s", world)
+    (tmp_path / "b").write_bytes(world.bundle(1))
+    keeper.start()
+    loop = GateLoop(keeper.check, lines.append, ladder=ScanLadder(), debounce=1.0)
+    other = world.issue()
+    image_a, image_b = _qr_pixels(world.text), _qr_pixels(other)
+    for at, image in [(0.0, image_a), (0.5, image_a), (0.6, image_b), (1.4, image_a), (2.6, image_a)]:
+        loop.scan_frame(Frame(image, at, f"t={at}"))
+    assert [line["source"] for line in lines] == ["t=0.0", "t=0.6", "t=2.6"]
+
+
+def test_images_folder_fed_while_watching(tmp_path: Path, world: World) -> None:
+    folder = tmp_path / "in"
+    folder.mkdir()
+    stop = threading.Event()
+    frames = folder_images(folder, stop=stop, poll=0.02)
+    (folder / "a.png").write_bytes(render_png(world.text))
+    first = next(frames)
+    assert first.origin == "images:a.png"
+    (folder / ".partial.png").write_bytes(b"ignored")  # hidden: a writer's temporary name
+    (folder / "notes.txt").write_text("ignored")
+    (folder / "b.png").write_bytes(b"not a png")
+    second = next(frames)
+    assert second.origin == "images:b.png"
+    stop.set()
+    assert list(frames) == []
+
+    keeper = _keeper(FileSource(tmp_path / "bundle", max_bytes=CAP), tmp_path / "s", world)
+    (tmp_path / "bundle").write_bytes(world.bundle(1))
+    keeper.start()
+    lines: list[dict[str, Any]] = []
+    loop = GateLoop(keeper.check, lines.append, ladder=ScanLadder())
+    for frame in (first, second):
+        loop.scan_frame(frame, report_misses=True, debounce=False)
+    assert [line["code"] for line in lines] == ["VALID", "IMAGE_INVALID"]
+
+
+def test_hooks_get_the_verdict_line(tmp_path: Path) -> None:
+    out = tmp_path / "relay.log"
+    hooks = Hooks(f"sh -c 'cat >> {out}'", None)
+    hooks({"valid": True, "code": "VALID"})
+    hooks({"valid": False, "code": "SIGNATURE_INVALID"})  # no --on-invalid: nothing runs
+    hooks.close()
+    assert [json.loads(line)["code"] for line in out.read_text().splitlines()] == ["VALID"]
+    assert hooks.started == 1
+
+
+def test_loop_refuses_bad_settings(world: World) -> None:
+    with pytest.raises(UsageError):
+        GateLoop(lambda text: None, print, claims="everything")  # type: ignore[arg-type, return-value]
+    with pytest.raises(UsageError):
+        GateLoop(lambda text: None, print).scan_frame(Frame(None, 0.0, "x"))  # type: ignore[arg-type, return-value]
