@@ -232,21 +232,23 @@ def _qr_pixels(text: str) -> np.ndarray:
 def _phone_video(path: Path, text: str, fps: int = 10) -> None:
     """A phone screen (QR on a bright panel) moving and tilting across the frame, away for a
     second in the middle, then back: 640x480, MJPG."""
-    import cv2
+    import cv2 as opencv
 
+    cv2: Any = opencv  # typed loosely: the stubs do not know every constructor
     code = _qr_pixels(text)
     side = code.shape[0]
     writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"MJPG"), fps, (640, 480), False)
     assert writer.isOpened()
-    src = np.float32([[0, 0], [side, 0], [side, side], [0, side]])
+    src = np.array([[0, 0], [side, 0], [side, side], [0, side]], dtype=np.float32)
     for index in range(40):
-        frame = np.full((480, 640), 90, np.uint8)
+        frame: Any = np.full((480, 640), 90, np.uint8)
         if not 15 <= index < 25:  # frames 15-24: the phone is taken away
             phase = index / 40 * 2 * math.pi
             x0, y0 = 140 + 40 * math.sin(phase), 60 + 20 * math.cos(phase)
             tilt = 0.12 * side * math.sin(phase * 2)  # one edge nearer the camera
-            dst = np.float32(
-                [[x0, y0 + tilt], [x0 + side, y0 - tilt], [x0 + side, y0 + side + tilt], [x0, y0 + side - tilt]]
+            dst = np.array(
+                [[x0, y0 + tilt], [x0 + side, y0 - tilt], [x0 + side, y0 + side + tilt], [x0, y0 + side - tilt]],
+                dtype=np.float32,
             )
             matrix = cv2.getPerspectiveTransform(src, dst)
             warped = cv2.warpPerspective(code, matrix, (640, 480), borderValue=0)
