@@ -113,8 +113,17 @@ def test_stdin_answers_each_line_before_the_next_arrives(
     tmp_path: Path, world: World, provisioned: tuple[Path, Path], gates: list[Gate], workers: int
 ) -> None:
     bundle, anchor = provisioned
-    gate = Gate("--stdin", "--bundle", str(bundle), "--trust-anchor", str(anchor), "--state", str(tmp_path / "s"),
-                "--workers", str(workers))  # fmt: skip
+    gate = Gate(
+        "--stdin",
+        "--bundle",
+        str(bundle),
+        "--trust-anchor",
+        str(anchor),
+        "--state",
+        str(tmp_path / "s"),
+        "--workers",
+        str(workers),
+    )
     gates.append(gate)
     gate.stderr_until("gate ok: bundle v1")
     # the pipe stays open and waits: each answer must come before the next line is written
@@ -135,8 +144,19 @@ def test_sighup_reloads_the_bundle_and_rollback_is_refused(
 ) -> None:
     bundle, anchor = provisioned
     state = tmp_path / "s"
-    gate = Gate("--stdin", "--bundle", str(bundle), "--trust-anchor", str(anchor), "--state", str(state),
-                "--poll", "3600", "--workers", "2")  # fmt: skip
+    gate = Gate(
+        "--stdin",
+        "--bundle",
+        str(bundle),
+        "--trust-anchor",
+        str(anchor),
+        "--state",
+        str(state),
+        "--poll",
+        "3600",
+        "--workers",
+        "2",
+    )
     gates.append(gate)
     gate.stderr_until("gate ok: bundle v1")
     gate.send(world.text)
@@ -152,7 +172,7 @@ def test_sighup_reloads_the_bundle_and_rollback_is_refused(
     assert "TRUST_LIST_ROLLBACK" in gate.stderr_until("refused")
     gate.send(world.text)
     assert gate.verdict()["code"] == "STATUS_SUSPENDED"
-    exit_code, summary = gate.stop()
+    _, summary = gate.stop()
     assert summary["bundle_reloads"] == 2 and summary["bundle_refusals"] == 1
     # a restart keeps the floor: the v1 file is refused, the saved v2 is in force
     restarted = Gate("--stdin", "--bundle", str(bundle), "--trust-anchor", str(anchor), "--state", str(state))
@@ -169,8 +189,20 @@ def test_images_folder_fed_while_running_with_hook(
     bundle, anchor = provisioned
     folder, relay = tmp_path / "in", tmp_path / "relay.log"
     folder.mkdir()
-    gate = Gate("--images", str(folder), "--bundle", str(bundle), "--trust-anchor", str(anchor),
-                "--state", str(tmp_path / "s"), "--on-valid", f"sh -c 'cat >> {relay}'", "--claims", "none")  # fmt: skip
+    gate = Gate(
+        "--images",
+        str(folder),
+        "--bundle",
+        str(bundle),
+        "--trust-anchor",
+        str(anchor),
+        "--state",
+        str(tmp_path / "s"),
+        "--on-valid",
+        f"sh -c 'cat >> {relay}'",
+        "--claims",
+        "none",
+    )
     gates.append(gate)
     gate.stderr_until("gate ok: bundle v1")
     replace(folder / "one.png", render_png(world.text))
@@ -190,8 +222,9 @@ def test_stale_bundle_fails_closed_on_the_command_line(
 ) -> None:
     bundle, anchor = provisioned
     later = str(world.now + 4 * 86400)  # past the bundle's exp: refused at load, nothing in force
-    gate = Gate("--stdin", "--bundle", str(bundle), "--trust-anchor", str(anchor), "--state", str(tmp_path / "s"),
-                "--at", later)  # fmt: skip
+    gate = Gate(
+        "--stdin", "--bundle", str(bundle), "--trust-anchor", str(anchor), "--state", str(tmp_path / "s"), "--at", later
+    )
     gates.append(gate)
     assert "NO BUNDLE" in gate.stderr_until("refusing every scan")
     gate.send(world.text)
@@ -214,11 +247,14 @@ def test_usage_errors_exit_2(tmp_path: Path, provisioned: tuple[Path, Path]) -> 
             str(anchor),
             "--state",
             str(tmp_path / "s"),
-        ],  # fmt: skip
+        ],
     ):
         result = subprocess.run(
             [sys.executable, "-m", "vcsdk_cli.main", "gate", "run", *args],
-            capture_output=True, text=True, timeout=TIMEOUT, stdin=subprocess.DEVNULL,
-        )  # fmt: skip
+            capture_output=True,
+            text=True,
+            timeout=TIMEOUT,
+            stdin=subprocess.DEVNULL,
+        )
         assert result.returncode == 2, (args, result.stderr)
         assert "Traceback" not in result.stderr and "USAGE_ERROR" in result.stderr
