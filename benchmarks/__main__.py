@@ -3,7 +3,7 @@
 import sys
 from pathlib import Path
 
-from benchmarks import gate, qr, registry, report, status, verify
+from benchmarks import degrade, gate, gate_loop, qr, registry, report, status, verify
 
 results = Path(__file__).resolve().parent / "results"
 quick = ["--quick"] if "--quick" in sys.argv[1:] else []
@@ -16,5 +16,9 @@ print()
 qr.main([*quick, "--json", str(results / "qr.json")])
 print()
 registry.main([*quick, "--json", str(results / "registry.json")])
+print()
+degrade.main([*quick, "--json", str(results / "degrade.json")])
+print()
+gate_loop.main([*quick, "--json", str(results / "gate_loop.json")])
 report.main()
 print(f"\nreport: {results / 'report.md'}, chart: {results / 'chart.png'}")

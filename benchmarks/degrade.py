@@ -277,3 +277,119 @@ def harsh_samples(texts: list[str], name: str, *, count: int, seed: int = 1) -> 
     for i in range(count):
         text = texts[i % len(texts)]
         yield text, HARSH[name](bases[text], rng, True)
+
+
+# ------------------------------------------------------------------ the harsher set's report
+# python -m benchmarks.degrade [--quick] [--json PATH]: decode rate of each ladder step alone and
+# of each backend, the ladder end to end (decoded and verified VALID), and the ladder's frames per
+# second at 640x480 and 1280x720.
+
+
+def run(quick: bool = False) -> dict[str, object]:
+    import contextlib
+    import json
+    import statistics
+    import time
+    from pathlib import Path
+
+    from vcsdk import Ed25519PrivateKey, Issuer, StatusPolicy, StatusReference, Verifier, fixed_clock
+    from vcsdk.errors import QRNotFound
+    from vcsdk.qr.ladder import VARIANTS, ScanLadder
+    from vcsdk.qr.scan import available_backends, decode, load_image
+
+    now = 1_780_000_000
+    claims = json.loads((Path(__file__).resolve().parent.parent / "examples" / "reference-claims.json").read_text())
+    key = Ed25519PrivateKey(bytes(range(32)))
+    issuer = Issuer(key, "KR-MOIS", clock=fixed_clock(now))
+    texts = [
+        issuer.issue(claims, status=StatusReference(i * 7919, "https://id.mois.go.kr/sl/7")).qr_text for i in range(4)
+    ]
+    verifier = Verifier([key.public_key], clock=fixed_clock(now + 10), status_policy=StatusPolicy.ALLOW_UNKNOWN)
+    count = 10 if quick else 50
+    backends = available_backends()
+    steps = [f"plain/{b}" for b in backends] + [f"{v}/{b}" for v in VARIANTS for b in backends]
+    rates: dict[str, dict[str, int]] = {}
+    ladder_rows: dict[str, dict[str, object]] = {}
+    total_ok = total = 0
+    for name in HARSH:
+        ladder = ScanLadder(budget=0.1)
+        row = dict.fromkeys(steps, 0)
+        ok = 0
+        times = []
+        for text, image in harsh_samples(texts, name, count=count, seed=7):
+            gray = load_image(image)
+            for step in steps:
+                variant, backend = step.split("/")
+                candidate = gray if variant == "plain" else VARIANTS[variant](gray)
+                row[step] += any(c.text == text for c in decode(candidate, backend))
+            start = time.perf_counter()
+            try:
+                found = ladder.scan(gray).codes
+                ok += any(c.text == text and verifier.check(c.text).valid for c in found)
+            except QRNotFound:
+                pass
+            times.append(time.perf_counter() - start)
+        rates[name] = row
+        ladder_rows[name] = {
+            "end_to_end": ok,
+            "of": count,
+            "ms_per_frame": round(statistics.median(times) * 1000, 2),
+            "winning_steps": {k: v for k, v in ladder.successes.items() if v},
+        }
+        total_ok += ok
+        total += count
+    fps: dict[str, dict[str, float]] = {}
+    for size in ((640, 480), (1280, 720)):
+        ladder = ScanLadder()
+        label = f"{size[0]}x{size[1]}"
+        frame = _camera(base_image(texts[0]), random.Random(1), size=size, px=3.0)
+        empty = Image.new("L", size, 180)
+        rounds = 5 if quick else 20
+        for what, image in (("with_qr", frame), ("empty_full_budget", empty)):
+
+            def once(image: Image.Image = image, ladder: ScanLadder = ladder) -> None:
+                with contextlib.suppress(QRNotFound):
+                    ladder.scan(image)
+
+            seconds = min(statistics.median([_timed(once) for _ in range(rounds)]), 10.0)
+            fps.setdefault(label, {})[what] = round(1 / seconds, 1)
+    return {
+        "benchmark": "harsher degraded set",
+        "when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "images_per_distortion": count,
+        "single_step_rates": rates,
+        "ladder": ladder_rows,
+        "end_to_end_rate": round(total_ok / total, 4),
+        "ladder_frames_per_second": fps,
+    }
+
+
+def _timed(func: Callable[[], None]) -> float:
+    import time
+
+    start = time.perf_counter()
+    func()
+    return time.perf_counter() - start
+
+
+def main(argv: list[str] | None = None) -> int:
+    from benchmarks import _cli
+
+    args = _cli.parse("harsher degraded set: decode rates per ladder step and backend", argv)
+    report = run(quick=args.quick)
+    rates = report["single_step_rates"]
+    ladder = report["ladder"]
+    assert isinstance(rates, dict) and isinstance(ladder, dict)
+    steps = list(next(iter(rates.values())))
+    print("| distortion | " + " | ".join(steps) + " | ladder end to end |")
+    print("|---|" + "---:|" * (len(steps) + 1))
+    for name, row in rates.items():
+        cells = " | ".join(str(row[step]) for step in steps)
+        print(f"| {name} | {cells} | **{ladder[name]['end_to_end']}/{ladder[name]['of']}** |")
+    print(f"end to end: {report['end_to_end_rate']:.1%}; ladder frames/s: {report['ladder_frames_per_second']}")
+    _cli.save(report, args.json)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

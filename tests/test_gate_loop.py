@@ -344,3 +344,13 @@ def test_loop_refuses_bad_settings(world: World) -> None:
         GateLoop(lambda text: None, print, claims="everything")  # type: ignore[arg-type, return-value]
     with pytest.raises(UsageError):
         GateLoop(lambda text: None, print).scan_frame(Frame(None, 0.0, "x"))  # type: ignore[arg-type, return-value]
+
+
+def test_gate_loop_benchmark_reports_ratios_at_both_resolutions() -> None:
+    from benchmarks import gate_loop
+
+    report = gate_loop.run(quick=True)
+    assert set(report["resolutions"]) == {"640x480", "1280x720"}
+    for row in report["resolutions"].values():
+        assert row["loop_time_vs_bare_decoder"] > 0 and row["latency_vs_bare_decoder"] > 0
+        assert row["loop_frames_per_second"] > 0 and row["empty_frame_frames_per_second"] > 0
