@@ -8,6 +8,7 @@ import sys
 import threading
 from pathlib import Path
 
+from vcsdk.clock import parse_time
 from vcsdk.errors import UsageError
 from vcsdk.gate.fetch import BundleKeeper, FileSource, HttpSource, max_bundle_bytes
 from vcsdk.gate.loop import CLAIMS_MODES, GateLoop, Hooks, WorkerPool, run
@@ -62,7 +63,8 @@ def cmd_gate_run(args: argparse.Namespace) -> int:
         hooks=hooks,
     )
     stop = threading.Event()
-    pool = WorkerPool(keeper, anchors, str(state_dir), args.workers) if args.workers > 1 else None
+    at = parse_time(args.at) if args.at else None
+    pool = WorkerPool(keeper, anchors, str(state_dir), args.workers, at) if args.workers > 1 else None
     try:
         if args.stdin:
             summary = run(keeper, loop, texts=text_lines(sys.stdin), pool=pool)

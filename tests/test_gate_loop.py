@@ -35,6 +35,10 @@ def world() -> World:
     return make_world()
 
 
+def _flip_last_bit(data: bytes) -> bytes:
+    return data[:-1] + bytes([data[-1] ^ 1])
+
+
 def _keeper(source: Any, state: Path, world: World, **options: Any) -> BundleKeeper:
     return BundleKeeper([ANCHOR.public_key], source, state_dir=state, clock=fixed_clock(world.now), **options)
 
@@ -62,7 +66,7 @@ def test_file_bundle_replaced_is_picked_up_rollbacks_refused_and_restart_keeps_t
         "same version, other content": world.bundle(2, issued_at=world.now - 30),
         "expired": world.bundle(3, expires_at=world.now - 1),
         "trust list rolled back": world.bundle(4, list_version=0),
-        "edited": world.bundle(5)[:-1] + b"\x00",
+        "edited": _flip_last_bit(world.bundle(5)),
     }
     for name, data in refused.items():
         replace(path, data)
@@ -354,3 +358,17 @@ def test_gate_loop_benchmark_reports_ratios_at_both_resolutions() -> None:
     for row in report["resolutions"].values():
         assert row["loop_time_vs_bare_decoder"] > 0 and row["latency_vs_bare_decoder"] > 0
         assert row["loop_frames_per_second"] > 0 and row["empty_frame_frames_per_second"] > 0
+
+
+def test_an_over_long_stdin_line_is_cut_and_refused_and_the_next_line_still_answered(
+    tmp_path: Path, world: World
+) -> None:
+    from vcsdk.gate.sources import MAX_LINE_CHARS, text_lines
+
+    stream = io.StringIO("GID1:" + "A" * 1_000_000 + "\n" + world.text + "\n")
+    lines = list(text_lines(stream))
+    assert len(lines) == 2 and len(lines[0]) == MAX_LINE_CHARS and lines[1] == world.text
+    (tmp_path / "b").write_bytes(world.bundle(1))
+    keeper = _keeper(FileSource(tmp_path / "b", max_bytes=CAP), tmp_path / "s", world)
+    keeper.start()
+    assert [keeper.check(line).code for line in lines] == [Code.LIMIT_EXCEEDED, Code.VALID]

@@ -232,21 +232,29 @@ class GateLoop:
 _worker: Any = None
 
 
-def _worker_init(anchors: list[bytes], state_dir: str) -> None:
+def _worker_init(anchors: list[bytes], state_dir: str, at: int | None) -> None:
     global _worker
     from ..keys import Ed25519PublicKey
-    from .core import Gate
 
     keys = [Ed25519PublicKey(raw) for raw in anchors]
-    _worker = {"gate": Gate(keys), "anchors": keys, "generation": -1, "state_dir": state_dir}
+    _worker = {"gate": None, "anchors": keys, "generation": -1, "state_dir": state_dir, "at": at}
 
 
-def _worker_check(generation: int, text: str) -> tuple[bool, str, str, str | None, dict[str, Any] | None, int | None]:
+def _worker_check(
+    generation: int, digest: str, text: str
+) -> tuple[bool, str, str, str | None, dict[str, Any] | None, int | None]:
     if _worker["generation"] != generation:  # the main process swapped bundles: take the saved one
+        import hashlib
+
+        from ..clock import fixed_clock, system_clock
         from .core import Gate
 
-        fresh = Gate(_worker["anchors"])  # the main process already enforced the floor
-        fresh.load(Path(_worker["state_dir"], BUNDLE_FILE).read_bytes())
+        data = Path(_worker["state_dir"], BUNDLE_FILE).read_bytes()
+        if hashlib.sha256(data).hexdigest() != digest:  # not the bundle the main process accepted
+            return False, str(Code.GATE_STALE), "the saved bundle is not the one in force", None, None, None
+        clock = system_clock if _worker["at"] is None else fixed_clock(_worker["at"])
+        fresh = Gate(_worker["anchors"], clock=clock)  # the main process already enforced the floor
+        fresh.load(data)
         _worker["gate"], _worker["generation"] = fresh, generation
     gate = _worker["gate"]
     result = gate.check(text)
@@ -276,7 +284,9 @@ class _WorkerResult:
 class WorkerPool:
     """Answers texts on ``workers`` processes, each line as soon as it is done, in input order."""
 
-    def __init__(self, keeper: BundleKeeper, anchors: Iterable[PublicKey], state_dir: str, workers: int) -> None:
+    def __init__(
+        self, keeper: BundleKeeper, anchors: Iterable[PublicKey], state_dir: str, workers: int, at: int | None = None
+    ) -> None:
         if workers < 2:
             raise UsageError("a worker pool needs at least 2 workers")
         from ..keys import Ed25519PublicKey
@@ -289,7 +299,7 @@ class WorkerPool:
             max_workers=workers,
             mp_context=multiprocessing.get_context("spawn"),
             initializer=_worker_init,
-            initargs=(raw, state_dir),
+            initargs=(raw, state_dir, at),
         )
 
     def submit(self, text: str) -> Future[Verification]:
@@ -299,7 +309,7 @@ class WorkerPool:
         if state.state != "ok":
             future.set_result(self._keeper.check(text))
             return future
-        inner = self._pool.submit(_worker_check, self._keeper.reloads, text)
+        inner = self._pool.submit(_worker_check, self._keeper.reloads, self._keeper.floor.bundle_sha256, text)
 
         def done(finished: Future[Any]) -> None:
             try:

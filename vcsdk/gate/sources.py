@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from ..errors import UsageError
+from ..limits import DEFAULT_LIMITS
 
 IMAGE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff", ".pgm", ".ppm"})
 
@@ -146,10 +147,18 @@ def folder_images(
             time.sleep(poll)
 
 
-def text_lines(stream: TextIO) -> Iterator[str]:
-    """QR texts, one per line (the line break removed), read as they arrive."""
+MAX_LINE_CHARS = 2 * DEFAULT_LIMITS.max_text_chars + 2
+"""Longest line kept from a text stream; a longer one is cut here (and then refused by the
+verifier as ``LIMIT_EXCEEDED``), its rest read and dropped without being held."""
+
+
+def text_lines(stream: TextIO, *, max_chars: int = MAX_LINE_CHARS) -> Iterator[str]:
+    """QR texts, one per line (the line break removed), read as they arrive; memory per line bounded."""
     while True:
-        line = stream.readline()
+        line = stream.readline(max_chars)
         if not line:
             return
+        if len(line) == max_chars and not line.endswith("\n"):
+            while (rest := stream.readline(65536)) and not rest.endswith("\n"):
+                pass  # drain an over-long line without keeping it
         yield line.rstrip("\r\n")
