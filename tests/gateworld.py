@@ -3,6 +3,8 @@ and signed bundles made at the real time (the CLI and its workers read the syste
 
 from __future__ import annotations
 
+import http.server
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -69,3 +71,45 @@ def replace(path: Path, data: bytes) -> None:
     temporary = path.with_name(path.name + ".tmp")
     temporary.write_bytes(data)
     temporary.replace(path)
+
+
+class BundleServer:
+    """127.0.0.1 on a free port, serving one bundle with an ETag; counts requests and 304s."""
+
+    def __init__(self, data: bytes) -> None:
+        self.data = data
+        self.requests = 0
+        self.not_modified = 0
+        self.closed = False
+        outer = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                outer.requests += 1
+                etag = f'"{hash(outer.data) & 0xFFFFFFFF:x}"'
+                if self.headers.get("If-None-Match") == etag:
+                    outer.not_modified += 1
+                    self.send_response(304)
+                    self.end_headers()
+                    return
+                self.send_response(200)
+                self.send_header("ETag", etag)
+                self.send_header("Content-Length", str(len(outer.data)))
+                self.end_headers()
+                self.wfile.write(outer.data)
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/gate.bundle"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def close(self) -> None:
+        if self.closed:
+            return
+        self.closed = True
+        self.server.shutdown()
+        self.server.server_close()
+        self.thread.join()

@@ -4,7 +4,6 @@ of images, hooks."""
 
 from __future__ import annotations
 
-import http.server
 import io
 import json
 import math
@@ -17,7 +16,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from tests.gateworld import ANCHOR, DAY, World, make_world, replace
+from tests.gateworld import ANCHOR, DAY, BundleServer, World, make_world, replace
 from vcsdk import Code, fixed_clock
 from vcsdk.errors import UsageError
 from vcsdk.gate.fetch import BundleKeeper, FetchFailed, FileSource, HttpSource, max_bundle_bytes
@@ -131,57 +130,15 @@ def test_no_bundle_fails_closed(tmp_path: Path, world: World) -> None:
 # ------------------------------------------------------------------ bundle over HTTP
 
 
-class _BundleServer:
-    """127.0.0.1 on a free port, serving one bundle with an ETag; counts requests and 304s."""
-
-    def __init__(self, data: bytes) -> None:
-        self.data = data
-        self.requests = 0
-        self.not_modified = 0
-        self.closed = False
-        outer = self
-
-        class Handler(http.server.BaseHTTPRequestHandler):
-            def do_GET(self) -> None:
-                outer.requests += 1
-                etag = f'"{hash(outer.data) & 0xFFFFFFFF:x}"'
-                if self.headers.get("If-None-Match") == etag:
-                    outer.not_modified += 1
-                    self.send_response(304)
-                    self.end_headers()
-                    return
-                self.send_response(200)
-                self.send_header("ETag", etag)
-                self.send_header("Content-Length", str(len(outer.data)))
-                self.end_headers()
-                self.wfile.write(outer.data)
-
-            def log_message(self, *args: object) -> None:
-                pass
-
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/gate.bundle"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
-
-    def close(self) -> None:
-        if self.closed:
-            return
-        self.closed = True
-        self.server.shutdown()
-        self.server.server_close()
-        self.thread.join()
-
-
 @pytest.fixture
-def server(world: World) -> Iterator[_BundleServer]:
-    running = _BundleServer(world.bundle(1))
+def server(world: World) -> Iterator[BundleServer]:
+    running = BundleServer(world.bundle(1))
     yield running
     running.close()
 
 
 def test_http_bundle_polled_with_etag_backs_off_offline_and_keeps_the_last_good(
-    tmp_path: Path, world: World, server: _BundleServer
+    tmp_path: Path, world: World, server: BundleServer
 ) -> None:
     ticks = {"t": 0.0}
     source = HttpSource(server.url, max_bytes=CAP, timeout=2)
@@ -216,7 +173,7 @@ def test_http_bundle_polled_with_etag_backs_off_offline_and_keeps_the_last_good(
     assert keeper.state().state == "ok" and keeper.state().last_error
 
 
-def test_http_source_caps_the_body_and_refuses_other_schemes(world: World, server: _BundleServer) -> None:
+def test_http_source_caps_the_body_and_refuses_other_schemes(world: World, server: BundleServer) -> None:
     source = HttpSource(server.url, max_bytes=100)
     with pytest.raises(Exception, match="larger than 100"):
         source.fetch()

@@ -10,13 +10,14 @@ import signal
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
 
 import pytest
 
-from tests.gateworld import World, make_world, replace, write_anchor
+from tests.gateworld import BundleServer, World, make_world, replace, write_anchor
 from vcsdk.qr import render_png
 
 TIMEOUT = 60.0  # generous: the machine is shared; nothing asserts on time
@@ -258,3 +259,40 @@ def test_usage_errors_exit_2(tmp_path: Path, provisioned: tuple[Path, Path]) -> 
         )
         assert result.returncode == 2, (args, result.stderr)
         assert "Traceback" not in result.stderr and "USAGE_ERROR" in result.stderr
+
+
+def test_bundle_url_polled_and_a_new_bundle_picked_up_without_a_signal(
+    tmp_path: Path, world: World, gates: list[Gate]
+) -> None:
+    server = BundleServer(world.bundle(1))
+    try:
+        anchor = write_anchor(tmp_path)
+        gate = Gate(
+            "--stdin",
+            "--bundle-url",
+            server.url,
+            "--trust-anchor",
+            str(anchor),
+            "--state",
+            str(tmp_path / "s"),
+            "--poll",
+            "0.2",
+            "--timeout",
+            "5",
+        )
+        gates.append(gate)
+        gate.stderr_until("gate ok: bundle v1")
+        gate.send(world.text)
+        assert gate.verdict()["code"] == "VALID"
+        deadline = time.monotonic() + TIMEOUT
+        while server.not_modified < 1 and time.monotonic() < deadline:  # a poll answered 304 first
+            time.sleep(0.05)
+        assert server.not_modified >= 1
+        world.registry.suspend(world.reference)
+        server.data = world.bundle(2)
+        gate.stderr_until("gate ok: bundle v2")
+        gate.send(world.text)
+        assert gate.verdict()["code"] == "STATUS_SUSPENDED"
+        gate.stop()
+    finally:
+        server.close()
