@@ -8,15 +8,12 @@ import sys
 import threading
 from pathlib import Path
 
-from vcsdk.clock import parse_time
 from vcsdk.errors import UsageError
-from vcsdk.gate.fetch import BundleKeeper, FileSource, HttpSource, max_bundle_bytes
-from vcsdk.gate.loop import CLAIMS_MODES, GateLoop, Hooks, WorkerPool, run
-from vcsdk.gate.sources import camera_frames, folder_images, text_lines, video_frames
-from vcsdk.keys.files import load_public_key
-from vcsdk.qr.ladder import DEFAULT_BUDGET_SECONDS, ScanLadder
 
 from .common import EXIT_INVALID, EXIT_OK, Parser, clock_of, emit_json
+
+CLAIMS_CHOICES = ("none", "minimal", "all")  # vcsdk.gate.loop.CLAIMS_MODES (not imported: start-up time)
+DEFAULT_SCAN_BUDGET_MS = 50.0  # vcsdk.qr.ladder.DEFAULT_BUDGET_SECONDS
 
 
 def default_state_dir() -> Path:
@@ -26,6 +23,15 @@ def default_state_dir() -> Path:
 
 
 def cmd_gate_run(args: argparse.Namespace) -> int:
+    # imported here, not at module level: `vcsdk --help` and `vcsdk verify` must not pay for
+    # Pillow, the scan ladder or OpenCV
+    from vcsdk.clock import parse_time
+    from vcsdk.gate.fetch import BundleKeeper, FileSource, HttpSource, max_bundle_bytes
+    from vcsdk.gate.loop import GateLoop, Hooks, WorkerPool, run
+    from vcsdk.gate.sources import camera_frames, folder_images, text_lines, video_frames
+    from vcsdk.keys.files import load_public_key
+    from vcsdk.qr.ladder import ScanLadder
+
     sources = [args.camera is not None, args.video is not None, args.images is not None, args.stdin]
     if sum(sources) != 1:
         raise UsageError("give exactly one source: --camera N, --video FILE, --images DIR or --stdin")
@@ -111,8 +117,10 @@ def register_gate(commands: argparse._SubParsersAction[Parser]) -> None:
     trust.add_argument("--at", metavar="TIME", help="verify as if at TIME (tests and replays)")
     out = runner.add_argument_group("scanning and output")
     out.add_argument("--debounce", type=float, default=2.0, metavar="S", help="one verdict per QR held this long")
-    out.add_argument("--claims", choices=CLAIMS_MODES, default="minimal", help="claims in each line (default minimal)")
-    out.add_argument("--scan-budget", type=float, default=DEFAULT_BUDGET_SECONDS * 1000, metavar="MS",
+    out.add_argument(
+        "--claims", choices=CLAIMS_CHOICES, default="minimal", help="claims in each line (default minimal)"
+    )
+    out.add_argument("--scan-budget", type=float, default=DEFAULT_SCAN_BUDGET_MS, metavar="MS",
                      help="time per frame for the scan ladder (default: %(default)s ms)")  # fmt: skip
     out.add_argument("--backend", default="auto", choices=("auto", "zxing", "pyzbar"), help="primary QR decoder")
     out.add_argument("--workers", type=int, default=1, metavar="N", help="verifier processes for --stdin")

@@ -329,3 +329,11 @@ def test_an_over_long_stdin_line_is_cut_and_refused_and_the_next_line_still_answ
     keeper = _keeper(FileSource(tmp_path / "b", max_bytes=CAP), tmp_path / "s", world)
     keeper.start()
     assert [keeper.check(line).code for line in lines] == [Code.LIMIT_EXCEEDED, Code.VALID]
+
+
+def test_cli_defaults_match_the_library() -> None:
+    from vcsdk.gate.loop import CLAIMS_MODES
+    from vcsdk.qr.ladder import DEFAULT_BUDGET_SECONDS
+    from vcsdk_cli.gate_cmds import CLAIMS_CHOICES, DEFAULT_SCAN_BUDGET_MS
+
+    assert CLAIMS_CHOICES == CLAIMS_MODES and DEFAULT_SCAN_BUDGET_MS == DEFAULT_BUDGET_SECONDS * 1000
