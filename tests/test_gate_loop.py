@@ -332,8 +332,9 @@ def test_an_over_long_stdin_line_is_cut_and_refused_and_the_next_line_still_answ
 
 
 def test_cli_defaults_match_the_library() -> None:
+    from vcsdk_cli.gate_cmds import CLAIMS_CHOICES, DEFAULT_SCAN_BUDGET_MS
+
     from vcsdk.gate.loop import CLAIMS_MODES
     from vcsdk.qr.ladder import DEFAULT_BUDGET_SECONDS
-    from vcsdk_cli.gate_cmds import CLAIMS_CHOICES, DEFAULT_SCAN_BUDGET_MS
 
     assert CLAIMS_CHOICES == CLAIMS_MODES and DEFAULT_SCAN_BUDGET_MS == DEFAULT_BUDGET_SECONDS * 1000
