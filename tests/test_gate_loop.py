@@ -338,3 +338,19 @@ def test_cli_defaults_match_the_library() -> None:
     from vcsdk.qr.ladder import DEFAULT_BUDGET_SECONDS
 
     assert CLAIMS_CHOICES == CLAIMS_MODES and DEFAULT_SCAN_BUDGET_MS == DEFAULT_BUDGET_SECONDS * 1000
+
+
+def test_a_state_folder_that_cannot_be_written_keeps_the_bundle_and_says_so(tmp_path: Path, world: World) -> None:
+    path, state = tmp_path / "gate.bundle", tmp_path / "state"
+    path.write_bytes(world.bundle(1))
+    keeper = _keeper(FileSource(path, max_bytes=CAP), state, world)
+    assert keeper.start().bundle_version == 1
+    state.rename(tmp_path / "moved")
+    state.write_text("a file where the state folder should be")  # e.g. a broken mount
+    replace(path, world.bundle(2))
+    assert keeper.refresh() is not None
+    line = keeper.state()
+    assert line.state == "ok" and line.bundle_version == 2 and "not saved" in (line.last_error or "")
+    assert keeper.check(world.text).code == Code.VALID
+    with pytest.raises(UsageError, match="state"):  # at start, a state path that is not a folder is refused
+        _keeper(FileSource(path, max_bytes=CAP), state, world)

@@ -203,6 +203,7 @@ class BundleKeeper:
         self._last_error: str | None = None
         self._lock = threading.Lock()
         self._floor = self._read_floor()
+        self._save_error: str | None = None
         self.reloads = 0
         self.refusals = 0
 
@@ -275,8 +276,12 @@ class BundleKeeper:
                 return self.gate.bundle  # the same bundle again: nothing to do
             loaded = self.gate.load(data)  # verifies every status token; swaps atomically or raises
             self._floor = Floor(loaded.version, loaded.trust_list.version, digest)
-            self._persist(data)
             self.reloads += 1
+            try:
+                self._persist(data)
+                self._save_error = None
+            except (VCError, OSError) as exc:  # in force, but a restart would not know it
+                self._save_error = f"bundle v{loaded.version} in force but not saved to {self._state_dir}: {exc}"
             return loaded
 
     def start(self) -> KeeperState:
@@ -323,7 +328,7 @@ class BundleKeeper:
             self.refusals += 1
             self._last_error = f"bundle from {self.source.name} refused: {exc}"
             return None
-        self._last_error = None
+        self._last_error = self._save_error
         return bundle
 
     # ------------------------------------------------------------------ verdicts

@@ -396,9 +396,12 @@ class Poller:
             if self._stop.is_set():
                 return
             force, self._force = self._force, False
-            if force or self._keeper.due():
-                self._keeper.refresh(force=force)
-            self.announce()
+            try:
+                if force or self._keeper.due():
+                    self._keeper.refresh(force=force)
+                self.announce()
+            except Exception as exc:  # never let the poller die silently: say so and keep polling
+                self._report(f"gate poller error: {type(exc).__name__}: {exc}")
 
     def close(self) -> None:
         self._stop.set()
