@@ -4,14 +4,20 @@ and signed bundles made at the real time (the CLI and its workers read the syste
 from __future__ import annotations
 
 import http.server
+import io
+import math
 import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+from PIL import Image
+
 from tests.conftest import reference_claims
 from vcsdk import Ed25519PrivateKey, Issuer, StatusReference, TrustedKey, fixed_clock
+from vcsdk.qr import render_png
 from vcsdk.revocation import MemoryStatusStore, RegistryConfig, StatusRegistry
 from vcsdk.trust.bundle import GatePolicy, build_bundle
 from vcsdk.trust.trustlist import TrustList, sign_trust_list
@@ -113,3 +119,37 @@ class BundleServer:
         self.server.shutdown()
         self.server.server_close()
         self.thread.join()
+
+
+def qr_pixels(text: str) -> np.ndarray:
+    return np.asarray(Image.open(io.BytesIO(render_png(text, module_px=3))).convert("L"))
+
+
+def phone_video(path: Path, text: str, fps: int = 10) -> None:
+    """A phone screen (QR on a bright panel) moving and tilting across the frame, away for a
+    second in the middle, then back: 640x480, MJPG."""
+    import cv2 as opencv
+
+    cv2: Any = opencv  # typed loosely: the stubs do not know every constructor
+    code = qr_pixels(text)
+    side = code.shape[0]
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"MJPG"), fps, (640, 480), False)
+    assert writer.isOpened()
+    src = np.array([[0, 0], [side, 0], [side, side], [0, side]], dtype=np.float32)
+    for index in range(40):
+        frame: Any = np.full((480, 640), 90, np.uint8)
+        if not 15 <= index < 25:  # frames 15-24: the phone is taken away
+            phase = index / 40 * 2 * math.pi
+            x0, y0 = 140 + 40 * math.sin(phase), 60 + 20 * math.cos(phase)
+            tilt = 0.12 * side * math.sin(phase * 2)  # one edge nearer the camera
+            dst = np.array(
+                [[x0, y0 + tilt], [x0 + side, y0 - tilt], [x0 + side, y0 + side + tilt], [x0, y0 + side - tilt]],
+                dtype=np.float32,
+            )
+            matrix = cv2.getPerspectiveTransform(src, dst)
+            warped = cv2.warpPerspective(code, matrix, (640, 480), borderValue=0)
+            mask = cv2.warpPerspective(np.full_like(code, 255), matrix, (640, 480), borderValue=0)
+            frame = np.where(mask > 0, warped, frame).astype(np.uint8)
+            frame = cv2.GaussianBlur(frame, (3, 3), 0.8)
+        writer.write(frame)
+    writer.release()

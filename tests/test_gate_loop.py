@@ -6,17 +6,14 @@ from __future__ import annotations
 
 import io
 import json
-import math
 import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pytest
-from PIL import Image
 
-from tests.gateworld import ANCHOR, DAY, BundleServer, World, make_world, replace
+from tests.gateworld import ANCHOR, DAY, BundleServer, World, make_world, phone_video, qr_pixels, replace
 from vcsdk import Code, fixed_clock
 from vcsdk.errors import UsageError
 from vcsdk.gate.fetch import BundleKeeper, FetchFailed, FileSource, HttpSource, max_bundle_bytes
@@ -186,43 +183,9 @@ def test_http_source_caps_the_body_and_refuses_other_schemes(world: World, serve
 # ------------------------------------------------------------------ the loop
 
 
-def _qr_pixels(text: str) -> np.ndarray:
-    return np.asarray(Image.open(io.BytesIO(render_png(text, module_px=3))).convert("L"))
-
-
-def _phone_video(path: Path, text: str, fps: int = 10) -> None:
-    """A phone screen (QR on a bright panel) moving and tilting across the frame, away for a
-    second in the middle, then back: 640x480, MJPG."""
-    import cv2 as opencv
-
-    cv2: Any = opencv  # typed loosely: the stubs do not know every constructor
-    code = _qr_pixels(text)
-    side = code.shape[0]
-    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"MJPG"), fps, (640, 480), False)
-    assert writer.isOpened()
-    src = np.array([[0, 0], [side, 0], [side, side], [0, side]], dtype=np.float32)
-    for index in range(40):
-        frame: Any = np.full((480, 640), 90, np.uint8)
-        if not 15 <= index < 25:  # frames 15-24: the phone is taken away
-            phase = index / 40 * 2 * math.pi
-            x0, y0 = 140 + 40 * math.sin(phase), 60 + 20 * math.cos(phase)
-            tilt = 0.12 * side * math.sin(phase * 2)  # one edge nearer the camera
-            dst = np.array(
-                [[x0, y0 + tilt], [x0 + side, y0 - tilt], [x0 + side, y0 + side + tilt], [x0, y0 + side - tilt]],
-                dtype=np.float32,
-            )
-            matrix = cv2.getPerspectiveTransform(src, dst)
-            warped = cv2.warpPerspective(code, matrix, (640, 480), borderValue=0)
-            mask = cv2.warpPerspective(np.full_like(code, 255), matrix, (640, 480), borderValue=0)
-            frame = np.where(mask > 0, warped, frame).astype(np.uint8)
-            frame = cv2.GaussianBlur(frame, (3, 3), 0.8)
-        writer.write(frame)
-    writer.release()
-
-
 def test_generated_video_gives_valid_lines_with_the_right_debounce(tmp_path: Path, world: World) -> None:
     path = tmp_path / "phone.avi"
-    _phone_video(path, world.text)
+    phone_video(path, world.text)
     bundle = tmp_path / "gate.bundle"
     bundle.write_bytes(world.bundle(1))
     keeper = _keeper(FileSource(bundle, max_bytes=CAP), tmp_path / "s", world)
@@ -258,7 +221,7 @@ def test_same_text_again_after_the_debounce_and_a_different_qr_at_once(world: Wo
     keeper.start()
     loop = GateLoop(keeper.check, lines.append, ladder=ScanLadder(), debounce=1.0)
     other = world.issue()
-    image_a, image_b = _qr_pixels(world.text), _qr_pixels(other)
+    image_a, image_b = qr_pixels(world.text), qr_pixels(other)
     for at, image in [(0.0, image_a), (0.5, image_a), (0.6, image_b), (1.4, image_a), (2.6, image_a)]:
         loop.scan_frame(Frame(image, at, f"t={at}"))
     assert [line["source"] for line in lines] == ["t=0.0", "t=0.6", "t=2.6"]

@@ -17,7 +17,7 @@ from typing import IO, Any
 
 import pytest
 
-from tests.gateworld import BundleServer, World, make_world, replace, write_anchor
+from tests.gateworld import BundleServer, World, make_world, phone_video, replace, write_anchor
 from vcsdk.qr import render_png
 
 TIMEOUT = 60.0  # generous: the machine is shared; nothing asserts on time
@@ -296,3 +296,19 @@ def test_bundle_url_polled_and_a_new_bundle_picked_up_without_a_signal(
         gate.stop()
     finally:
         server.close()
+
+
+def test_video_source_end_to_end(tmp_path: Path, world: World, provisioned: tuple[Path, Path]) -> None:
+    bundle, anchor = provisioned
+    video = tmp_path / "phone.avi"
+    phone_video(video, world.text)
+    result = subprocess.run(
+        [sys.executable, "-m", "vcsdk_cli.main", "gate", "run", "--video", str(video), "--bundle", str(bundle),
+         "--trust-anchor", str(anchor), "--state", str(tmp_path / "s"), "--debounce", "0.5", "--claims", "none"],
+        capture_output=True, text=True, timeout=TIMEOUT, stdin=subprocess.DEVNULL,
+    )  # fmt: skip
+    lines = [json.loads(line) for line in result.stdout.splitlines()]
+    assert result.returncode == 0, result.stderr
+    assert [line["code"] for line in lines] == ["VALID", "VALID"]
+    summary = json.loads(result.stderr.strip().splitlines()[-1])
+    assert summary["frames"] == 40 and summary["reason"] == "end of input"
