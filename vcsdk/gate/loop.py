@@ -236,6 +236,7 @@ def _worker_init(anchors: list[bytes], state_dir: str, at: int | None) -> None:
     global _worker
     from ..keys import Ed25519PublicKey
 
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the whole group: the main process stops us
     keys = [Ed25519PublicKey(raw) for raw in anchors]
     _worker = {"gate": None, "anchors": keys, "generation": -1, "state_dir": state_dir, "at": at}
 
