@@ -317,3 +317,32 @@ def test_a_state_folder_that_cannot_be_written_keeps_the_bundle_and_says_so(tmp_
     assert keeper.check(world.text).code == Code.VALID
     with pytest.raises(UsageError, match="state"):  # at start, a state path that is not a folder is refused
         _keeper(FileSource(path, max_bytes=CAP), state, world)
+
+
+def test_a_server_trickling_the_body_cannot_hold_the_poll() -> None:
+    ticks = {"t": 0.0}
+
+    class Trickle:
+        def __init__(self) -> None:
+            self.headers: dict[str, str] = {}
+
+        def read(self, size: int) -> bytes:
+            ticks["t"] += 5.0  # every chunk "takes" five seconds
+            return b"x"
+
+        def __enter__(self) -> Trickle:
+            return self
+
+        def __exit__(self, *exc: object) -> None:
+            pass
+
+    source = HttpSource(
+        "https://gate.example/bundle",
+        max_bytes=CAP,
+        timeout=10,
+        opener=lambda r, t: Trickle(),
+        monotonic=lambda: ticks["t"],
+    )
+    with pytest.raises(FetchFailed, match="not received within 30"):
+        source.fetch()
+    assert ticks["t"] <= 35

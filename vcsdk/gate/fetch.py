@@ -89,13 +89,22 @@ def _urlopen(request: urllib.request.Request, timeout: float) -> Any:
 class HttpSource:
     """A bundle URL polled with ``If-None-Match``: a 304 costs nothing; bodies are size-capped."""
 
-    def __init__(self, url: str, *, max_bytes: int, timeout: float = 10.0, opener: Opener = _urlopen) -> None:
+    def __init__(
+        self,
+        url: str,
+        *,
+        max_bytes: int,
+        timeout: float = 10.0,
+        opener: Opener = _urlopen,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
         if not url.startswith(("https://", "http://")):
             raise UsageError(f"bundle URL must be http(s): {url}")
         self.name = url
         self._max_bytes = max_bytes
         self._timeout = timeout
         self._opener = opener
+        self._monotonic = monotonic
         self.etag: str | None = None
 
     def fetch(self, *, force: bool = False) -> bytes | None:
@@ -104,8 +113,19 @@ class HttpSource:
             headers["If-None-Match"] = self.etag
         request = urllib.request.Request(self.name, headers=headers)  # noqa: S310
         try:
+            deadline = self._monotonic() + 3 * self._timeout  # a server trickling bytes cannot hold the poll
             with self._opener(request, self._timeout) as response:
-                data: bytes = response.read(self._max_bytes + 1)
+                chunks: list[bytes] = []
+                size = 0
+                while size <= self._max_bytes:
+                    chunk = response.read(min(65536, self._max_bytes + 1 - size))
+                    if not chunk:
+                        break
+                    chunks.append(chunk)
+                    size += len(chunk)
+                    if self._monotonic() > deadline:
+                        raise FetchFailed(f"{self.name}: body not received within {3 * self._timeout:g} s")
+                data = b"".join(chunks)
                 etag = response.headers.get("ETag")
         except urllib.error.HTTPError as exc:
             if exc.code == 304:

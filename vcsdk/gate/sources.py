@@ -121,7 +121,9 @@ def folder_images(
         done.update(entry.name for entry in os.scandir(folder))
     while stop is None or not stop.is_set():
         seen_now: dict[str, tuple[int, int]] = {}
-        for entry in sorted(os.scandir(folder), key=lambda e: e.name):
+        entries = sorted(os.scandir(folder), key=lambda e: e.name)
+        done.intersection_update(entry.name for entry in entries)  # forget removed files: memory stays bounded
+        for entry in entries:
             name = entry.name
             if name in done or name.startswith(".") or Path(name).suffix.lower() not in IMAGE_SUFFIXES:
                 continue
