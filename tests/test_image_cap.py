@@ -111,3 +111,19 @@ def test_exif_orientation_still_applied() -> None:
     out = io.BytesIO()
     image.save(out, "JPEG", exif=exif)
     assert load_image(out.getvalue()).size == (20, 40)
+
+
+def test_pyzbar_gets_large_images_reduced_and_reports_full_scale_corners() -> None:
+    from vcsdk.qr import available_backends
+    from vcsdk.qr.scan import PYZBAR_MAX_PIXELS
+
+    if "pyzbar" not in available_backends():
+        pytest.skip("pyzbar (libzbar0) not installed")
+    code = Image.open(io.BytesIO(render_png("GID1:HELLO GATE", module_px=12))).convert("L")
+    photo = Image.new("L", (2400, 1600), 255)  # 3.8 MP: reduced for zbar
+    assert photo.width * photo.height > PYZBAR_MAX_PIXELS
+    photo.paste(code, (1500, 900))
+    found = scan(photo, backend="pyzbar")
+    assert [c.text for c in found] == ["GID1:HELLO GATE"]
+    xs = [x for x, _ in found[0].polygon]
+    assert min(xs) >= 1500 - 60 and max(xs) <= 1500 + code.width + 60  # corners at full scale

@@ -192,8 +192,21 @@ def _zxing(image: Image.Image) -> list[ScannedCode]:
     return codes
 
 
+PYZBAR_MAX_PIXELS = 1024 * 1024
+"""zbar is 4x slower than zxing-cpp per pixel and runs twice (plain and inverted): larger images
+are reduced to this size first, so that a scan stays well under a second."""
+
+
 def _pyzbar(image: Image.Image) -> list[ScannedCode]:
     from pyzbar import pyzbar
+
+    factor = 1
+    while (image.width // factor) * (image.height // factor) > PYZBAR_MAX_PIXELS:
+        factor += 1
+    if factor > 1:
+        image = image.reduce(factor)
+        codes = _pyzbar(image)
+        return [ScannedCode(c.text, tuple((x * factor, y * factor) for x, y in c.polygon), c.backend) for c in codes]
 
     for candidate in (image, ImageOps.invert(image)):  # zbar reads dark-on-light codes only
         found = pyzbar.decode(candidate, symbols=[pyzbar.ZBarSymbol.QRCODE])
