@@ -353,6 +353,14 @@ def run(quick: bool = False) -> dict[str, object]:
 
             seconds = min(statistics.median([_timed(once) for _ in range(rounds)]), 10.0)
             fps.setdefault(label, {})[what] = round(1 / seconds, 1)
+        gray = load_image(frame)
+        for backend in backends:  # each backend alone on the same frame (plain decode)
+
+            def plain(image: Image.Image = gray, backend: str = backend) -> None:
+                decode(image, backend)
+
+            seconds = statistics.median([_timed(plain) for _ in range(rounds)])
+            fps[label][f"plain_{backend}"] = round(1 / seconds, 1)
     return {
         "benchmark": "harsher degraded set",
         "when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
