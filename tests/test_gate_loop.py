@@ -346,3 +346,16 @@ def test_a_server_trickling_the_body_cannot_hold_the_poll() -> None:
     with pytest.raises(FetchFailed, match="not received within 30"):
         source.fetch()
     assert ticks["t"] <= 35
+
+
+def test_hooks_never_pile_up_and_are_cleaned_up() -> None:
+    from vcsdk.gate.loop import MAX_HOOKS_RUNNING
+
+    hooks = Hooks(None, "sleep 30")
+    for _ in range(MAX_HOOKS_RUNNING + 2):
+        hooks({"valid": False, "code": "SIGNATURE_INVALID"})
+    assert (hooks.started, hooks.skipped) == (MAX_HOOKS_RUNNING, 2)
+    hooks.close(timeout=0.1)  # still running: killed, none left behind
+    missing = Hooks("/nonexistent/relay", None)
+    missing({"valid": True, "code": "VALID"})
+    assert missing.skipped == 1
