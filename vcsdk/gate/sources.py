@@ -76,6 +76,7 @@ def camera_frames(
     capture = cv2.VideoCapture(index)
     if not capture.isOpened():
         raise UsageError(f"cannot open camera {index}")
+    capture.set(cv2.CAP_PROP_BUFFERSIZE, 1)  # the newest frame, not one queued while the ladder climbed
     if width and height:
         capture.set(cv2.CAP_PROP_FRAME_WIDTH, width)
         capture.set(cv2.CAP_PROP_FRAME_HEIGHT, height)
