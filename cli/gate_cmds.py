@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import threading
 from pathlib import Path
@@ -16,12 +15,6 @@ CLAIMS_CHOICES = ("none", "minimal", "all")  # vcsdk.gate.loop.CLAIMS_MODES (not
 DEFAULT_SCAN_BUDGET_MS = 50.0  # vcsdk.qr.ladder.DEFAULT_BUDGET_SECONDS
 
 
-def default_state_dir() -> Path:
-    """``$XDG_STATE_HOME/vcsdk/gate`` (``~/.local/state/vcsdk/gate``)."""
-    base = os.environ.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
-    return Path(base) / "vcsdk" / "gate"
-
-
 def cmd_gate_run(args: argparse.Namespace) -> int:
     # imported here, not at module level: `vcsdk --help` and `vcsdk verify` must not pay for
     # Pillow, the scan ladder or OpenCV
@@ -31,6 +24,7 @@ def cmd_gate_run(args: argparse.Namespace) -> int:
     from vcsdk.gate.sources import camera_frames, folder_images, text_lines, video_frames
     from vcsdk.keys.files import load_public_key
     from vcsdk.qr.ladder import ScanLadder
+    from vcsdk.trust.floors import default_state_dir
 
     sources = [args.camera is not None, args.video is not None, args.images is not None, args.stdin]
     if sum(sources) != 1:
@@ -109,7 +103,7 @@ def register_gate(commands: argparse._SubParsersAction[Parser]) -> None:
     trust.add_argument(
         "--state",
         metavar="DIR",
-        help="folder for the version floor and last good bundle (~/.local/state/vcsdk/gate)",
+        help="folder for the version floor and last good bundle (default: as vcsdk verify)",
     )
     trust.add_argument("--poll", type=float, default=30.0, metavar="S", help="bundle poll interval (default: 30 s)")
     trust.add_argument("--max-backoff", type=float, default=600.0, metavar="S", help="back-off cap after failures")

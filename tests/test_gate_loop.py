@@ -22,6 +22,7 @@ from vcsdk.gate.sources import Frame, folder_images, video_frames
 from vcsdk.qr import render_png
 from vcsdk.qr.ladder import ScanLadder
 from vcsdk.trust.bundle import GatePolicy
+from vcsdk.trust.floors import KIND_BUNDLE, STATE_FILE
 
 CAP = max_bundle_bytes()
 
@@ -75,7 +76,8 @@ def test_file_bundle_replaced_is_picked_up_rollbacks_refused_and_restart_keeps_t
     # a restart: a new keeper on the same state folder keeps the floor and the last good bundle
     replace(path, world.bundle(1))
     restarted = _keeper(FileSource(path, max_bytes=CAP), state, world)
-    assert restarted.floor.bundle_version == 2
+    floor = restarted.gate.floors.get(ANCHOR.kid, KIND_BUNDLE)
+    assert floor is not None and floor.version == 2
     state_line = restarted.start()
     assert state_line.bundle_version == 2  # started on the saved bundle; the file's v1 refused
     assert "TRUST_LIST_ROLLBACK" in (state_line.last_error or "")
@@ -85,15 +87,15 @@ def test_file_bundle_replaced_is_picked_up_rollbacks_refused_and_restart_keeps_t
     replace(path, world.bundle(7))
     assert restarted.refresh() is not None
     assert restarted.check(world.text).code == Code.VALID
-    assert json.loads((state / "floor.json").read_text())  # persisted, readable
+    assert json.loads((state / STATE_FILE).read_text())  # the shared rollback state, persisted
 
 
 def test_damaged_floor_file_refuses_to_start(tmp_path: Path, world: World) -> None:
     path, state = tmp_path / "gate.bundle", tmp_path / "state"
     path.write_bytes(world.bundle(1))
     state.mkdir()
-    (state / "floor.json").write_text("{not json")
-    with pytest.raises(UsageError, match="floor"):
+    (state / STATE_FILE).write_text("{not json")
+    with pytest.raises(UsageError, match="rollback state"):
         _keeper(FileSource(path, max_bytes=CAP), state, world)
 
 
@@ -303,19 +305,20 @@ def test_cli_defaults_match_the_library() -> None:
     assert CLAIMS_CHOICES == CLAIMS_MODES and DEFAULT_SCAN_BUDGET_MS == DEFAULT_BUDGET_SECONDS * 1000
 
 
-def test_a_state_folder_that_cannot_be_written_keeps_the_bundle_and_says_so(tmp_path: Path, world: World) -> None:
+def test_a_state_folder_that_cannot_be_written_keeps_the_old_bundle_and_says_so(tmp_path: Path, world: World) -> None:
     path, state = tmp_path / "gate.bundle", tmp_path / "state"
     path.write_bytes(world.bundle(1))
     keeper = _keeper(FileSource(path, max_bytes=CAP), state, world)
     assert keeper.start().bundle_version == 1
     state.rename(tmp_path / "moved")
     state.write_text("a file where the state folder should be")  # e.g. a broken mount
+    world.registry.suspend(world.reference)
     replace(path, world.bundle(2))
-    assert keeper.refresh() is not None
+    assert keeper.refresh() is None  # a floor that cannot be persisted is no floor: not swapped in
     line = keeper.state()
-    assert line.state == "ok" and line.bundle_version == 2 and "not saved" in (line.last_error or "")
-    assert keeper.check(world.text).code == Code.VALID
-    with pytest.raises(UsageError, match="state"):  # at start, a state path that is not a folder is refused
+    assert line.state == "ok" and line.bundle_version == 1 and "refused" in (line.last_error or "")
+    assert keeper.check(world.text).code == Code.VALID  # still the old bundle
+    with pytest.raises(UsageError):  # at start, a state path that is not a folder is refused
         _keeper(FileSource(path, max_bytes=CAP), state, world)
 
 

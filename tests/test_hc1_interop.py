@@ -133,6 +133,7 @@ LENIENT: dict[str, Callable[[], bytes]] = {
 def test_what_the_eu_verifiers_accept_is_valid(case: str, verifier: HC1Verifier) -> None:
     result = verifier.check(_text(LENIENT[case]()))
     assert (result.valid, result.code) == (True, Code.VALID), result.message
+    assert result.credential is not None
     assert result.credential.dcc["nam"]["fn"] == "Musterfrau"
 
 

@@ -1,12 +1,14 @@
 """Keep a gate's bundle fresh: a file reloaded when it changes, or a URL polled with ETag and
-back-off; the version floor and the last good bundle persisted in a state folder. A shell.
+back-off; the last good bundle persisted in the state folder next to the gate's rollback floors.
+A shell.
 
-:class:`BundleKeeper` owns a :class:`~vcsdk.gate.Gate`. Every new bundle is authenticated in
-full against the pinned anchors before it is swapped in, and refused (the bundle in force stays)
-when it is not authentic, expired, older than the floor, or the same version with other content.
-The floor (highest bundle and trust-list versions accepted under these anchors, and the digest
-of that bundle) and the last good bundle live in ``state_dir``, written atomically, so a restart
-keeps the floor and an offline gate starts on the last good bundle.
+:class:`BundleKeeper` owns a :class:`~vcsdk.gate.Gate` whose rollback floors
+(:class:`~vcsdk.trust.floors.VersionFloors`, ``floors.json``) live in ``state_dir``. Every new
+bundle is authenticated in full against the pinned anchors and the floors before it is swapped
+in, and refused (the bundle in force stays) when it is not authentic, expired, older than the
+floor, or the same version with other content. The keeper also saves the last good bundle there
+(``bundle.cose``, atomically), so a restart keeps the floor and an offline gate starts on the
+last good bundle.
 
 The gate works offline on the last good bundle until it is *stale*: past the bundle's or its
 trust list's ``exp``, or older than the bundle policy's ``max_status_age``. Then
@@ -17,7 +19,6 @@ arrives; :meth:`BundleKeeper.state` says so in one line.
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import threading
 import time
@@ -29,15 +30,15 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from ..clock import Clock, format_time, system_clock
-from ..errors import Code, GateStale, LimitExceeded, TrustListRollback, UsageError, VCError
+from ..errors import Code, GateStale, LimitExceeded, UsageError, VCError
 from ..keys import PublicKey
 from ..keys.files import atomic_write
 from ..limits import DEFAULT_LIMITS, Limits
-from ..trust.bundle import MAX_STATUS_LISTS_PER_BUNDLE, GateBundle, open_bundle
+from ..trust.bundle import MAX_STATUS_LISTS_PER_BUNDLE, GateBundle
+from ..trust.floors import VersionFloors
 from ..verify import Verification
 from .core import Gate
 
-FLOOR_FILE = "floor.json"
 BUNDLE_FILE = "bundle.cose"
 
 
@@ -140,15 +141,6 @@ class HttpSource:
 
 
 @dataclass(frozen=True, slots=True)
-class Floor:
-    """The highest versions accepted under one set of anchors, persisted across restarts."""
-
-    bundle_version: int = -1
-    trust_list_version: int = -1
-    bundle_sha256: str = ""
-
-
-@dataclass(frozen=True, slots=True)
 class KeeperState:
     """What a gate runs on, in one line (:meth:`line`) or as JSON (:meth:`to_json`)."""
 
@@ -212,9 +204,11 @@ class BundleKeeper:
         self.source = source
         self._clock = clock
         self._limits = limits
-        self.gate = (gate_factory or (lambda anchors: Gate(anchors, clock=clock, limits=limits)))(self._anchors)
         self._state_dir = None if state_dir is None else Path(state_dir)
-        self._anchor_id = ",".join(sorted(anchor.kid.hex() for anchor in self._anchors))
+        floors = VersionFloors(self._state_dir)  # a damaged floors file stops here: never reset silently
+        self.gate = (gate_factory or (lambda anchors: Gate(anchors, clock=clock, limits=limits, state=floors)))(
+            self._anchors
+        )
         self._poll_interval = poll_interval
         self._max_backoff = max_backoff
         self._monotonic = monotonic
@@ -222,85 +216,36 @@ class BundleKeeper:
         self._next_poll = monotonic()
         self._last_error: str | None = None
         self._lock = threading.Lock()
-        self._floor = self._read_floor()
+        self._in_force_sha256 = ""
         self._save_error: str | None = None
         self.reloads = 0
         self.refusals = 0
 
     # ------------------------------------------------------------------ state on disk
-    def _read_floor(self) -> Floor:
-        if self._state_dir is None:
-            return Floor()
-        try:
-            raw = json.loads((self._state_dir / FLOOR_FILE).read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            return Floor()
-        except (OSError, ValueError) as exc:  # a damaged floor must not silently reset to zero
-            raise UsageError(
-                f"gate state {self._state_dir / FLOOR_FILE} unreadable ({exc}): repair or remove it"
-            ) from None
-        entry = raw.get(self._anchor_id) if isinstance(raw, dict) else None
-        if entry is None:
-            return Floor()
-        try:
-            return Floor(int(entry["bundle_version"]), int(entry["trust_list_version"]), str(entry["bundle_sha256"]))
-        except (KeyError, TypeError, ValueError):
-            raise UsageError(f"gate state {self._state_dir / FLOOR_FILE} malformed: repair or remove it") from None
-
     def _persist(self, data: bytes) -> None:
-        if self._state_dir is None:
-            return
-        self._state_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
-        path = self._state_dir / FLOOR_FILE
-        try:
-            existing = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            existing = {}
-        if not isinstance(existing, dict):
-            existing = {}
-        floor = self._floor
-        existing[self._anchor_id] = {
-            "bundle_version": floor.bundle_version,
-            "trust_list_version": floor.trust_list_version,
-            "bundle_sha256": floor.bundle_sha256,
-        }
-        atomic_write(self._state_dir / BUNDLE_FILE, data)  # the bundle first: the floor never points past it
-        atomic_write(path, (json.dumps(existing, indent=2, sort_keys=True) + "\n").encode())
+        if self._state_dir is not None:
+            self._state_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+            atomic_write(self._state_dir / BUNDLE_FILE, data)
 
     @property
-    def floor(self) -> Floor:
-        """The floor in force (persisted when a state folder is set)."""
-        return self._floor
+    def in_force_sha256(self) -> str:
+        """SHA-256 (hex) of the bundle in force, empty before the first."""
+        return self._in_force_sha256
 
     # ------------------------------------------------------------------ loading
     def offer(self, data: bytes) -> GateBundle:
-        """Authenticate ``data`` against the anchors and the floor, then swap it in (or raise)."""
+        """Authenticate ``data`` against the anchors and the floors, then swap it in (or raise)."""
         with self._lock:
-            now = self._clock()
-            floor = self._floor
-            bundle = open_bundle(
-                data,
-                self._anchors,
-                now=now,
-                min_version=max(floor.bundle_version, 0),
-                min_trust_list_version=max(floor.trust_list_version, 0),
-                limits=self._limits,
-            )
             digest = hashlib.sha256(data).hexdigest()
-            if bundle.version == floor.bundle_version and digest != floor.bundle_sha256:
-                raise TrustListRollback(
-                    f"gate bundle v{bundle.version} differs from the v{floor.bundle_version} already accepted: "
-                    "versions must strictly increase"
-                )
-            if digest == floor.bundle_sha256 and self.gate.bundle is not None:
+            if digest == self._in_force_sha256 and self.gate.bundle is not None:
                 return self.gate.bundle  # the same bundle again: nothing to do
-            loaded = self.gate.load(data)  # verifies every status token; swaps atomically or raises
-            self._floor = Floor(loaded.version, loaded.trust_list.version, digest)
+            loaded = self.gate.load(data)  # floors, signatures, every status token; swaps atomically or raises
+            self._in_force_sha256 = digest
             self.reloads += 1
             try:
                 self._persist(data)
                 self._save_error = None
-            except (VCError, OSError) as exc:  # in force, but a restart would not know it
+            except (VCError, OSError) as exc:  # in force, but a restart would start from the older one
                 self._save_error = f"bundle v{loaded.version} in force but not saved to {self._state_dir}: {exc}"
             return loaded
 
@@ -317,10 +262,8 @@ class BundleKeeper:
 
     def _load_persisted(self, data: bytes) -> None:
         with self._lock:
-            digest = hashlib.sha256(data).hexdigest()
-            if digest != self._floor.bundle_sha256:
-                raise TrustListRollback("the saved bundle is not the one the floor names")
-            self.gate.load(data)
+            self.gate.load(data)  # the floors accept the very bundle they were raised by, nothing older
+            self._in_force_sha256 = hashlib.sha256(data).hexdigest()
 
     def due(self) -> bool:
         """Whether the next poll is due (poll interval, or back-off after failures)."""
@@ -369,7 +312,7 @@ class BundleKeeper:
             self._last_error,
         )
 
-    def check(self, text: str | bytes) -> Verification:
+    def check(self, text: str | bytes) -> Verification[Any]:
         """Verify through the gate, or refuse with ``GATE_STALE`` while it has no usable bundle."""
         bundle = self.gate.bundle
         if bundle is None:

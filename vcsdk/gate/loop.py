@@ -45,11 +45,11 @@ CLAIMS_MODES = ("none", "minimal", "all")
 MAX_HOOKS_RUNNING = 4
 _DEBOUNCE_MEMORY = 256
 
-Checker = Callable[[str], Verification]
+Checker = Callable[[str], Verification[Any]]
 Emit = Callable[[dict[str, Any]], None]
 
 
-def shown_claims(result: Verification, mode: str) -> dict[str, Any] | None:
+def shown_claims(result: Verification[Any], mode: str) -> dict[str, Any] | None:
     """The claims a verdict line shows: none, minimal (name, agency, rank, expiry) or all."""
     credential = result.credential
     if credential is None or mode == "none":
@@ -149,7 +149,7 @@ class GateLoop:
         self._started = time.perf_counter()
         self._lock = threading.Lock()
 
-    def line(self, result: Verification, origin: str, received: float) -> dict[str, Any]:
+    def line(self, result: Verification[Any], origin: str, received: float) -> dict[str, Any]:
         """The JSON verdict line for ``result``."""
         return {
             "valid": result.valid,
@@ -303,14 +303,14 @@ class WorkerPool:
             initargs=(raw, state_dir, at),
         )
 
-    def submit(self, text: str) -> Future[Verification]:
+    def submit(self, text: str) -> Future[Verification[Any]]:
         """Verify ``text`` in a worker (or refuse at once while the gate is stale)."""
-        future: Future[Verification] = Future()
+        future: Future[Verification[Any]] = Future()
         state = self._keeper.state()
         if state.state != "ok":
             future.set_result(self._keeper.check(text))
             return future
-        inner = self._pool.submit(_worker_check, self._keeper.reloads, self._keeper.floor.bundle_sha256, text)
+        inner = self._pool.submit(_worker_check, self._keeper.reloads, self._keeper.in_force_sha256, text)
 
         def done(finished: Future[Any]) -> None:
             try:
@@ -336,7 +336,7 @@ def answer_stream(loop: GateLoop, lines: Iterable[str], pool: WorkerPool | None 
         for text in lines:
             loop.answer(text)
         return
-    pending: queue.Queue[tuple[Future[Verification], float] | None] = queue.Queue()
+    pending: queue.Queue[tuple[Future[Verification[Any]], float] | None] = queue.Queue()
 
     def writer() -> None:
         while (item := pending.get()) is not None:

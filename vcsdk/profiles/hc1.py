@@ -78,8 +78,13 @@ _CWT_AROUND_SIGN1 = b"\xd8\x3d\xd2"  # 61(18(...)): the only tag pair the refere
 PAYLOAD_DATE_TAGS = frozenset({0, 1, 100, 1004})
 """Date and date-time tags accepted inside the payload (RFC 8949 0 and 1, RFC 8943 100 and 1004)."""
 _AUTH = AuthPolicy(
-    "EU DCC", algorithms=HC1.algorithms, require_tag=False, shared_labels=_KID_BOTH, payload_tags=PAYLOAD_DATE_TAGS
-)  # the outer tag is checked by decode_sign1 (18 or none)
+    "EU DCC",
+    algorithms=HC1.algorithms,
+    require_tag=False,  # the outer tag is checked by decode_sign1 (18 or none)
+    shared_labels=_KID_BOTH,
+    payload_tags=PAYLOAD_DATE_TAGS,
+    iat_label=None,  # iat may be a float here: the certificate window is checked after (HC1Verifier._run)
+)
 
 _CERTIFICATE_KINDS = ("v", "t", "r")
 
