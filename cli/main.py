@@ -29,6 +29,7 @@ from .serve_cmds import register_serve
 from .status_cmds import register_status
 from .trust_cmds import register_trust
 from .verify_cmds import register_verify
+from .wallet_cmds import register_wallet
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -46,6 +47,7 @@ def build_parser() -> argparse.ArgumentParser:
     register_inspect(commands)
     register_conformance(commands)
     register_gate(commands)
+    register_wallet(commands)
     return parser
 
 

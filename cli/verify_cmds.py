@@ -60,7 +60,7 @@ def _build_verifier(args: argparse.Namespace) -> _Dispatch:
             floors = floors or VersionFloors(args.state or default_state_dir())
             try:
                 if typ == BUNDLE_TYP:
-                    gate = Gate(anchors, clock=clock, state=floors)
+                    gate = Gate(anchors, clock=clock, state=floors, holder_binding=args.holder_binding or "off")
                     gate.load(data)
                 else:
                     listed = verify_trust_list(data, anchors, now=clock(), floors=floors)
@@ -101,6 +101,7 @@ def _build_verifier(args: argparse.Namespace) -> _Dispatch:
         status=checker,
         status_policy=policy,
         require_status=not args.allow_no_status_claim,
+        holder_binding=args.holder_binding or "if-bound",
     )
     return _Dispatch(FastVerifier(verifier), hc1)
 
@@ -141,6 +142,10 @@ def cmd_verify(args: argparse.Namespace) -> int:
         print(f"       {claims.name} ({claims.name_latin or '-'}) {claims.rank} {claims.position or ''}".rstrip())
         print(f"       {claims.agency} {claims.unit or ''}".rstrip())
         print(f"       expires {format_time(result.credential.expires_at)}")
+        presented = getattr(result.credential, "presentation", None)
+        if presented is not None:
+            answered = f", answering gate {presented.gate_id}'s challenge" if presented.challenged else ""
+            print(f"       presented by its phone at {format_time(presented.presented_at)}{answered}")
         if result.credential.status is not None and result.credential.status_check is None:
             print("       WARNING: status was not checked")
     else:
@@ -213,6 +218,13 @@ def register_verify(commands: argparse._SubParsersAction[Parser]) -> None:
         default=DEFAULT_MAX_AGE_SECONDS,
         metavar="SECONDS",
         help=f"refuse status lists older than this (default {DEFAULT_MAX_AGE_SECONDS})",
+    )
+    verify.add_argument(
+        "--holder-binding",
+        choices=["off", "if-bound", "required"],
+        help="bare credentials refused with PRESENTATION_REQUIRED: if-bound (default: those with a device key), "
+        "required (all), off; with a bundle, only tightens the bundle's policy. GIDP1: presentations are "
+        "always verified in full (replays are caught within one run, e.g. gate mode)",
     )
     verify.add_argument("--json", action="store_true")
     verify.set_defaults(func=cmd_verify)

@@ -31,6 +31,7 @@ from tests.test_service_kit import (
 from vcsdk import Ed25519PrivateKey
 from vcsdk.errors import Code
 from vcsdk.gate.core import Gate
+from vcsdk.holder import present
 from vcsdk.registry import audit
 from vcsdk.verify.verifier import Verifier
 
@@ -102,8 +103,8 @@ def test_the_seed_flow_end_to_end(server: LiveServer) -> None:
     phone_a = Ed25519PrivateKey.generate()
     text_a = redeem(live.base, offer, phone_a, live.clock())
 
-    gate = gate_for(live)
-    verified = gate.verify(text_a)
+    gate = gate_for(live)  # the bundle's policy is if-bound: the phone shows a presentation
+    verified = gate.verify(present(text_a, phone_a, now=live.clock()))
     assert verified.holder_key is not None and verified.holder_key.to_jwk() == phone_a.public_key.to_jwk()
     assert verified.claims_json()["name"] == "김민준"
     cti_a = verified.credential_id.hex()
@@ -122,7 +123,7 @@ def test_the_seed_flow_end_to_end(server: LiveServer) -> None:
     text_b = redeem(live.base, offer2, phone_b, live.clock())
     gate = gate_for(live)
     assert gate.check(text_a).code == Code.STATUS_REVOKED
-    verified_b = gate.verify(text_b)
+    verified_b = gate.verify(present(text_b, phone_b, now=live.clock()))
     assert verified_b.holder_key is not None and verified_b.holder_key.to_jwk() == phone_b.public_key.to_jwk()
 
     # refresh: same device key, fresh credential and status index; the old one retired
@@ -140,7 +141,7 @@ def test_the_seed_flow_end_to_end(server: LiveServer) -> None:
     assert refreshed.status_code == 200, refreshed.text
     text_c = refreshed.json()["credentials"][0]["credential"]
     gate = gate_for(live)
-    verified_c = gate.verify(text_c)
+    verified_c = gate.verify(present(text_c, phone_b, now=live.clock()))
     assert verified_c.credential_id != verified_b.credential_id
     assert verified_c.status is not None and verified_b.status is not None
     assert verified_c.status.idx != verified_b.status.idx
@@ -179,8 +180,9 @@ def test_operator_lifecycle_and_publication(server: LiveServer) -> None:
     applicant.post(f"/api/applications/{application_id}/submit")
     assert reviewer.post(f"/api/reviews/{application_id}/approve", {}).json()["state"] == "approved"
     offer = applicant.post(f"/api/applications/{application_id}/offer").json()
-    text_a = redeem(live.base, offer, Ed25519PrivateKey.generate(), live.clock())
-    cti = gate_for(live).verify(text_a).credential_id.hex()
+    phone_a = Ed25519PrivateKey.generate()
+    text_a = redeem(live.base, offer, phone_a, live.clock())
+    cti = gate_for(live).verify(present(text_a, phone_a, now=live.clock())).credential_id.hex()
 
     # an applicant cannot operate; an operator can
     assert applicant.post(f"/api/credentials/{cti}/suspend", {}).status_code == 403
@@ -200,7 +202,7 @@ def test_operator_lifecycle_and_publication(server: LiveServer) -> None:
     assert applicant.post(f"/api/credentials/{cti}/report-lost").status_code == 409  # already suspended
     assert applicant.post(f"/api/applications/{application_id}/offer").status_code == 403
     assert operator.post(f"/api/credentials/{cti}/reinstate", {}).json()["state"] == "issued"
-    assert gate_for(live).check(text_a).code == Code.VALID
+    assert gate_for(live).check(present(text_a, phone_a, now=live.clock())).code == Code.VALID
     renewed = operator.post(f"/api/credentials/{cti}/renew", {})  # changed claims: review (registry's rule)
     assert renewed.status_code == 200, renewed.text
     new_cti = renewed.json()["new_cti"]
@@ -212,7 +214,9 @@ def test_operator_lifecycle_and_publication(server: LiveServer) -> None:
     assert again.status_code == 409 and again.json()["code"] == "REGISTRY_TRANSITION_REFUSED"
 
     # publication: ETag, max-age from the ttl, 304 on If-None-Match
-    status_uri = gate_for(live).verify(redeem_free(live)).status  # a fresh list entry proves the uri is served
+    phone_f = Ed25519PrivateKey.generate()
+    fresh = present(redeem_free(live, phone_f), phone_f, now=live.clock())
+    status_uri = gate_for(live).verify(fresh).status  # a fresh list entry proves the uri is served
     assert status_uri is not None
     path = status_uri.uri.removeprefix(live.base)
     first = httpx.get(live.base + path, timeout=30)
@@ -241,7 +245,7 @@ def test_a_promotion_goes_through_review_and_supersedes_the_credential(server: L
     old_text = redeem(
         live.base, applicant.post(f"/api/applications/{application_id}/offer").json(), phone, live.clock()
     )
-    cti = gate_for(live).verify(old_text).credential_id.hex()
+    cti = gate_for(live).verify(present(old_text, phone, now=live.clock())).credential_id.hex()
     other = signed_in(live.base, "not.the.holder@example.go.kr")
     assert other.post(f"/api/credentials/{cti}/change", {"changes": {"rank": "행정사무관"}}).status_code == 404
     change = applicant.post(f"/api/credentials/{cti}/change", {"changes": {"rank": "행정사무관"}})
@@ -253,14 +257,14 @@ def test_a_promotion_goes_through_review_and_supersedes_the_credential(server: L
     offer = applicant.post(f"/api/applications/{change_id}/offer").json()
     new_text = redeem(live.base, offer, phone, live.clock())  # the same phone proves its key again
     gate = gate_for(live)
-    assert gate.verify(new_text).claims_json()["rank"] == "행정사무관"
+    assert gate.verify(present(new_text, phone, now=live.clock())).claims_json()["rank"] == "행정사무관"
     assert gate.check(old_text).code == Code.STATUS_REVOKED
     applicant.close()
     reviewer.close()
     other.close()
 
 
-def redeem_free(live: LiveServer) -> str:
+def redeem_free(live: LiveServer, phone: Ed25519PrivateKey | None = None) -> str:
     """A whole issuance for a new person (used where only a valid credential is needed)."""
     applicant = signed_in(live.base, f"user-{secrets.token_hex(4)}@example.go.kr")
     reviewer = live.staff(f"rev-{secrets.token_hex(3)}", role="reviewer")
@@ -268,7 +272,7 @@ def redeem_free(live: LiveServer) -> str:
     applicant.post(f"/api/applications/{application_id}/submit")
     reviewer.post(f"/api/reviews/{application_id}/approve", {})
     offer = applicant.post(f"/api/applications/{application_id}/offer").json()
-    text_value = redeem(live.base, offer, Ed25519PrivateKey.generate(), live.clock())
+    text_value = redeem(live.base, offer, phone or Ed25519PrivateKey.generate(), live.clock())
     applicant.close()
     reviewer.close()
     return text_value

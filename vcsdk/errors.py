@@ -83,6 +83,12 @@ class Code(StrEnum):
     ACCOUNT_EXISTS = "ACCOUNT_EXISTS"
     UPLOAD_REFUSED = "UPLOAD_REFUSED"
     INTERNAL_ERROR = "INTERNAL_ERROR"
+    # the reference wallet (holder side)
+    WALLET_LOCKED = "WALLET_LOCKED"
+    WALLET_PIN_INVALID = "WALLET_PIN_INVALID"
+    WALLET_KEY_DESTROYED = "WALLET_KEY_DESTROYED"
+    WALLET_INVALID = "WALLET_INVALID"
+    ISSUANCE_REQUEST_FAILED = "ISSUANCE_REQUEST_FAILED"
 
 
 class VCError(Exception):
@@ -456,6 +462,36 @@ class GateStale(CredentialInvalid):
     """The gate holds no usable bundle (none yet, or its policy says stale): it refuses every scan."""
 
     code = Code.GATE_STALE
+
+
+class WalletLocked(UsageError):
+    """The wallet is locked: unlock it (PIN or the platform's unlocker) first."""
+
+    code = Code.WALLET_LOCKED
+
+
+class WalletPinInvalid(UsageError):
+    """The PIN (or unlocker secret) does not open the wallet; each wrong attempt counts towards the lock-out."""
+
+    code = Code.WALLET_PIN_INVALID
+
+
+class WalletKeyDestroyed(UsageError):
+    """The wallet's device key was destroyed (5 wrong PINs): the credential must be re-issued to a new wallet."""
+
+    code = Code.WALLET_KEY_DESTROYED
+
+
+class WalletInvalid(UsageError):
+    """The wallet file is missing, malformed, or holds no credential for this request."""
+
+    code = Code.WALLET_INVALID
+
+
+class IssuanceRequestFailed(UsageError):
+    """The credential issuer refused or botched an OpenID4VCI request (offer, token, nonce, credential or refresh)."""
+
+    code = Code.ISSUANCE_REQUEST_FAILED
 
 
 CREDENTIAL_ERRORS: dict[Code, type[CredentialInvalid]] = {

@@ -18,6 +18,8 @@ from collections.abc import Iterable
 from ..clock import Clock, system_clock
 from ..codec import cose
 from ..errors import UsageError, VCError
+from ..holder.binding import HolderBinding
+from ..holder.challenge import Challenge
 from ..keys import PublicKey
 from ..limits import DEFAULT_LIMITS, Limits
 from ..profiles.base import OFFICIAL_ID, Profile
@@ -26,6 +28,7 @@ from ..trust.bundle import DEFAULT_BOUNDS, GateBounds, GateBundle, open_bundle, 
 from ..trust.floors import VersionFloors
 from ..trust.store import TrustedKey
 from ..verify import FastVerifier, StatusPolicy, Verification, VerifiedCredential, Verifier
+from ..verify.presentation import PresentationGuard
 
 
 class Gate:
@@ -44,8 +47,14 @@ class Gate:
         limits: Limits = DEFAULT_LIMITS,
         bounds: GateBounds = DEFAULT_BOUNDS,
         state: str | os.PathLike[str] | VersionFloors | None = None,
+        holder_binding: HolderBinding | str = HolderBinding.OFF,
+        presentations: PresentationGuard | None = None,
     ) -> None:
+        """``holder_binding`` is the gate's own floor: the bundle's policy applies unless this is
+        stricter. ``presentations`` (challenge book and replay cache) outlives bundle swaps."""
         self._anchors = tuple(anchors)
+        self._holder_binding = HolderBinding.parse(holder_binding)
+        self._guard = PresentationGuard() if presentations is None else presentations
         if not self._anchors:
             raise UsageError("a gate pins at least one trust-anchor public key")
         self._profile = profile
@@ -102,11 +111,22 @@ class Gate:
                 limits=self._limits,
                 status=checker,
                 status_policy=StatusPolicy.FAIL_CLOSED if policy.fail_closed else StatusPolicy.ALLOW_UNKNOWN,
+                holder_binding=policy.holder_binding.tighten(self._holder_binding),
+                presentations=self._guard,
             )
         )  # a new bundle brings a new verifier, and with it an empty repeat-scan cache
         record_floors(bundle, self._floors, data)
         self._state = (bundle, verifier)  # the swap: one assignment
         return bundle
+
+    @property
+    def presentations(self) -> PresentationGuard:
+        """The gate's challenge book and replay cache (kept across bundles)."""
+        return self._guard
+
+    def challenge(self) -> Challenge:
+        """A fresh challenge to show as a ``GIDC1:`` QR (the guard needs a ``gate_id``)."""
+        return self._guard.challenge(self._clock())
 
     def _verifier(self) -> FastVerifier:
         if self._state is None:

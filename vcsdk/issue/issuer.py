@@ -10,8 +10,9 @@ from typing import Any
 from ..clock import Clock, system_clock
 from ..codec import cbor, cose, cwt, qrtext
 from ..codec.cwt import StatusReference
-from ..errors import IssuanceClaimsInvalid, QRSizeBudgetExceeded, UsageError
-from ..keys import Ed25519PrivateKey, PublicKey
+from ..errors import IssuanceClaimsInvalid, KeyProofInvalid, QRSizeBudgetExceeded, UsageError
+from ..holder.proof import KeyProof, check_device_key
+from ..keys import Ed25519PrivateKey, Ed25519PublicKey, PublicKey
 from ..profiles.base import OFFICIAL_ID, Profile
 from ..profiles.official_id import OFFICIAL_ID_CLAIM, OfficialID
 
@@ -85,6 +86,7 @@ class Issuer:
         *,
         status: StatusReference | None = None,
         holder_key: PublicKey | None = None,
+        holder: KeyProof | None = None,
         issued_at: int | None = None,
         not_before: int | None = None,
         expires_at: int | None = None,
@@ -96,8 +98,23 @@ class Issuer:
         against the JSON Schema and every violation is listed (:class:`IssuanceClaimsInvalid`).
         ``issued_at`` defaults to the clock, ``expires_at`` to ``issued_at`` + validity,
         ``credential_id`` to 16 random bytes. Raises :class:`QRSizeBudgetExceeded` when the QR
-        text would not fit the profile's budget.
+        text would not fit the profile's budget (a bound credential has the larger bound budget).
+
+        Holder binding: ``holder`` is a :class:`KeyProof` the caller verified
+        (:func:`vcsdk.holder.verify_key_proof`, its nonce consumed); its device key goes into
+        ``cnf``. ``holder_key`` binds a key whose possession the caller established otherwise
+        (e.g. recorded from an earlier verified proof); never pass a key nobody proved.
         """
+        if holder is not None:
+            if not isinstance(holder, KeyProof):
+                raise UsageError("holder must be a verified KeyProof (vcsdk.holder.verify_key_proof)")
+            if holder_key is not None and holder_key != holder.device_key:
+                raise UsageError("holder and holder_key name different device keys")
+            try:
+                check_device_key(holder.device_key)
+            except KeyProofInvalid as exc:
+                raise UsageError(exc.message) from None
+            holder_key = holder.device_key
         official = OfficialID.from_json(claims.to_json() if isinstance(claims, OfficialID) else claims)
         iat = self._clock() if issued_at is None else issued_at
         if type(iat) is not int:
@@ -110,7 +127,7 @@ class Issuer:
         if not_before is not None:
             payload[cwt.NBF] = not_before
         if holder_key is not None:
-            payload[cwt.CNF] = {cwt.CNF_COSE_KEY: holder_key.to_cose_key()}
+            payload[cwt.CNF] = {cwt.CNF_COSE_KEY: _cnf_key(holder_key)}
         if status is not None:
             payload[cwt.STATUS] = status.to_cbor()
         payload[OFFICIAL_ID_CLAIM] = official.to_cbor()
@@ -119,11 +136,12 @@ class Issuer:
         signature = self._key.sign(cose.sig_structure(self._protected, payload_bytes))
         message = cose.encode_sign1(self._protected, {}, payload_bytes, signature)
         text = qrtext.pack(message, self._profile.prefix)
-        if len(text) > self._profile.qr_budget_chars:
+        budget, version = self._profile.budget(holder_key is not None)
+        if len(text) > budget:
+            kind = "bound " if holder_key is not None and budget != self._profile.qr_budget_chars else ""
             raise QRSizeBudgetExceeded(
-                f"QR text of {len(text)} characters exceeds the {self._profile.name} budget of "
-                f"{self._profile.qr_budget_chars} (QR version {self._profile.qr_version}, "
-                f"ECC {self._profile.qr_ecc}); shorten optional claims"
+                f"QR text of {len(text)} characters exceeds the {self._profile.name} {kind}budget of "
+                f"{budget} (QR version {version}, ECC {self._profile.qr_ecc}); shorten optional claims"
             )
         return IssuedCredential(
             qr_text=text,
@@ -164,3 +182,10 @@ class Issuer:
             problems.append("holder_key must be a public key")
         if problems:
             raise IssuanceClaimsInvalid("; ".join(problems), details=tuple(problems))
+
+
+def _cnf_key(key: PublicKey) -> dict[int, Any]:
+    """The device key as ``cnf`` carries it: an Ed25519 key as exactly ``{1: 1, -1: 6, -2: x}``."""
+    if isinstance(key, Ed25519PublicKey):
+        return {1: 1, -1: 6, -2: key.raw}
+    return key.to_cose_key()

@@ -30,6 +30,16 @@ class Profile:
     ``"official-id"`` (the HC1 profile has its own verifier)."""
     status_required: bool = False
     """Refuse a credential without a status claim by default (``STATUS_CLAIM_MISSING``)."""
+    bound_qr_budget_chars: int | None = None
+    """Budget for a device-bound credential (with ``cnf``); None: the same as unbound."""
+    bound_qr_version: int | None = None
+    """The QR version ``bound_qr_budget_chars`` corresponds to."""
+
+    def budget(self, bound: bool) -> tuple[int, int]:
+        """(characters, QR version) allowed for a bound or an unbound credential."""
+        if bound and self.bound_qr_budget_chars is not None and self.bound_qr_version is not None:
+            return self.bound_qr_budget_chars, self.bound_qr_version
+        return self.qr_budget_chars, self.qr_version
 
 
 OFFICIAL_ID = Profile(
@@ -39,5 +49,7 @@ OFFICIAL_ID = Profile(
     qr_budget_chars=574,  # QR version 18, ECC Q, alphanumeric mode
     qr_version=18,
     status_required=True,
+    bound_qr_budget_chars=702,  # QR version 20, ECC Q: room for the cnf device key
+    bound_qr_version=20,
 )
 """The Korean mobile official ID, wire format v1 (DESIGN section 3)."""

@@ -396,8 +396,11 @@ class WalletIssuance:
             proof = self._proof(body.get("proofs"))
         except WalletError as exc:
             raise KeyProofInvalid(f"{exc.error}: {exc.description}") from None
-        verifier = Verifier(
-            [service.settings.issuer_key.public_key], clock=service.clock, status_policy=StatusPolicy.ALLOW_UNKNOWN
+        verifier = Verifier(  # the bare held credential: possession is shown by the key proof below
+            [service.settings.issuer_key.public_key],
+            clock=service.clock,
+            status_policy=StatusPolicy.ALLOW_UNKNOWN,
+            holder_binding="off",
         )
         held = verifier.verify(body["credential"])
         try:

@@ -7,7 +7,8 @@ COSE_Sign1 (tag 18) by the trust anchor, protected typ
     {"version": uint, "iat": int, "exp": int,
      "trust_list": bstr (a signed trust list, verified on its own),
      "status_lists": [bstr, ...] (Status List Tokens, verified against the listed issuer keys),
-     "policy": {"max_status_age": uint, "leeway": uint, "fail_closed": bool, "honour_ttl": bool}}
+     "policy": {"max_status_age": uint, "leeway": uint, "fail_closed": bool, "honour_ttl": bool,
+                "holder_binding": "off" | "if-bound" | "required" (optional, default "if-bound")}}
 
 A bundle's policy can only tighten a gate: :class:`GateBounds` (leeway at most 300 s, status
 lists at most 7 days old, at most 16 lists, fail-open only where the gate allows it) are hard
@@ -24,6 +25,7 @@ from ..codec import cbor, cose
 from ..codec.cbor import ARRAY_TYPES, MAP_TYPES
 from ..codec.cwt import is_int
 from ..errors import ClaimsInvalid, LimitExceeded, TrustListExpired, TrustListRollback, UsageError
+from ..holder.binding import HolderBinding
 from ..keys import Ed25519PrivateKey, PublicKey
 from ..limits import DEFAULT_LIMITS, Limits
 from ..revocation.checker import DEFAULT_MAX_AGE_SECONDS
@@ -46,6 +48,8 @@ class GatePolicy:
     """Reject credentials whose status cannot be established."""
     honour_ttl: bool = False
     """Also treat a status list as stale after its ``ttl``."""
+    holder_binding: HolderBinding = HolderBinding.IF_BOUND
+    """Which bare credentials the gate refuses (a gate's own setting can only tighten it)."""
 
     def to_cbor(self) -> dict[str, Any]:
         """The bundle's ``policy`` map."""
@@ -54,6 +58,7 @@ class GatePolicy:
             "leeway": self.leeway,
             "fail_closed": self.fail_closed,
             "honour_ttl": self.honour_ttl,
+            "holder_binding": str(self.holder_binding),
         }
 
     @classmethod
@@ -67,7 +72,12 @@ class GatePolicy:
             raise ClaimsInvalid("bundle policy max_status_age and leeway must be non-negative integers")
         if not isinstance(closed, bool) or not isinstance(ttl, bool):
             raise ClaimsInvalid("bundle policy fail_closed and honour_ttl must be booleans")
-        return cls(age, leeway, closed, ttl)
+        binding = value.get("holder_binding", str(HolderBinding.IF_BOUND))
+        try:
+            holder_binding = HolderBinding.parse(binding)
+        except UsageError:
+            raise ClaimsInvalid("bundle policy holder_binding must be off, if-bound or required") from None
+        return cls(age, leeway, closed, ttl, holder_binding)
 
 
 @dataclass(frozen=True, slots=True)

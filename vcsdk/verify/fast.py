@@ -13,6 +13,11 @@ Two mechanisms, both tested to agree with the reference path on every valid and 
   hit skips decoding and the signature but re-checks time and status on every scan. The cache
   belongs to one verifier and its trust store: new trust means a new verifier (or
   :meth:`clear_cache`).
+
+Presentations (``GIDP1:``) use the same lanes for the credential inside them (cached by its
+exact bytes), but the presentation itself is never cached: its device signature, freshness,
+challenge and replay checks run on every scan, so a repeat scan can never turn a replay into
+VALID.
 """
 
 from __future__ import annotations
@@ -22,16 +27,29 @@ from collections.abc import Iterable
 
 from ..codec import base45, deflate
 from ..codec.cbor import StrictDecoder
+from ..codec.cose import sig_structure
 from ..errors import CredentialInvalid, UsageError
+from ..holder.presentation import (
+    KEY_CREDENTIAL,
+    KEY_GATE,
+    KEY_NONCE,
+    KEY_TIME,
+    PRESENTATION_PREFIX,
+    Presentation,
+    decode_presentation,
+)
 from ..keys import ALG_EDDSA
 from .authenticate import authenticate_parts
 from .checks import PAYLOAD_TAGS, CWTClaims, credential_auth_policy
+from .presentation import require_presentation
 from .result import Verification, VerifiedCredential
 from .verifier import Verifier
 
 _PROTECTED_HEAD = b"\xa2\x01\x27\x04\x48"  # {1: -8, 4: h'<8 bytes>'} in canonical form
 _SIG1_HEAD = b"\x84\x6aSignature1\x4d"  # ["Signature1", then the 13-byte protected bstr
 DEFAULT_CACHE_SIZE = 4096
+_PRESENTATION_PROTECTED = b"\xa1\x01\x27"  # {1: -8}
+_PRESENTATION_KEYS = frozenset({KEY_CREDENTIAL, KEY_TIME, KEY_NONCE, KEY_GATE})
 
 
 def _bstr(data: bytes, pos: int) -> tuple[bytes, int] | None:
@@ -100,7 +118,8 @@ class FastVerifier:
         self._fast_profile = ALG_EDDSA in profile.algorithms and not profile.kid_in_both_buckets
         self._auth = credential_auth_policy(profile.algorithms)
         self._decoder = StrictDecoder(self._limits, PAYLOAD_TAGS)
-        self._cache: OrderedDict[str, tuple[VerifiedCredential, CWTClaims]] = OrderedDict()
+        self._outer_decoder = StrictDecoder(self._limits)
+        self._cache: OrderedDict[str | bytes, tuple[VerifiedCredential, CWTClaims]] = OrderedDict()
         self._cache_size = cache_size
 
     @property
@@ -127,22 +146,19 @@ class FastVerifier:
         """Verify as of ``now``."""
         if type(text) is not str or type(now) is not int:
             return self.reference.verify_at(text, now)
+        if text.startswith(PRESENTATION_PREFIX):
+            return self._presentation(text, now)
         cached = self._cache.get(text)
         if cached is not None:
             self._cache.move_to_end(text)
+            credential = self._recheck(text, cached, now)
+        else:
             try:
-                return self.reference.recheck(cached[0], cached[1], now)
-            except CredentialInvalid:
-                self._cache.pop(text, None)
-                raise
-        try:
-            credential, claims = self._fast(text, now)
-        except _Fallback:
-            return self.reference.verify_at(text, now)
-        if self._cache_size:
-            self._cache[text] = (credential, claims)
-            if len(self._cache) > self._cache_size:
-                self._cache.popitem(last=False)
+                credential, claims = self._fast(text, now)
+            except _Fallback:
+                return self.reference.verify_at(text, now)
+            self._remember(text, credential, claims)
+        require_presentation(credential, self.reference.holder_binding)
         return credential
 
     def check(self, text: str | bytes, now: int | None = None) -> Verification[VerifiedCredential]:
@@ -166,6 +182,67 @@ class FastVerifier:
 
     # ------------------------------------------------------------------ internals
 
+    def _recheck(self, key: str | bytes, cached: tuple[VerifiedCredential, CWTClaims], now: int) -> VerifiedCredential:
+        try:
+            return self.reference.recheck(cached[0], cached[1], now)
+        except CredentialInvalid:
+            self._cache.pop(key, None)
+            raise
+
+    def _remember(self, key: str | bytes, credential: VerifiedCredential, claims: CWTClaims) -> None:
+        if self._cache_size:
+            self._cache[key] = (credential, claims)
+            if len(self._cache) > self._cache_size:
+                self._cache.popitem(last=False)
+
+    def _presentation(self, text: str, now: int) -> VerifiedCredential:
+        reference = self.reference
+        expires_at = self._trust.expires_at
+        if len(text) > self._limits.max_text_chars or (expires_at is not None and now >= expires_at):
+            return reference.verify_at(text, now)  # the reference path names it
+        presentation = self._fast_outer(text) or decode_presentation(text, self._limits)
+        data = presentation.credential
+        cached = self._cache.get(data)
+        if cached is not None:
+            self._cache.move_to_end(data)
+            inner = self._recheck(data, cached, now)
+        else:
+            try:
+                inner, claims = self._fast_data(data, now)
+            except _Fallback:
+                inner = reference.verify_cose(data, now)
+            else:
+                self._remember(data, inner, claims)
+        return reference.presented(presentation, inner, now)
+
+    def _fast_outer(self, text: str) -> Presentation | None:
+        """The presentation's outer layers by slicing, when they have exactly the canonical shape;
+        None sends the text to the reference decoder, which names any problem."""
+        try:
+            body = base45.b45decode(text[len(PRESENTATION_PREFIX) :])
+            data = deflate.decompress(body, self._limits.max_inflated_bytes)
+        except CredentialInvalid:
+            return None
+        parts = split_sign1(data)
+        if parts is None or parts[0] != _PRESENTATION_PROTECTED:
+            return None
+        protected, payload, signature = parts
+        try:
+            value = self._outer_decoder.decode(payload)
+        except CredentialInvalid:
+            return None
+        if type(value) is not dict or not _PRESENTATION_KEYS.issuperset(value):
+            return None
+        inner, when = value.get(KEY_CREDENTIAL), value.get(KEY_TIME)
+        nonce, gate = value.get(KEY_NONCE), value.get(KEY_GATE)
+        if type(inner) is not bytes or not inner or type(when) is not int or when < 0:
+            return None
+        if nonce is None and gate is None:
+            return Presentation(inner, when, None, None, sig_structure(protected, payload), signature)
+        if type(nonce) is not bytes or len(nonce) != 16 or type(gate) is not str or not 1 <= len(gate) <= 64:
+            return None
+        return Presentation(inner, when, nonce, gate, sig_structure(protected, payload), signature)
+
     def _fast(self, text: str, now: int) -> tuple[VerifiedCredential, CWTClaims]:
         if not self._fast_profile or len(text) > self._limits.max_text_chars or not text.startswith(self._prefix):
             raise _Fallback
@@ -176,6 +253,11 @@ class FastVerifier:
             data = deflate.decompress(base45.b45decode(text[len(self._prefix) :]), self._limits.max_inflated_bytes)
         except CredentialInvalid:
             raise _Fallback from None
+        return self._fast_data(data, now)
+
+    def _fast_data(self, data: bytes, now: int) -> tuple[VerifiedCredential, CWTClaims]:
+        if not self._fast_profile:
+            raise _Fallback
         parts = split_sign1(data)
         if parts is None:
             raise _Fallback

@@ -24,6 +24,15 @@ class Credential(Protocol):
 
 
 @dataclass(frozen=True, slots=True)
+class PresentationInfo:
+    """How a credential was presented: by its device key at ``presented_at``, maybe answering a challenge."""
+
+    presented_at: int
+    challenged: bool
+    gate_id: str | None
+
+
+@dataclass(frozen=True, slots=True)
 class VerifiedCredential:
     """A credential that passed every check. Only a verifier creates these."""
 
@@ -47,8 +56,14 @@ class VerifiedCredential:
     """Where the signing key came from (e.g. ``"jwks (unsigned)"``)."""
     signer: TrustedKey = field(compare=False, repr=False, kw_only=True)
     """The trusted key that signed it (its issuer, window and state as the verifier saw them)."""
+    presentation: PresentationInfo | None = field(default=None, kw_only=True)
+    """Set when the credential came inside a verified presentation (holder binding)."""
 
     code = Code.VALID
+
+    def with_presentation(self, info: PresentationInfo) -> VerifiedCredential:
+        """A copy that records the presentation it came in."""
+        return replace(self, presentation=info)
 
     def replace_status(self, status_check: StatusCheck | None, status_list_age: int | None) -> VerifiedCredential:
         """A copy with a newer status outcome (what a repeat scan re-checks)."""
@@ -72,6 +87,13 @@ class VerifiedCredential:
             "status_checked": self.status_check is not None,
             "status_list_age": self.status_list_age,
             "trust_source": self.trust_source,
+            "presentation": None
+            if self.presentation is None
+            else {
+                "presented_at": format_time(self.presentation.presented_at),
+                "challenged": self.presentation.challenged,
+                "gate_id": self.presentation.gate_id,
+            },
             "claims": self.claims.to_json(),
         }
 

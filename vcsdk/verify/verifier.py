@@ -16,6 +16,7 @@ from collections.abc import Iterable
 from ..clock import Clock, system_clock
 from ..codec import qrtext
 from ..errors import CredentialInvalid, TrustListExpired, UsageError
+from ..holder.presentation import PRESENTATION_PREFIX, Presentation, decode_presentation
 from ..keys import PublicKey
 from ..limits import DEFAULT_LIMITS, Limits
 from ..profiles.base import OFFICIAL_ID, Profile
@@ -31,6 +32,13 @@ from .checks import (
     check_times,
     credential_auth_policy,
     parse_claims,
+)
+from .presentation import (
+    DEFAULT_PRESENTATION_WINDOW,
+    HolderBinding,
+    PresentationGuard,
+    check_presentation,
+    require_presentation,
 )
 from .result import Verification, VerifiedCredential
 from .status import StatusChecker, StatusPolicy
@@ -55,6 +63,12 @@ class Verifier:
 
     Only profiles whose claims are the official ID's are accepted: ``HC1:`` texts go to
     :class:`vcsdk.profiles.hc1.HC1Verifier`.
+
+    Holder binding: ``GIDP1:`` presentations are verified too (the inner credential exactly as
+    a bare one, then the device signature, ``presentation_window`` seconds each way plus leeway,
+    the challenge and the replay cache of ``presentations``, one :class:`PresentationGuard` per
+    gate, a fresh one by default). ``holder_binding`` decides which bare credentials are
+    refused with ``PRESENTATION_REQUIRED``.
     """
 
     def __init__(
@@ -69,6 +83,9 @@ class Verifier:
         status_policy: StatusPolicy = StatusPolicy.FAIL_CLOSED,
         require_status: bool | None = None,
         max_validity: int | None = DEFAULT_MAX_VALIDITY_SECONDS,
+        holder_binding: HolderBinding | str = HolderBinding.IF_BOUND,
+        presentation_window: int = DEFAULT_PRESENTATION_WINDOW,
+        presentations: PresentationGuard | None = None,
     ) -> None:
         if not isinstance(profile, Profile) or profile.claims != OFFICIAL_ID.claims:
             raise UsageError(
@@ -81,6 +98,13 @@ class Verifier:
             require_status=profile.status_required if require_status is None else require_status,
             max_validity=max_validity,
         )
+        if type(presentation_window) is not int or presentation_window < 0:
+            raise UsageError("presentation_window must be a non-negative integer number of seconds")
+        if presentations is not None and not isinstance(presentations, PresentationGuard):
+            raise UsageError("presentations must be a PresentationGuard")
+        self._holder_binding = HolderBinding.parse(holder_binding)
+        self._window = presentation_window
+        self._guard = PresentationGuard() if presentations is None else presentations
         self._trust = trust if isinstance(trust, TrustStore) else TrustStore(trust)
         self._profile = profile
         self._clock = clock
@@ -119,6 +143,16 @@ class Verifier:
     def status_checker(self) -> StatusChecker | None:
         """The status-list checker, if any."""
         return self._status
+
+    @property
+    def holder_binding(self) -> HolderBinding:
+        """Which bare credentials this verifier refuses (``PRESENTATION_REQUIRED``)."""
+        return self._holder_binding
+
+    @property
+    def presentations(self) -> PresentationGuard:
+        """This verifier's challenge book and replay cache."""
+        return self._guard
 
     # ------------------------------------------------------------------ API
 
@@ -203,12 +237,24 @@ class Verifier:
         )
         return credential, claims
 
+    def presented(self, presentation: Presentation, inner: VerifiedCredential, now: int) -> VerifiedCredential:
+        """The holder-binding steps for a presentation whose inner credential verified (shared with
+        the fast lane): device signature, window, challenge, replay."""
+        return check_presentation(
+            presentation, inner, now=now, window=self._window, leeway=self._policy.leeway, guard=self._guard
+        )
+
     # ------------------------------------------------------------------ pipeline
 
     def _run(self, text: str, now: int, trace: Trace) -> VerifiedCredential:
         check_trust_fresh(self._trust, now)
+        if text.startswith(PRESENTATION_PREFIX) and len(text) <= self._limits.max_text_chars:
+            presentation = decode_presentation(text, self._limits)
+            return self.presented(presentation, self._cose(presentation.credential, now, trace), now)
         data = qrtext.unpack(text, self._profile.prefix, self._limits)
-        return self._cose(data, now, trace)
+        credential = self._cose(data, now, trace)
+        require_presentation(credential, self._holder_binding)
+        return credential
 
     def _cose(self, data: bytes, now: int, trace: Trace) -> VerifiedCredential:
         auth = open_sign1(data, self._trust, self._auth, self._limits, trace)
