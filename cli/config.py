@@ -11,7 +11,7 @@ import argparse
 import os
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
 from vcsdk.errors import FileError, UsageError
 
@@ -23,12 +23,14 @@ class Setting(NamedTuple):
     env: str
     dests: tuple[str, ...]
     is_list: bool
+    exclude: tuple[str, ...] = ()
+    """Command paths where an option of that name means something else."""
 
 
 SETTINGS: tuple[Setting, ...] = (
     Setting("db", "VCSDK_DB", ("db",), False),
     Setting("keyring", "VCSDK_KEYRING", ("keyring",), False),
-    Setting("trust", "VCSDK_TRUST", ("trust",), True),
+    Setting("trust", "VCSDK_TRUST", ("trust",), True, ("registry audit",)),  # there: a checkpoint key
     Setting("trust_anchor", "VCSDK_TRUST_ANCHOR", ("trust_anchor",), True),
     Setting("state_dir", "VCSDK_STATE_DIR", ("state", "state_dir"), False),
 )
@@ -96,39 +98,59 @@ def resolve(argv: Sequence[str], environ: dict[str, str] | None = None) -> dict[
     return values
 
 
-def _parsers(parser: argparse.ArgumentParser) -> Iterator[argparse.ArgumentParser]:
-    yield parser
+def _parsers(parser: argparse.ArgumentParser, path: str = "") -> Iterator[tuple[str, argparse.ArgumentParser]]:
+    yield path, parser
     for action in parser._actions:
         if isinstance(action, argparse._SubParsersAction):
-            for sub in action.choices.values():
-                yield from _parsers(sub)
+            for name, sub in action.choices.items():
+                yield from _parsers(sub, f"{path} {name}".strip())
 
 
-def prepare(parser: argparse.ArgumentParser, argv: Sequence[str]) -> dict[str, list[str]]:
+class Configured:
+    """What :func:`prepare` did, for :func:`fill` to finish after parsing."""
+
+    def __init__(self, values: dict[str, list[str]]) -> None:
+        self.values = values
+        self.lists: dict[str, str] = {}  # dest -> setting key, for list options left to the configuration
+        self.rivals: list[tuple[str, str, list[str]]] = []  # (dest, configured value, dests it excludes)
+
+
+def prepare(parser: argparse.ArgumentParser, argv: Sequence[str]) -> Configured:
     """Turn configured values into defaults before parsing (so required options may come from them)."""
-    values = resolve(argv)
+    done = Configured(resolve(argv))
     by_dest = {dest: setting for setting in SETTINGS for dest in setting.dests}
-    for sub in _parsers(parser):
+    for path, sub in _parsers(parser):
         configured: set[argparse.Action] = set()
         for action in sub._actions:
             setting = by_dest.get(action.dest)
-            if setting is None or not action.option_strings or setting.key not in values:
+            if setting is None or not action.option_strings or setting.key not in done.values:
+                continue
+            if any(path == excluded or path.startswith(excluded + " ") for excluded in setting.exclude):
                 continue
             configured.add(action)
-            if not isinstance(action, argparse._AppendAction):
-                action.default = values[setting.key][0]
+            if isinstance(action, argparse._AppendAction):
+                action.default = None  # None after parsing: no flag given, the configured list applies
+                done.lists[action.dest] = setting.key
+            else:
+                action.default = done.values[setting.key][0]
             action.required = False
         for group in sub._mutually_exclusive_groups:
-            if configured.intersection(group._group_actions):
+            mine = configured.intersection(group._group_actions)
+            if mine:
                 group.required = False
-    return values
+            for action in mine:
+                if not isinstance(action, argparse._AppendAction):
+                    others = [a.dest for a in group._group_actions if a is not action]
+                    done.rivals.append((action.dest, str(action.default), others))
+    return done
 
 
-def fill(args: argparse.Namespace, values: dict[str, Any]) -> None:
-    """After parsing: list options left empty on the command line take the configured lists."""
-    for setting in SETTINGS:
-        if setting.key not in values:
-            continue
-        for dest in setting.dests:
-            if getattr(args, dest, None) == []:
-                setattr(args, dest, list(values[setting.key]))
+def fill(args: argparse.Namespace, done: Configured) -> None:
+    """After parsing: configured lists for list options not given; a flag beats a configured rival
+    (``--key`` given on the command line wins over a configured ``keyring``)."""
+    for dest, key in done.lists.items():
+        if hasattr(args, dest) and getattr(args, dest) is None:
+            setattr(args, dest, list(done.values[key]))
+    for dest, value, others in done.rivals:
+        if getattr(args, dest, None) == value and any(getattr(args, other, None) for other in others):
+            setattr(args, dest, None)

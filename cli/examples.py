@@ -39,7 +39,7 @@ EXAMPLES: dict[str, str] = {
     "inspect": 'vcsdk inspect "$(cat credential.txt)"      vcsdk inspect --image photo.jpg --json',
     "registry": "vcsdk registry init --db registry.sqlite --iss KR-MOIS --uri-template 'https://id.mois.go.kr/sl/{n}'",
     "registry init": "vcsdk registry init --db registry.sqlite --iss KR-MOIS --uri-template "
-    "'https://id.mois.go.kr/sl/{n}' --first 7",
+    "'https://id.mois.go.kr/sl/{n}' --reviewer lee --operator ops",
     "registry apply": "vcsdk registry apply --db registry.sqlite --actor kim --claims claims.json "
     "--contact 010-1234-5678",
     "registry attach": "vcsdk registry attach --db registry.sqlite --actor kim APP photo photo.jpg "
@@ -50,17 +50,24 @@ EXAMPLES: dict[str, str] = {
     "registry reject": "vcsdk registry reject --db registry.sqlite --actor lee APP --reason 'photo too old'",
     "registry request-documents": "vcsdk registry request-documents --db registry.sqlite --actor lee APP "
     "--reason 'signed recommendation missing'",
-    "registry issue": "vcsdk registry issue --db registry.sqlite --key issuer.key APP --png credential.png",
-    "registry suspend": "vcsdk registry suspend --db registry.sqlite --actor office CTI",
-    "registry reinstate": "vcsdk registry reinstate --db registry.sqlite --actor office CTI",
-    "registry revoke": "vcsdk registry revoke --db registry.sqlite --actor office CTI",
-    "registry reissue": "vcsdk registry reissue --db registry.sqlite --key issuer.key CTI --device-jwk phone.jwk",
-    "registry renew": "vcsdk registry renew --db registry.sqlite --key issuer.key CTI --set rank=행정사무관",
+    "registry issue": "vcsdk registry issue --db registry.sqlite --actor ops --key issuer.key APP "
+    "--holder-proof proof.cbor --png credential.png",
+    "registry suspend": "vcsdk registry suspend --db registry.sqlite --actor ops CTI --reason 'phone lost'",
+    "registry reinstate": "vcsdk registry reinstate --db registry.sqlite --actor ops CTI",
+    "registry revoke": "vcsdk registry revoke --db registry.sqlite --actor ops CTI --reason 'left the service'",
+    "registry reissue": "vcsdk registry reissue --db registry.sqlite --actor ops --key issuer.key CTI "
+    "--holder-proof new-phone.cbor",
+    "registry renew": "vcsdk registry renew --db registry.sqlite --actor ops --key issuer.key CTI",
     "registry show": "vcsdk registry show --db registry.sqlite APP --json",
     "registry list": "vcsdk registry list --db registry.sqlite --state submitted",
-    "registry audit": "vcsdk registry audit verify --db registry.sqlite",
+    "registry audit": "vcsdk registry audit verify --db registry.sqlite --checkpoint head.cose --trust issuer.jwks",
     "registry export-status": "vcsdk registry export-status --db registry.sqlite --key issuer.key --out 'sl{n}.cwt'",
     "registry import": "vcsdk registry import --db registry.sqlite applications.csv",
+    "registry actors": "vcsdk registry actors --db registry.sqlite --reviewer lee --reviewer park --operator ops",
+    "registry nonce": "vcsdk registry nonce --db registry.sqlite --json",
+    "registry report-lost": "vcsdk registry report-lost --db registry.sqlite --actor kim CTI",
+    "registry refresh": "vcsdk registry refresh --db registry.sqlite --actor ops --key issuer.key CTI --png id.png",
+    "registry change": "vcsdk registry change --db registry.sqlite --actor kim CTI --set rank=행정사무관",
     "completion": 'eval "$(vcsdk completion bash)"',
 }
 
@@ -88,6 +95,7 @@ POSITIONAL_HELP: dict[str, str] = {  # registry arguments, by destination
     "file": "input file",
     "csv": "CSV file of applications (UTF-8)",
     "verify": "verify the chain",
+    "audit_command": "verify the chain, show or export entries, or sign a checkpoint of the head",
 }
 OPTION_HELP: dict[str, str] = {
     "--iss": "issuing authority id (iss), e.g. KR-MOIS",
@@ -98,6 +106,8 @@ OPTION_HELP: dict[str, str] = {
     "--device-jwk": "the phone's public key (JWK file)",
     "--set": "changed claim FIELD=VALUE (repeatable)",
     "--state": "only applications in this state",
+    "--reviewer": "an account that may review (repeatable)",
+    "--operator": "an account that may issue (repeatable)",
 }
 
 

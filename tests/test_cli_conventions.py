@@ -453,7 +453,23 @@ def test_human_output_shows_no_python_values(tmp_path: Path, capsys: pytest.Capt
 
 def test_registry_failures_that_used_to_traceback_are_one_line(tmp_path: Path) -> None:
     db = str(tmp_path / "r.sqlite")
-    assert cli("registry", "init", "--db", db, "--iss", "KR-MOIS", "--uri-template", "https://x/sl/{n}").returncode == 0
+    assert (
+        cli(
+            "registry",
+            "init",
+            "--db",
+            db,
+            "--iss",
+            "KR-MOIS",
+            "--uri-template",
+            "https://x/sl/{n}",
+            "--reviewer",
+            "lee",
+            "--operator",
+            "ops",
+        ).returncode
+        == 0
+    )
     app = cli("registry", "apply", "--db", db, "--claims", CLAIMS, "--contact", "a@b").stdout.strip()
     (tmp_path / "cp949.csv").write_bytes("name,contact\n김민준,a@b\n".encode("cp949"))
     (tmp_path / "agency.csv").write_text("name,agency_code,contact\n김민준,ABC,a@b\n", encoding="utf-8")
@@ -596,7 +612,24 @@ def test_registry_commands_never_create_a_database_by_mistake(
 
 def test_registry_attach_checks_metadata_and_photos(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     db = str(tmp_path / "r.sqlite")
-    assert run(capsys, "registry", "init", "--db", db, "--iss", "KR-MOIS", "--uri-template", "https://x/sl/{n}")[0] == 0
+    assert (
+        run(
+            capsys,
+            "registry",
+            "init",
+            "--db",
+            db,
+            "--iss",
+            "KR-MOIS",
+            "--uri-template",
+            "https://x/sl/{n}",
+            "--reviewer",
+            "lee",
+            "--operator",
+            "ops",
+        )[0]
+        == 0
+    )
     app = run(capsys, "registry", "apply", "--db", db, "--claims", CLAIMS, "--contact", "a@b")[1].strip()
     pdf = tmp_path / "photo.pdf"
     pdf.write_bytes(b"%PDF-1.7")
@@ -617,7 +650,24 @@ def test_registry_attach_checks_metadata_and_photos(tmp_path: Path, capsys: pyte
 
 def test_registry_import_reads_utf8_with_bom_and_prints_ids(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     db = str(tmp_path / "r.sqlite")
-    assert run(capsys, "registry", "init", "--db", db, "--iss", "KR-MOIS", "--uri-template", "https://x/sl/{n}")[0] == 0
+    assert (
+        run(
+            capsys,
+            "registry",
+            "init",
+            "--db",
+            db,
+            "--iss",
+            "KR-MOIS",
+            "--uri-template",
+            "https://x/sl/{n}",
+            "--reviewer",
+            "lee",
+            "--operator",
+            "ops",
+        )[0]
+        == 0
+    )
     rows = "name,birth_date,agency_code,agency,rank,employee_id,contact\n"
     rows += "홍길동,1990-01-01,1741000,행정안전부,주무관,E-77,010\n"
     csv_file = tmp_path / "apps.csv"
