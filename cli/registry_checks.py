@@ -1,29 +1,14 @@
 """Checks the CLI makes on registry input before the registry sees it: document metadata against
-``schemas/document-meta.schema.json``, photos that are really images, and CSV files for bulk import
-(UTF-8, with or without a byte-order mark)."""
+``schemas/document-meta.schema.json``, and photos that are really images."""
 
 from __future__ import annotations
 
-import csv
 import io
 from typing import Any
 
 from vcsdk.errors import UsageError
 
 DOCUMENT_KINDS = ("identity_document", "photo", "position_certificate", "recommendation", "fee_payment")
-CSV_COLUMNS = (
-    "name",
-    "name_latin",
-    "birth_date",
-    "agency_code",
-    "agency",
-    "unit",
-    "rank",
-    "position",
-    "employee_id",
-    "contact",
-    "applicant",
-)
 
 
 def check_meta(kind: str, meta: Any) -> None:
@@ -54,29 +39,3 @@ def check_image(data: bytes, name: str) -> None:
             image.verify()
     except (UnidentifiedImageError, OSError, ValueError, SyntaxError, Image.DecompressionBombError) as exc:
         raise UsageError(f"{name} is not an image (JPEG or PNG expected): {exc}") from None
-
-
-def read_csv_rows(data: bytes, name: str) -> list[dict[str, Any]]:
-    """Rows of an import CSV: UTF-8 (a BOM is fine), a header row of known columns, agency_code an integer."""
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise UsageError(
-            f"{name} is not UTF-8 (byte {exc.start}): save it as UTF-8, e.g. CP949 files are not read"
-        ) from None
-    reader = csv.DictReader(io.StringIO(text, newline=""))
-    header = reader.fieldnames or []
-    unknown = [column for column in header if column not in CSV_COLUMNS]
-    if not header or unknown:
-        raise UsageError(f"{name}: unknown columns {unknown or '(no header)'}; known: {', '.join(CSV_COLUMNS)}")
-    rows: list[dict[str, Any]] = []
-    for number, row in enumerate(reader, start=2):
-        if None in row:
-            raise UsageError(f"{name} line {number}: more fields than columns")
-        cleaned: dict[str, Any] = {key: value.strip() for key, value in row.items() if value and value.strip()}
-        if "agency_code" in cleaned:
-            if not cleaned["agency_code"].isdigit():
-                raise UsageError(f"{name} line {number}: agency_code {cleaned['agency_code']!r} is not a number")
-            cleaned["agency_code"] = int(cleaned["agency_code"])
-        rows.append(cleaned)
-    return rows

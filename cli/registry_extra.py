@@ -92,38 +92,6 @@ def checked_attach(func: Command) -> Command:
     return attach
 
 
-def cmd_import(args: argparse.Namespace) -> int:
-    """Bulk applications from a UTF-8 CSV (docs/registry-input.md); prints the id of each one created."""
-    import sys
-
-    from vcsdk.errors import VCError
-    from vcsdk.keys.files import read_bytes
-
-    from .common import EXIT_INVALID
-    from .registry_checks import read_csv_rows
-
-    rows = read_csv_rows(read_bytes(args.csv), args.csv)  # refuses the whole file before creating anything
-    registry = _open(args)
-    created: list[str] = []
-    failed = 0
-    for number, row in enumerate(rows, start=2):
-        claims = {k: v for k, v in row.items() if k not in ("contact", "applicant")}
-        try:
-            app = registry.apply(
-                applicant=row.get("applicant") or args.actor, claims=claims, contact=row.get("contact", "")
-            )
-        except VCError as exc:
-            failed += 1
-            print(f"vcsdk: {exc.code}: {args.csv} line {number}: {exc.message}", file=sys.stderr)
-            continue
-        created.append(app)
-        if not args.json:
-            print(app)
-    if args.json:
-        emit_json({"created": len(created), "failed": failed, "ids": created})
-    return EXIT_OK if not failed else EXIT_INVALID
-
-
 def cmd_expire(args: argparse.Namespace) -> int:
     """Mark every credential past its exp as expired."""
     count = _open(args).expire(actor=args.actor)
@@ -169,7 +137,6 @@ def register_registry_all(commands: argparse._SubParsersAction[Parser]) -> None:
     expire.add_argument("--json", action="store_true", help="print the count as JSON")
     expire.set_defaults(func=cmd_expire)
     sub.choices["attach"].set_defaults(func=checked_attach(sub.choices["attach"].get_default("func")))
-    sub.choices["import"].set_defaults(func=cmd_import)
     for name, parser in sub.choices.items():
         func = parser.get_default("func")
         if name != "init" and func is not None:

@@ -477,7 +477,6 @@ def test_registry_failures_that_used_to_traceback_are_one_line(tmp_path: Path) -
         ["registry", "attach", "--db", db, app, "photo", CLAIMS, "--meta", "{bad"],
         ["registry", "import", "--db", db, str(tmp_path / "missing.csv")],
         ["registry", "import", "--db", db, str(tmp_path / "cp949.csv")],
-        ["registry", "import", "--db", db, str(tmp_path / "agency.csv")],
         ["registry", "renew", "--db", db, "--key", CLAIMS, "00" * 16, "--set", "rank"],
     ]
     for argv in cases:
@@ -486,6 +485,9 @@ def test_registry_failures_that_used_to_traceback_are_one_line(tmp_path: Path) -
         assert "Traceback" not in result.stderr, (argv, result.stderr)
         lines = [line for line in result.stderr.splitlines() if line.startswith("vcsdk: ")]
         assert len(lines) == 1 and lines[0].split(":")[1].strip().isupper(), (argv, result.stderr)
+    agency = cli("registry", "import", "--db", db, str(tmp_path / "agency.csv"))  # the row is refused, not the run
+    assert agency.returncode == 1 and "Traceback" not in agency.stderr
+    assert "USAGE_ERROR: agency_code 'ABC' is not a number" in agency.stderr
 
 
 def test_inspect_json_is_strict_json_even_for_nan(capsys: pytest.CaptureFixture[str]) -> None:
@@ -684,3 +686,14 @@ def test_registry_import_reads_utf8_with_bom_and_prints_ids(tmp_path: Path, caps
     out_file = tmp_path / "export.jsonl"
     assert run(capsys, "registry", "export", "--db", db, "--out", str(out_file))[0] == 0
     assert oct(out_file.stat().st_mode & 0o777) == "0o600"
+
+
+def test_registry_messages_name_no_internal_methods(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    db = str(tmp_path / "r.sqlite")
+    assert run(capsys, "registry", "init", "--db", db, "--iss", "KR-MOIS", "--uri-template", "https://x/sl/{n}",
+               "--reviewer", "lee", "--operator", "ops")[0] == 0  # fmt: skip
+    app = run(capsys, "registry", "apply", "--db", db, "--actor", "kim", "--claims", CLAIMS, "--contact", "a@b")[1]
+    code, _, err = run(capsys, "registry", "request-documents", "--db", db, "--actor", "lee", app.strip(),
+                       "--reason", "x")  # fmt: skip
+    assert code == 2 and "REGISTRY_TRANSITION_REFUSED" in err
+    assert "cannot request documents an application in state draft" in err and "_" not in err.split(":", 2)[2]

@@ -1,4 +1,4 @@
-"""The CLI's checks on registry input: document metadata schemas, photos, import CSV files."""
+"""The CLI's checks on registry input: document metadata schemas and photos."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import io
 
 import pytest
 from PIL import Image
-from vcsdk_cli.registry_checks import DOCUMENT_KINDS, check_image, check_meta, read_csv_rows
+from vcsdk_cli.registry_checks import DOCUMENT_KINDS, check_image, check_meta
 
 from vcsdk.errors import UsageError
 from vcsdk.profiles.schema import load_schema
@@ -53,17 +53,3 @@ def test_a_photo_must_be_an_image() -> None:
     check_image(buffer.getvalue(), "photo.jpg")
     with pytest.raises(UsageError, match=r"photo\.pdf is not an image"):
         check_image(b"%PDF-1.7 not a picture", "photo.pdf")
-
-
-def test_csv_utf8_with_bom_cp949_and_bad_agency_codes() -> None:
-    text = "name,agency_code,contact\n김민준,1741000,010-1234-5678\n"
-    for data in (text.encode("utf-8"), b"\xef\xbb\xbf" + text.encode("utf-8")):
-        assert read_csv_rows(data, "a.csv") == [{"name": "김민준", "agency_code": 1741000, "contact": "010-1234-5678"}]
-    with pytest.raises(UsageError, match="not UTF-8"):
-        read_csv_rows(text.encode("cp949"), "a.csv")
-    with pytest.raises(UsageError, match="line 2: agency_code 'ABC' is not a number"):
-        read_csv_rows(b"name,agency_code\nKim,ABC\n", "a.csv")
-    with pytest.raises(UsageError, match="unknown columns"):
-        read_csv_rows(b"nmae\nKim\n", "a.csv")
-    with pytest.raises(UsageError, match="more fields than columns"):
-        read_csv_rows(b"name\nKim,extra\n", "a.csv")
