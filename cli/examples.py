@@ -21,7 +21,7 @@ EXAMPLES: dict[str, str] = {
     "status allocate": "vcsdk status allocate --db status.sqlite",
     "status set": "vcsdk status set --db status.sqlite --uri https://id.mois.go.kr/sl/7 100000 suspended",
     "status get": "vcsdk status get --db status.sqlite --uri https://id.mois.go.kr/sl/7 100000",
-    "status publish": "vcsdk status publish --db status.sqlite --uri https://id.mois.go.kr/sl/7 --key issuer.key "
+    "status publish": "vcsdk status publish --db status.sqlite --uri https://id.mois.go.kr/sl/7 --keyring keys/KR-MOIS "
     "--out sl7.cwt",
     "status inspect": "vcsdk status inspect sl7.cwt --trust trust.jwks",
     "trust": "vcsdk trust build --keyring keys/KR-MOIS --version 2 --out trust.json",

@@ -96,7 +96,17 @@ def cmd_status_get(args: argparse.Namespace) -> int:
 
 def cmd_status_publish(args: argparse.Namespace) -> int:
     clock = clock_of(args)
-    key = private_key(args, args.key)
+    if args.key:  # a flag; --keyring may come from the configuration
+        key = private_key(args, args.key)
+    elif args.keyring:
+        from vcsdk.keys.keyring import Keyring
+
+        from .common import with_passphrase
+
+        keyring, now = Keyring.open(args.keyring), clock()
+        key = with_passphrase(args, lambda secret: keyring.signing_key(now, secret), f"keyring {args.keyring}")
+    else:
+        raise UsageError("give --key FILE or --keyring DIR (the issuer's signing key)")
     token = open_status_registry(args.db, clock).publish(
         args.uri, key, ttl=args.ttl or None, validity=int(args.validity_hours * 3600)
     )
@@ -175,7 +185,9 @@ def register_status(commands: argparse._SubParsersAction[Parser]) -> None:
     publish = status_commands.add_parser("publish", help="sign a Status List Token for one list")
     publish.add_argument("--db", required=True)
     publish.add_argument("--uri", required=True)
-    publish.add_argument("--key", required=True, help="issuer private key file")
+    signer = publish.add_mutually_exclusive_group(required=True)
+    signer.add_argument("--key", help="issuer private key file")
+    signer.add_argument("--keyring", metavar="DIR", help="issuer keyring: sign with its active key")
     publish.add_argument("--out", required=True, help="token file (raw CBOR, tagged COSE_Sign1)")
     publish.add_argument("--ttl", type=int, default=DEFAULT_TTL_SECONDS, help="ttl claim in seconds (0: none)")
     publish.add_argument(

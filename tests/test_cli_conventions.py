@@ -164,7 +164,16 @@ def test_config_lists_and_bad_files(tmp_path: Path, capsys: pytest.CaptureFixtur
     code, qr, _ = run(capsys, "issue", "--key", str(tmp_path / "k"), "--iss", "KR-MOIS", "--claims", CLAIMS)
     config = tmp_path / "c.toml"
     config.write_text('trust = ["trust.jwks"]\n')
-    code, out, _ = run(capsys, "--config", str(config), "verify", "--allow-unknown-status", "--json", qr.strip())
+    code, out, _ = run(
+        capsys,
+        "--config",
+        str(config),
+        "verify",
+        "--allow-unknown-status",
+        "--allow-no-status-claim",
+        "--json",
+        qr.strip(),
+    )
     assert code == 0 and json.loads(out)["valid"] is True
     config.write_text("trust = [\n")
     code, _, err = run(capsys, "--config", str(config), "verify", qr.strip())

@@ -49,7 +49,7 @@ def test_shell_snippets_run_in_order(tmp_path: Path) -> None:
     shutil.copytree(ROOT / "examples", tmp_path / "examples")
     commands = [block for block in SHELL if QUICK_START not in block]
     script = "set -euo pipefail\n" + "\n".join(commands)
-    env = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}"}
+    env = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}", "XDG_STATE_HOME": str(tmp_path / "state")}
     env.pop("VCSDK_CONFIG", None)
     done = subprocess.run(
         ["bash", "-c", script], cwd=tmp_path, capture_output=True, text=True, timeout=300, env=env, check=False
