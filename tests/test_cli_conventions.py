@@ -578,8 +578,11 @@ def _junk_argv(path: str, parser: argparse.ArgumentParser, missing: str) -> list
     return argv
 
 
-def test_every_command_fails_on_missing_files_with_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_every_command_fails_on_missing_files_with_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Attack: every command, each required argument a path that does not exist."""
+    monkeypatch.chdir(tmp_path)  # default file names (e.g. the registry's database) land here, not in the repo
     missing = str(tmp_path / "missing" / "file")
     for path, parser in parsers(build_parser([], full=True)):
         if not path or path == "completion" or any(isinstance(a, argparse._SubParsersAction) for a in parser._actions):
@@ -597,6 +600,7 @@ def test_every_command_fails_on_missing_files_with_one_line(tmp_path: Path, caps
         else:
             assert [line for line in err.splitlines() if line.startswith("vcsdk: ")], (argv, err)
     assert not (tmp_path / "missing").exists()  # nothing created on the way
+    assert sorted(p.name for p in tmp_path.iterdir()) in ([], ["vcsdk-registry.sqlite"])  # only by registry init
 
 
 def test_gate_mode_survives_a_line_that_is_not_utf8(credential: dict[str, str]) -> None:
