@@ -69,6 +69,7 @@ EXAMPLES: dict[str, str] = {
     "registry refresh": "vcsdk registry refresh --db registry.sqlite --actor ops --key issuer.key CTI --png id.png",
     "registry change": "vcsdk registry change --db registry.sqlite --actor kim CTI --set rank=행정사무관",
     "completion": 'eval "$(vcsdk completion bash)"',
+    "serve": "vcsdk serve --db registry.sqlite --data-dir office --host 127.0.0.1 --port 8080",
 }
 
 
@@ -107,6 +108,9 @@ OPTION_HELP: dict[str, str] = {
     "--set": "changed claim FIELD=VALUE (repeatable)",
     "--state": "only applications in this state",
     "--reviewer": "an account that may review (repeatable)",
+    "--host": "address to listen on",
+    "--port": "TCP port to listen on",
+    "--forwarded-allow-ips": "proxies whose X-Forwarded-* headers are trusted (with --proxy-headers)",
     "--operator": "an account that may issue (repeatable)",
 }
 
