@@ -70,6 +70,7 @@ EXAMPLES: dict[str, str] = {
     "registry change": "vcsdk registry change --db registry.sqlite --actor kim CTI --set rank=행정사무관",
     "completion": 'eval "$(vcsdk completion bash)"',
     "serve": "vcsdk serve --db registry.sqlite --data-dir office --host 127.0.0.1 --port 8080",
+    "conformance": "vcsdk conformance --vectors ../shared/conformance --json",
 }
 
 
