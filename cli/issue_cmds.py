@@ -7,25 +7,43 @@ import json
 
 from vcsdk import Issuer, StatusReference, UsageError
 from vcsdk.clock import format_time
-from vcsdk.keys.files import atomic_write, load_private_key
+from vcsdk.keys.files import atomic_write
 from vcsdk.keys.keyring import Keyring
 
-from .common import EXIT_OK, Parser, add_passphrase_options, clock_of, emit_json, passphrase, read_text_arg
+from .common import (
+    EXIT_OK,
+    Parser,
+    add_passphrase_options,
+    clock_of,
+    emit_json,
+    private_key,
+    read_text_arg,
+    with_passphrase,
+)
 from .qr_cmds import write_image
-from .status_cmds import open_status_registry
 
 
 def cmd_issue(args: argparse.Namespace) -> int:
-    if args.keyring:
-        key = Keyring.open(args.keyring).signing_key(clock_of(args)(), passphrase(args))
+    if args.key:  # a flag; --keyring may come from the configuration
+        key = private_key(args, args.key)
+        iss = args.iss
+        if not iss:
+            raise UsageError("give --iss (the issuing authority id) with --key")
+    elif args.keyring:
+        keyring = Keyring.open(args.keyring)
+        iss = args.iss or keyring.issuer
+        if iss != keyring.issuer:
+            raise UsageError(f"--iss {iss} is not the issuer of keyring {args.keyring} ({keyring.issuer})")
+        now = clock_of(args)()
+        key = with_passphrase(args, lambda secret: keyring.signing_key(now, secret), f"keyring {args.keyring}")
     else:
-        key = load_private_key(args.key, passphrase(args))
+        raise UsageError("give --key FILE or --keyring DIR (or keyring in the configuration)")
     try:
         claims = json.loads(read_text_arg(args.claims))
     except ValueError as exc:
         raise UsageError(f"claims are not valid JSON ({exc})") from None
     clock = clock_of(args)
-    issuer = Issuer(key, args.iss, clock=clock, validity_seconds=args.validity_days * 86400)
+    issuer = Issuer(key, iss, clock=clock, validity_seconds=args.validity_days * 86400)
     status = None
     if (args.status_uri is None) != (args.status_idx is None):
         raise UsageError("--status-uri and --status-idx go together")
@@ -34,6 +52,8 @@ def cmd_issue(args: argparse.Namespace) -> int:
     if args.status_uri is not None:
         status = StatusReference(args.status_idx, args.status_uri)
     elif args.status_db:
+        from .status_cmds import open_status_registry
+
         status = open_status_registry(args.status_db, clock).allocate()
     credential = issuer.issue(claims, status=status)
     if args.out:
@@ -65,7 +85,9 @@ def register_issue(commands: argparse._SubParsersAction[Parser]) -> None:
     signer = issue.add_mutually_exclusive_group(required=True)
     signer.add_argument("--key", help="issuer private key file")
     signer.add_argument("--keyring", metavar="DIR", help="issuer keyring: sign with its active key")
-    issue.add_argument("--iss", required=True, help="issuing authority id (iss), e.g. KR-MOIS")
+    issue.add_argument(
+        "--iss", help="issuing authority id (iss), e.g. KR-MOIS; with --keyring it must be the keyring's (its default)"
+    )
     issue.add_argument("--claims", required=True, help="claims JSON: a file path, @file, or - for stdin")
     issue.add_argument("--validity-days", type=int, default=3 * 365, help="validity in days (default 1095)")
     issue.add_argument("--status-uri", help="status list URI for the status claim")

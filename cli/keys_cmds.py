@@ -9,27 +9,31 @@ from pathlib import Path
 from vcsdk import Ed25519PrivateKey
 from vcsdk.clock import format_time
 from vcsdk.codec.cbor import dumps
-from vcsdk.errors import UsageError
-from vcsdk.keys import b64url_encode
-from vcsdk.keys.files import atomic_write, load_private_key, save_jwks, save_private_key
+from vcsdk.errors import FileError, UsageError
+from vcsdk.keys.files import atomic_write, save_private_key
 from vcsdk.keys.keyring import MANIFEST, Keyring
+from vcsdk.trust.store import jwks_for
 
-from .common import EXIT_OK, Parser, add_passphrase_options, clock_of, emit_json, passphrase
+from .common import EXIT_OK, Parser, add_passphrase_options, clock_of, emit_json, passphrase, private_key
 
 # ------------------------------------------------------------------------------------ key files
 
 
 def cmd_keys_generate(args: argparse.Namespace) -> int:
-    key = Ed25519PrivateKey.generate()
     secret = passphrase(args)
+    for path in (args.out, args.public, args.jwks):  # refuse before writing anything
+        if path and Path(path).exists() and not args.force:
+            raise FileError(f"{path} exists: give --force to overwrite it")
+    key = Ed25519PrivateKey.generate()
     save_private_key(args.out, key, secret, overwrite=args.force)
     if args.public:
         atomic_write(args.public, key.public_key.to_pem(), overwrite=args.force)
     if args.jwks:
-        save_jwks(args.jwks, [key.public_key])
+        atomic_write(
+            args.jwks, (json.dumps(jwks_for([key.public_key]), indent=2) + "\n").encode(), overwrite=args.force
+        )
     info = {
         "kid": key.kid.hex(),
-        "kid_b64url": b64url_encode(key.kid),
         "alg": "EdDSA",
         "private_key": str(args.out),
         "encrypted": secret is not None,
@@ -48,7 +52,7 @@ def cmd_keys_generate(args: argparse.Namespace) -> int:
 
 
 def cmd_keys_show(args: argparse.Namespace) -> int:
-    key = load_private_key(args.key, passphrase(args))
+    key = private_key(args, args.key)
     public = key.public_key
     info = {
         "kid": key.kid.hex(),
@@ -84,7 +88,7 @@ def cmd_rotate(args: argparse.Namespace) -> int:
         raise UsageError("no keyring there yet: give --iss to create it")
     record = keyring.rotate(now, passphrase(args))
     if args.json:
-        emit_json({"kid": record.kid, "issuer": keyring.issuer, "not_before": record.not_before})
+        emit_json({"kid": record.kid, "issuer": keyring.issuer, "not_before": format_time(record.not_before)})
     else:
         print(f"new active key {record.kid} for {keyring.issuer}; the previous active key is retired")
     return EXIT_OK
@@ -92,13 +96,19 @@ def cmd_rotate(args: argparse.Namespace) -> int:
 
 def cmd_retire(args: argparse.Namespace) -> int:
     record = _keyring(args).retire(args.kid, clock_of(args)())
-    print(f"key {record.kid} retired: it signs nothing after {format_time(record.not_after or 0)}")
+    if args.json:
+        emit_json({"kid": record.kid, "state": record.state.value, "not_after": format_time(record.not_after or 0)})
+    else:
+        print(f"key {record.kid} retired: it signs nothing after {format_time(record.not_after or 0)}")
     return EXIT_OK
 
 
 def cmd_compromise(args: argparse.Namespace) -> int:
     record = _keyring(args).compromise(args.kid)
-    print(f"key {record.kid} marked compromised: rebuild and re-sign the trust list, then redistribute it")
+    if args.json:
+        emit_json({"kid": record.kid, "state": record.state.value})
+    else:
+        print(f"key {record.kid} marked compromised: rebuild and re-sign the trust list, then redistribute it")
     return EXIT_OK
 
 
@@ -158,6 +168,7 @@ def register_keys(commands: argparse._SubParsersAction[Parser]) -> None:
         sub.add_argument("--keyring", required=True, metavar="DIR")
         sub.add_argument("kid", metavar="KID", help="hex kid or a unique prefix")
         sub.add_argument("--at", metavar="TIME")
+        sub.add_argument("--json", action="store_true")
         sub.set_defaults(func=func)
     listing = key_commands.add_parser("list", help="the keyring's keys, windows and states")
     listing.add_argument("--keyring", required=True, metavar="DIR")

@@ -270,6 +270,7 @@ def cmd_import(args: argparse.Namespace) -> int:
         raise UsageError(f"{args.csv} is not UTF-8 (save the CSV as UTF-8, not CP949)") from None
     rows = list(csv.DictReader(io.StringIO(text, newline="")))
     created, failed = 0, 0
+    ids: list[str] = []
     for number, row in enumerate(rows, start=1):
         claims = {k: v for k, v in row.items() if k not in ("contact", "applicant") and v and isinstance(k, str)}
         try:
@@ -277,8 +278,12 @@ def cmd_import(args: argparse.Namespace) -> int:
                 if not claims["agency_code"].isdigit():
                     raise UsageError(f"agency_code {claims['agency_code']!r} is not a number")
                 claims["agency_code"] = int(claims["agency_code"])
-            reg.apply(applicant=row.get("applicant") or args.actor, claims=claims, contact=row.get("contact", ""))
+            ids.append(
+                reg.apply(applicant=row.get("applicant") or args.actor, claims=claims, contact=row.get("contact", ""))
+            )
             created += 1
+            if not args.json:
+                print(ids[-1])  # the created application's id, one per line
         except VCError as exc:
             failed += 1
             print(f"\nrow {number}: {exc}", file=sys.stderr)
@@ -286,7 +291,10 @@ def cmd_import(args: argparse.Namespace) -> int:
             print(f"\r[{'#' * (30 * number // len(rows)):<30}] {number}/{len(rows)}", end="", file=sys.stderr)
     if sys.stderr.isatty():
         print(file=sys.stderr)
-    _out(args, {"created": created, "failed": failed}, f"{created} applications created, {failed} refused")
+    if args.json:
+        emit_json({"created": created, "failed": failed})
+    else:
+        print(f"{created} applications created, {failed} refused", file=sys.stderr)
     return EXIT_OK if not failed else EXIT_INVALID
 
 

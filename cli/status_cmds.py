@@ -8,7 +8,7 @@ from collections.abc import Callable
 
 from vcsdk import StatusReference, TrustStore, UsageError
 from vcsdk.clock import format_time, parse_time, system_clock
-from vcsdk.keys.files import atomic_write, load_private_key, load_trust, read_bytes
+from vcsdk.keys.files import atomic_write, load_trust, read_bytes
 from vcsdk.registry.status import (
     DEFAULT_TOKEN_VALIDITY_SECONDS,
     DEFAULT_TTL_SECONDS,
@@ -20,7 +20,7 @@ from vcsdk.registry.stores import open_status_database
 from vcsdk.revocation import Status, verify_token
 from vcsdk.revocation.token import read_token_unverified
 
-from .common import EXIT_OK, Parser, add_passphrase_options, clock_of, emit_json, passphrase
+from .common import EXIT_OK, Parser, add_passphrase_options, clock_of, emit_json, human, private_key
 
 _STATUS_NAMES = {"valid": Status.VALID, "revoked": Status.REVOKED, "suspended": Status.SUSPENDED}
 _STATUS_NAMES["needs-renewal"] = Status.NEEDS_RENEWAL
@@ -96,12 +96,25 @@ def cmd_status_get(args: argparse.Namespace) -> int:
 
 def cmd_status_publish(args: argparse.Namespace) -> int:
     clock = clock_of(args)
-    key = load_private_key(args.key, passphrase(args))
+    if args.key:  # a flag; --keyring may come from the configuration
+        key = private_key(args, args.key)
+    elif args.keyring:
+        from vcsdk.keys.keyring import Keyring
+
+        from .common import with_passphrase
+
+        keyring, now = Keyring.open(args.keyring), clock()
+        key = with_passphrase(args, lambda secret: keyring.signing_key(now, secret), f"keyring {args.keyring}")
+    else:
+        raise UsageError("give --key FILE or --keyring DIR (the issuer's signing key)")
     token = open_status_registry(args.db, clock).publish(
         args.uri, key, ttl=args.ttl or None, validity=int(args.validity_hours * 3600)
     )
     atomic_write(args.out, token)
-    print(f"status list token for {args.uri} ({len(token)} bytes) -> {args.out}", file=sys.stderr)
+    if args.json:
+        emit_json({"uri": args.uri, "bytes": len(token), "out": args.out})
+    else:
+        print(f"status list token for {args.uri} ({len(token)} bytes) -> {args.out}", file=sys.stderr)
     return EXIT_OK
 
 
@@ -132,7 +145,7 @@ def cmd_status_inspect(args: argparse.Namespace) -> int:
         emit_json(info)
     else:
         for key, value in info.items():
-            print(f"{key:10} {value}")
+            print(f"{key:10} {human(value)}")
     return EXIT_OK
 
 
@@ -143,7 +156,7 @@ def register_status(commands: argparse._SubParsersAction[Parser]) -> None:
     create = status_commands.add_parser("create", help="create a status registry (SQLite) and its first list")
     create.add_argument("--db", required=True, help="registry file (SQLite)")
     create.add_argument("--uri-template", required=True, help="list URI with {n}, e.g. https://id.mois.go.kr/sl/{n}")
-    create.add_argument("--bits", type=int, default=2, choices=[2, 4, 8])
+    create.add_argument("--bits", type=int, default=2, choices=[2, 4, 8], help="bits per entry")
     create.add_argument("--size", type=int, default=MIN_LIST_SIZE, help=f"entries per list (>= {MIN_LIST_SIZE})")
     create.add_argument("--first", type=int, default=1, help="number of the first list")
     create.add_argument("--json", action="store_true")
@@ -159,30 +172,33 @@ def register_status(commands: argparse._SubParsersAction[Parser]) -> None:
     set_ = status_commands.add_parser("set", help="set IDX to STATUS (valid, suspended, needs-renewal, revoked)")
     set_.add_argument("--db", required=True)
     set_.add_argument("--uri", required=True)
-    set_.add_argument("idx", type=int, metavar="IDX")
-    set_.add_argument("status", metavar="STATUS")
+    set_.add_argument("idx", type=int, metavar="IDX", help="index in the list")
+    set_.add_argument("status", metavar="STATUS", help="valid, suspended, needs-renewal or revoked")
     set_.add_argument("--json", action="store_true")
     set_.set_defaults(func=cmd_status_set)
     get = status_commands.add_parser("get", help="the status at IDX")
     get.add_argument("--db", required=True)
     get.add_argument("--uri", required=True)
-    get.add_argument("idx", type=int, metavar="IDX")
+    get.add_argument("idx", type=int, metavar="IDX", help="index in the list")
     get.add_argument("--json", action="store_true")
     get.set_defaults(func=cmd_status_get)
     publish = status_commands.add_parser("publish", help="sign a Status List Token for one list")
     publish.add_argument("--db", required=True)
     publish.add_argument("--uri", required=True)
-    publish.add_argument("--key", required=True, help="issuer private key file")
+    signer = publish.add_mutually_exclusive_group(required=True)
+    signer.add_argument("--key", help="issuer private key file")
+    signer.add_argument("--keyring", metavar="DIR", help="issuer keyring: sign with its active key")
     publish.add_argument("--out", required=True, help="token file (raw CBOR, tagged COSE_Sign1)")
     publish.add_argument("--ttl", type=int, default=DEFAULT_TTL_SECONDS, help="ttl claim in seconds (0: none)")
     publish.add_argument(
         "--validity-hours", type=float, default=DEFAULT_TOKEN_VALIDITY_SECONDS / 3600, help="exp = iat + this"
     )
     publish.add_argument("--at", metavar="TIME", help="publish as of TIME")
+    publish.add_argument("--json", action="store_true")
     add_passphrase_options(publish)
     publish.set_defaults(func=cmd_status_publish)
     inspect_token = status_commands.add_parser("inspect", help="show a Status List Token (verified with --trust)")
-    inspect_token.add_argument("token", metavar="TOKEN")
+    inspect_token.add_argument("token", metavar="TOKEN", help="Status List Token file (raw CBOR)")
     inspect_token.add_argument("--trust", action="append", default=[], metavar="PATH")
     inspect_token.add_argument("--at", metavar="TIME")
     inspect_token.add_argument("--json", action="store_true")

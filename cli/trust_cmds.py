@@ -8,11 +8,11 @@ from typing import Any
 
 from vcsdk.errors import TrustSourceInvalid, UsageError
 from vcsdk.keys import PublicKey
-from vcsdk.keys.files import atomic_write, load_private_key, load_public_key, read_bytes
+from vcsdk.keys.files import atomic_write, load_public_key, read_bytes
 from vcsdk.keys.keyring import Keyring
 from vcsdk.trust.trustlist import TrustList, sign_trust_list, verify_trust_list
 
-from .common import EXIT_OK, Parser, add_passphrase_options, clock_of, emit_json, passphrase
+from .common import EXIT_OK, Parser, add_passphrase_options, clock_of, emit_json, human, private_key
 
 # ------------------------------------------------------------------------------------ trust
 
@@ -24,7 +24,10 @@ def cmd_trust_build(args: argparse.Namespace) -> int:
         raise TrustSourceInvalid("the keyrings hold no keys")
     trust_list = TrustList(args.version, now, now + args.validity_days * 86400, tuple(keys))
     atomic_write(args.out, (json.dumps(trust_list.to_json(), indent=2) + "\n").encode("utf-8"))
-    print(f"trust list v{args.version} with {len(keys)} keys -> {args.out} (sign it with 'vcsdk trust sign')")
+    if args.json:
+        emit_json({"version": args.version, "keys": len(keys), "out": args.out})
+    else:
+        print(f"trust list v{args.version} with {len(keys)} keys -> {args.out} (sign it with 'vcsdk trust sign')")
     return EXIT_OK
 
 
@@ -34,9 +37,12 @@ def cmd_trust_sign(args: argparse.Namespace) -> int:
     except ValueError as exc:
         raise TrustSourceInvalid(f"{args.input} is not JSON ({exc})") from None
     trust_list = TrustList.from_json(document)
-    signed = sign_trust_list(trust_list, load_private_key(args.anchor, passphrase(args)))
+    signed = sign_trust_list(trust_list, private_key(args, args.anchor))
     atomic_write(args.out, signed)
-    print(f"signed trust list v{trust_list.version} ({len(signed)} bytes) -> {args.out}")
+    if args.json:
+        emit_json({"version": trust_list.version, "bytes": len(signed), "out": args.out})
+    else:
+        print(f"signed trust list v{trust_list.version} ({len(signed)} bytes) -> {args.out}")
     return EXIT_OK
 
 
@@ -54,23 +60,48 @@ def cmd_trust_inspect(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _iso(value: Any) -> Any:
+    from vcsdk.clock import format_time
+
+    return format_time(value) if isinstance(value, int) and not isinstance(value, bool) else value
+
+
+def _for_display(info: dict[str, Any]) -> dict[str, Any]:
+    """Kids in hex and times in ISO 8601, as everywhere in the CLI (the file format keeps its own)."""
+    from vcsdk.keys import b64url_decode
+
+    shown = {key: _iso(value) if key in ("iat", "exp") else value for key, value in info.items()}
+    if "keys" in shown:
+        shown["keys"] = [
+            {
+                **entry,
+                "kid": b64url_decode(entry["kid"], "kid").hex(),
+                "not_before": _iso(entry["not_before"]),
+                "not_after": _iso(entry["not_after"]),
+            }
+            for entry in shown["keys"]
+        ]
+    return shown
+
+
 def show_info(info: dict[str, Any], as_json: bool) -> None:
+    shown = _for_display(info)
     if as_json:
-        emit_json(info)
+        emit_json(shown)
         return
-    for key, value in info.items():
+    for key, value in shown.items():
         if key == "keys":
             for entry in value:
-                window = f"{entry['not_before']} .. {entry['not_after']}"
+                window = f"{entry['not_before'] or '(open)'} .. {entry['not_after'] or '(open)'}"
                 print(f"  key {entry['kid']} {entry['jwk']['kty']} iss={entry['iss']} {entry['state']} [{window}]")
         else:
-            print(f"{key:12} {value}")
+            print(f"{key:12} {human(value)}")
 
 
 def add_inspect(sub: argparse._SubParsersAction[Parser], text: str, func: Any) -> None:
     """``inspect FILE --trust-anchor PATH... [--at TIME] [--json]``, shared by trust and bundle."""
     inspect = sub.add_parser("inspect", help=text)
-    inspect.add_argument("file")
+    inspect.add_argument("file", help="the signed file (COSE_Sign1)")
     inspect.add_argument("--trust-anchor", action="append", default=[], metavar="PATH")
     inspect.add_argument("--at", metavar="TIME")
     inspect.add_argument("--json", action="store_true")
@@ -84,14 +115,16 @@ def register_trust(commands: argparse._SubParsersAction[Parser]) -> None:
     build = sub.add_parser("build", help="a trust list (JSON form) from issuer keyrings")
     build.add_argument("--keyring", action="append", required=True, metavar="DIR")
     build.add_argument("--version", type=int, required=True, help="higher than the last list's")
-    build.add_argument("--validity-days", type=int, default=30)
+    build.add_argument("--validity-days", type=int, default=30, help="exp = iat + this many days")
     build.add_argument("--at", metavar="TIME")
     build.add_argument("--out", required=True)
+    build.add_argument("--json", action="store_true")
     build.set_defaults(func=cmd_trust_build)
     sign = sub.add_parser("sign", help="sign a trust list with the trust-anchor key")
     sign.add_argument("--in", dest="input", required=True, help="trust list JSON")
     sign.add_argument("--anchor", required=True, help="trust-anchor private key file")
     sign.add_argument("--out", required=True)
+    sign.add_argument("--json", action="store_true")
     add_passphrase_options(sign)
     sign.set_defaults(func=cmd_trust_sign)
     add_inspect(sub, "verify and show a signed trust list", cmd_trust_inspect)

@@ -1,91 +1,114 @@
-"""``vcsdk verify``: one QR text, an image, or gate mode (one QR text per stdin line)."""
+"""``vcsdk verify``: QR texts, images, or gate mode (one QR text per stdin line).
+
+Heavy modules are imported inside the functions that need them, so that a single verification
+starts fast (no QR imaging, X.509 or schema machinery unless a source or input needs it).
+"""
 
 from __future__ import annotations
 
 import argparse
 import functools
+import io
+import os
 import sys
-from typing import Any, Protocol, TextIO
+from dataclasses import dataclass
+from typing import Any, TextIO
 
-from vcsdk import StatusPolicy, TrustStore, UsageError, VCError, Verification, Verifier
-from vcsdk.clock import format_time
-from vcsdk.errors import CredentialInvalid, FileError
-from vcsdk.gate.core import Gate, document_type
-from vcsdk.keys.files import load_public_key, load_trust, read_bytes
-from vcsdk.profiles.hc1 import HC1, HC1Credential, HC1Verifier, signer_certificates
-from vcsdk.revocation import Freshness, StatusListChecker
-from vcsdk.revocation.checker import DEFAULT_MAX_AGE_SECONDS
-from vcsdk.trust.bundle import BUNDLE_TYP
-from vcsdk.trust.floors import VersionFloors, default_state_dir
-from vcsdk.trust.store import TrustedKey
-from vcsdk.trust.trustlist import TRUST_LIST_TYP, verify_trust_list
-from vcsdk.verify import FastVerifier
-from vcsdk.verify.parallel import ParallelVerifier
+from vcsdk.errors import UsageError
 
-from .common import EXIT_INVALID, EXIT_OK, Parser, clock_of, emit_json
-from .qr_cmds import image_text
+from .common import EXIT_INVALID, EXIT_OK, Parser, clock_of, emit_json, iso_times
 
+MINIMAL_CLAIMS = ("name", "agency", "rank")
+STATUS_MAX_AGE_DEFAULT = 3 * 24 * 3600
+"""The verifier's default (``vcsdk.revocation.checker.DEFAULT_MAX_AGE_SECONDS``; a test keeps them equal),
+spelled here so that the parser does not import the status machinery."""
 
-class _Checker(Protocol):
-    def check(self, text: str) -> Any: ...
+EXAMPLES = """\
+examples:
+  vcsdk verify --trust trust.jwks --status-list sl7.cwt "$(cat credential.txt)"
+  vcsdk verify --trust bundle.cbor --trust-anchor anchor.pub.pem --image photo.jpg --image scan2.png
+  vcsdk qr scan photos/*.jpg --text | vcsdk verify --trust trust.jwks --allow-unknown-status -
+"""
 
 
-class _Dispatch:
-    """Sends ``HC1:`` texts to the EU DCC verifier and everything else to the official-ID one."""
+@dataclass(frozen=True)
+class Report:
+    """A verdict as the CLI prints it: the DESIGN JSON shape plus ``status_checked`` and ``exp``."""
 
-    def __init__(self, official: _Checker, hc1: HC1Verifier) -> None:
-        self.official = official
-        self.hc1 = hc1
+    result: Any
+    claims: str
 
-    def check(self, text: str) -> Any:
-        return (self.hc1 if text.startswith(HC1.prefix) else self.official).check(text)
+    @property
+    def valid(self) -> bool:
+        return bool(self.result.valid)
+
+    def to_json(self) -> dict[str, Any]:
+        from vcsdk.clock import format_time
+
+        out: dict[str, Any] = self.result.to_json()
+        out["message"] = iso_times(str(out.get("message", "")))
+        credential = self.result.credential
+        out["status_checked"] = getattr(credential, "status_check", None) is not None
+        expires = getattr(credential, "expires_at", None)
+        out["exp"] = None if expires is None else format_time(expires)
+        if out.get("claims") is not None and self.claims != "all":
+            out["claims"] = (
+                None if self.claims == "none" else {k: v for k, v in out["claims"].items() if k in MINIMAL_CLAIMS}
+            )
+        return out
 
 
-def _build_verifier(args: argparse.Namespace) -> _Dispatch:
+@dataclass(frozen=True)
+class Reporting:
+    """Wraps a checker so that ``check`` returns :class:`Report` (picklable for worker processes)."""
+
+    checker: Any
+    claims: str
+
+    def check(self, text: str) -> Report:
+        return Report(self.checker.check(text), self.claims)
+
+
+def build_verifier(args: argparse.Namespace) -> Any:
+    """The verifier the options describe: a gate bundle, or keys (+ status lists); HC1 by prefix."""
+    from vcsdk.keys.files import load_public_key
+    from vcsdk.profiles.dispatch import PrefixDispatch
+    from vcsdk.trust.sources import open_trust_sources
+
     if not args.trust:
         raise UsageError("give at least one --trust file (JWKS, JWK, public-key PEM, trust list, bundle, certificate)")
     clock = clock_of(args)
     anchors = [load_public_key(path) for path in args.trust_anchor]
-    floors: VersionFloors | None = None  # opened only when a signed source needs its rollback floors
-    expiries: list[int] = []
-    keys: list[TrustedKey] = []
-    certificates: list[TrustedKey] = []
-    gate: Gate | None = None
-    for path in args.trust:
-        data = read_bytes(path)
-        typ = document_type(data)
-        if typ in (BUNDLE_TYP, TRUST_LIST_TYP):
-            if not anchors:
-                raise UsageError(f"{path} is signed by a trust anchor: give --trust-anchor")
-            floors = floors or VersionFloors(args.state or default_state_dir())
-            try:
-                if typ == BUNDLE_TYP:
-                    gate = Gate(anchors, clock=clock, state=floors, holder_binding=args.holder_binding or "off")
-                    gate.load(data)
-                else:
-                    listed = verify_trust_list(data, anchors, now=clock(), floors=floors)
-                    keys.extend(listed.keys)
-                    expiries.append(listed.expires_at)
-            except CredentialInvalid as exc:  # the gate cannot run on an untrusted source
-                raise UsageError(f"{path} refused: {exc}") from None
-        elif b"CERTIFICATE" in data or data[:1] == b"\x30":
-            certificates.extend(signer_certificates(data))
-        else:
-            keys.extend(load_trust(path))
-    hc1 = HC1Verifier(certificates, clock=clock, leeway=args.leeway)
-    if gate is not None:
-        if keys or args.status_list:
+    sources = open_trust_sources(
+        args.trust, anchors, clock=clock, state_dir=args.state, holder_binding=args.holder_binding or "off"
+    )
+    if sources.gate is not None:
+        if sources.keys or args.status_list:
             raise UsageError("a gate bundle carries its own trust list and status lists: give it alone")
-        return _Dispatch(gate, hc1)
+        return PrefixDispatch(sources.gate, sources.certificates, clock=clock, leeway=args.leeway)
+    verifier = _key_verifier(args, sources.keys, sources.expires_at)
+    return PrefixDispatch(verifier, sources.certificates, clock=clock, leeway=args.leeway)
+
+
+def _key_verifier(args: argparse.Namespace, keys: Any, expires_at: int | None) -> Any:
+    from vcsdk.errors import FileError, VCError
+    from vcsdk.keys.files import read_bytes
+    from vcsdk.trust.store import TrustStore
+    from vcsdk.verify import FastVerifier, StatusPolicy, Verifier
+
+    clock = clock_of(args)
     policy = StatusPolicy.ALLOW_UNKNOWN if args.allow_unknown_status else StatusPolicy.FAIL_CLOSED
     store = TrustStore(
         keys,
         source=", ".join(sorted({entry.source for entry in keys})) or "none",
-        expires_at=min(expiries) if expiries else None,
+        expires_at=expires_at,
     )
     checker = None
     if args.status_list:
-        checker = StatusListChecker(store, freshness=Freshness(max_age=args.status_max_age, leeway=args.leeway))
+        from vcsdk.revocation.checker import DEFAULT_MAX_AGE_SECONDS, Freshness, StatusListChecker
+
+        max_age = DEFAULT_MAX_AGE_SECONDS if args.status_max_age is None else args.status_max_age
+        checker = StatusListChecker(store, freshness=Freshness(max_age=max_age, leeway=args.leeway))
         now = clock()
         for path in args.status_list:
             try:
@@ -103,101 +126,163 @@ def _build_verifier(args: argparse.Namespace) -> _Dispatch:
         require_status=not args.allow_no_status_claim,
         holder_binding=args.holder_binding or "if-bound",
     )
-    return _Dispatch(FastVerifier(verifier), hc1)
+    return FastVerifier(verifier)
 
 
-def _verifier_factory(args: argparse.Namespace) -> _Dispatch:
+def _verifier_factory(args: argparse.Namespace, claims: str) -> Reporting:
     """Rebuild the verifier inside a worker process (module level: picklable)."""
-    return _build_verifier(args)
+    return Reporting(build_verifier(args), claims)
+
+
+def _claims_mode(args: argparse.Namespace, gate: bool) -> str:
+    return str(args.claims or ("minimal" if gate else "all"))
 
 
 def cmd_verify(args: argparse.Namespace) -> int:
-    verifier = _build_verifier(args)
-    if (args.qr_text is None) == (args.image is None):
-        raise UsageError("give either QR_TEXT (or - for stdin) or --image PATH")
+    if (args.qr_text is None) == (not args.image):
+        raise UsageError("give either QR_TEXT (or - for one per line on stdin) or --image PATH (repeatable)")
+    if args.qr_text not in (None, "-") and os.path.isfile(args.qr_text) and not args.qr_text.startswith("GID1:"):
+        raise UsageError(
+            f"{args.qr_text} is a file, but a QR text was expected: use --image {args.qr_text} for a picture,"
+            " or - to read QR texts from stdin"
+        )
+    verifier = Reporting(build_verifier(args), _claims_mode(args, args.qr_text == "-"))
     if args.qr_text == "-":
         if args.workers > 1:
-            return _parallel_gate_mode(args, sys.stdin, sys.stdout)
-        return _gate_mode(verifier, sys.stdin, sys.stdout)
-    if args.image is not None:
-        try:
-            text = image_text(args.image)
-        except CredentialInvalid as exc:  # no QR code, or an unreadable image: not valid
-            if args.json:
-                emit_json(Verification(False, exc.code, exc.message).to_json())
-            else:
-                print(f"NOT VALID  {exc.code}: {exc.message}")
-            return EXIT_INVALID
-    else:
-        text = args.qr_text
-    result = verifier.check(text)
-    if args.json:
-        emit_json(result.to_json())
-    elif result.valid and isinstance(result.credential, HC1Credential):
-        print(f"VALID  kid={result.credential.kid.hex()} iss={result.credential.issuer} (EU DCC, HC1)")
-        print(f"       expires {format_time(result.credential.expires_at)}")
-    elif result.valid and result.credential is not None:
-        claims = result.credential.claims
-        print(f"VALID  kid={result.credential.kid.hex()} iss={result.credential.issuer}")
-        print(f"       {claims.name} ({claims.name_latin or '-'}) {claims.rank} {claims.position or ''}".rstrip())
-        print(f"       {claims.agency} {claims.unit or ''}".rstrip())
-        print(f"       expires {format_time(result.credential.expires_at)}")
-        presented = getattr(result.credential, "presentation", None)
+            return _parallel_gate_mode(args, _stdin_lines(), sys.stdout)
+        return _gate_mode(verifier, _stdin_lines(), sys.stdout)
+    if args.image:
+        all_valid = True
+        for path in args.image:
+            all_valid &= _show(_image_report(verifier, path), args.json, path if len(args.image) > 1 else None)
+        return EXIT_OK if all_valid else EXIT_INVALID
+    return EXIT_OK if _show(verifier.check(args.qr_text), args.json, None) else EXIT_INVALID
+
+
+def _stdin_lines() -> TextIO:
+    """Standard input as text where a line that is not UTF-8 stays one (invalid) scan, not a crash."""
+    buffer = getattr(sys.stdin, "buffer", None)
+    if buffer is None:  # already text (e.g. replaced in tests)
+        return sys.stdin
+    return io.TextIOWrapper(buffer, encoding="utf-8", errors="replace", newline=None)
+
+
+def _image_report(verifier: Reporting, path: str) -> Report:
+    from vcsdk.errors import CredentialInvalid
+    from vcsdk.verify.result import Verification
+
+    from .qr_cmds import image_text
+
+    try:
+        text = image_text(path)
+    except CredentialInvalid as exc:  # no QR code, or an unreadable image: not valid
+        return Report(Verification(False, exc.code, exc.message), verifier.claims)
+    return verifier.check(text)
+
+
+def _show(report: Report, as_json: bool, label: str | None) -> bool:
+    from vcsdk.clock import format_time
+
+    result = report.result
+    if as_json:
+        emit_json({"image": label, **report.to_json()} if label else report.to_json())
+        return report.valid
+    prefix = f"{label}: " if label else ""
+    credential = result.credential
+    if result.valid and type(credential).__name__ == "HC1Credential":  # no X.509 import for official IDs
+        print(f"{prefix}VALID  kid={credential.kid.hex()} iss={credential.issuer} (EU DCC, HC1)")
+        print(f"       expires {format_time(credential.expires_at)}")
+    elif result.valid and credential is not None:
+        claims = report.to_json()["claims"] or {}
+        print(f"{prefix}VALID  kid={credential.kid.hex()} iss={credential.issuer}")
+        if report.claims == "all":
+            c = credential.claims
+            print(f"       {c.name} ({c.name_latin or '-'}) {c.rank} {c.position or ''}".rstrip())
+            print(f"       {c.agency} {c.unit or ''}".rstrip())
+        elif claims:
+            print("       " + " ".join(str(claims[k]) for k in MINIMAL_CLAIMS if k in claims))
+        print(f"       expires {format_time(credential.expires_at)}")
+        presented = getattr(credential, "presentation", None)
         if presented is not None:
             answered = f", answering gate {presented.gate_id}'s challenge" if presented.challenged else ""
             print(f"       presented by its phone at {format_time(presented.presented_at)}{answered}")
-        if result.credential.status is not None and result.credential.status_check is None:
+        if credential.status is not None and credential.status_check is None:
             print("       WARNING: status was not checked")
     else:
-        print(f"NOT VALID  {result.code}: {result.message}")
-    return EXIT_OK if result.valid else EXIT_INVALID
+        print(f"{prefix}NOT VALID  {result.code}: {iso_times(result.message)}")
+    return report.valid
 
 
 def _parallel_gate_mode(args: argparse.Namespace, lines: TextIO, out: TextIO) -> int:
     """Gate mode on several cores: batches of lines go to worker processes."""
+    from vcsdk.verify.parallel import ParallelVerifier
+
     all_valid = True
-    with ParallelVerifier[Any](functools.partial(_verifier_factory, args), workers=args.workers) as pool:
+    factory = functools.partial(_verifier_factory, args, _claims_mode(args, True))
+    with ParallelVerifier[Any](factory, workers=args.workers) as pool:
         for result in pool.check_many_json(line.rstrip("\r\n") for line in lines):
             all_valid &= result["valid"]
             emit_json(result, out)
     return EXIT_OK if all_valid else EXIT_INVALID
 
 
-def _gate_mode(verifier: _Dispatch, lines: TextIO, out: TextIO) -> int:
+def _gate_mode(verifier: Reporting, lines: TextIO, out: TextIO) -> int:
     """One QR text per input line, one JSON line out per input line."""
     all_valid = True
     for line in lines:
-        result = verifier.check(line.rstrip("\r\n"))
-        all_valid &= result.valid
-        emit_json(result.to_json(), out)
+        report = verifier.check(line.rstrip("\r\n"))
+        all_valid &= report.valid
+        emit_json(report.to_json(), out)
     return EXIT_OK if all_valid else EXIT_INVALID
 
 
 def register_verify(commands: argparse._SubParsersAction[Parser]) -> None:
     """Add ``vcsdk verify``."""
-    verify = commands.add_parser("verify", help="verify a QR text (exit 0 valid, 1 not valid, 2 usage)")
+    verify = commands.add_parser(
+        "verify",
+        help="verify QR texts or images (exit 0 valid, 1 not valid, 2 usage)",
+        description="Verify official-ID (GID1:) and EU DCC (HC1:) QR texts offline.",
+        epilog=EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     verify.add_argument(
         "qr_text", metavar="QR_TEXT", nargs="?", help="the QR text, or - for one per line on stdin (gate mode)"
     )
-    verify.add_argument("--image", metavar="PATH", help="read the QR code from an image (PNG, JPEG, ...)")
-    verify.add_argument("--workers", type=int, default=1, help="gate mode (-): verify on this many processes (batches)")
+    verify.add_argument(
+        "--image", metavar="PATH", action="append", default=[], help="read the QR code from an image (repeatable)"
+    )
+    verify.add_argument(
+        "--workers", type=int, default=1, help="gate mode (-): verify on this many processes, in batches (default 1)"
+    )
     verify.add_argument(
         "--trust",
         action="append",
         default=[],
         metavar="PATH",
-        help="JWKS, JWK or public-key PEM (repeatable)",
+        help="JWKS, JWK, public-key PEM, signed trust list, gate bundle or X.509 certificate (repeatable; "
+        "default from VCSDK_TRUST or the config file)",
     )
     verify.add_argument(
-        "--trust-anchor", action="append", default=[], metavar="PATH", help="pinned trust-anchor public key"
+        "--trust-anchor",
+        action="append",
+        default=[],
+        metavar="PATH",
+        help="pinned trust-anchor public key (repeatable)",
     )
-    verify.add_argument("--at", metavar="TIME", help="verify as of TIME (ISO 8601 or Unix seconds)")
+    verify.add_argument("--at", metavar="TIME", help="verify as of TIME (ISO 8601 or Unix seconds; default now)")
     verify.add_argument("--leeway", type=int, default=60, help="clock-skew leeway in seconds (default 60)")
     verify.add_argument(
         "--state",
         metavar="DIR",
         help="rollback state: highest trust-list/bundle version seen per anchor "
-        "(default $XDG_STATE_HOME/vcsdk, else ~/.local/state/vcsdk)",
+        "(default VCSDK_STATE_DIR, else $XDG_STATE_HOME/vcsdk, else ~/.local/state/vcsdk)",
+    )
+    verify.add_argument(
+        "--holder-binding",
+        choices=["off", "if-bound", "required"],
+        help="bare credentials refused with PRESENTATION_REQUIRED: if-bound (default: those with a device key), "
+        "required (all), off; with a bundle, only tightens the bundle's policy. GIDP1: presentations are "
+        "always verified in full (replays are caught within one run, e.g. gate mode)",
     )
     verify.add_argument(
         "--allow-no-status-claim",
@@ -215,16 +300,14 @@ def register_verify(commands: argparse._SubParsersAction[Parser]) -> None:
     verify.add_argument(
         "--status-max-age",
         type=int,
-        default=DEFAULT_MAX_AGE_SECONDS,
         metavar="SECONDS",
-        help=f"refuse status lists older than this (default {DEFAULT_MAX_AGE_SECONDS})",
+        help=f"refuse status lists older than this (default {STATUS_MAX_AGE_DEFAULT}: 3 days)",
     )
     verify.add_argument(
-        "--holder-binding",
-        choices=["off", "if-bound", "required"],
-        help="bare credentials refused with PRESENTATION_REQUIRED: if-bound (default: those with a device key), "
-        "required (all), off; with a bundle, only tightens the bundle's policy. GIDP1: presentations are "
-        "always verified in full (replays are caught within one run, e.g. gate mode)",
+        "--claims",
+        choices=["none", "minimal", "all"],
+        help="personal claims in the output: minimal = name, agency, rank (and exp); "
+        "default all for one credential, minimal in gate mode (-)",
     )
-    verify.add_argument("--json", action="store_true")
+    verify.add_argument("--json", action="store_true", help="one JSON object per verdict")
     verify.set_defaults(func=cmd_verify)

@@ -2,7 +2,16 @@
 # Set up everything vcsdk needs on a bare machine: system packages, a virtualenv in .venv,
 # the package in editable mode and the dev dependency group. Safe to run again: it only
 # reinstalls when pyproject.toml changed.
+#   --for-tests         also install what only the tests need: the PostgreSQL server binaries and
+#                       Chromium with a CJK font (scripts/test.sh passes it; the demo does not)
 set -euo pipefail
+for_tests=""
+for arg in "$@"; do
+  case "$arg" in
+    --for-tests|--with-postgresql) for_tests=1 ;;
+    *) echo "usage: scripts/bootstrap.sh [--for-tests]" >&2; exit 2 ;;
+  esac
+done
 cd "$(dirname "$0")/.."
 
 log() { printf '[bootstrap] %s\n' "$*" >&2; }
@@ -15,11 +24,13 @@ python3 -c 'import venv, ensurepip' >/dev/null 2>&1 || apt_needed+=(python3-venv
 ldconfig -p 2>/dev/null | grep -q 'libzbar\.so\.0' || apt_needed+=(libzbar0)
 ldconfig -p 2>/dev/null | grep -q 'libcairo\.so\.2' || apt_needed+=(libcairo2)
 # PostgreSQL server binaries: the registry tests start a throwaway cluster of their own
-ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || apt_needed+=(postgresql)
-# Chromium for the browser tests of the web pages (driven by Playwright, never its own download)
-# and a CJK font so that Hangul renders in their screenshots
-[ -x /usr/bin/chromium ] || apt_needed+=(chromium)
-ls /usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc >/dev/null 2>&1 || apt_needed+=(fonts-noto-cjk)
+if [ -n "$for_tests" ]; then
+  ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || apt_needed+=(postgresql)
+  # Chromium for the browser tests of the web pages (driven by Playwright, never its own download)
+  # and a CJK font so that Hangul renders in their screenshots
+  [ -x /usr/bin/chromium ] || apt_needed+=(chromium)
+  ls /usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc >/dev/null 2>&1 || apt_needed+=(fonts-noto-cjk)
+fi
 # npm: the web pages' static assets (KRDS, axe-core) come from the npm registry
 command -v npm >/dev/null 2>&1 || apt_needed+=(npm)
 if ((${#apt_needed[@]})); then

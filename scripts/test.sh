@@ -5,7 +5,7 @@
 # the conformance runner and the fuzz run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-scripts/bootstrap.sh
+scripts/bootstrap.sh --for-tests
 echo "== ruff"; .venv/bin/ruff check . && .venv/bin/ruff format --check .
 echo "== mypy"; .venv/bin/mypy
 echo "== pytest (branch coverage)"; .venv/bin/python -m pytest --cov --cov-report= "$@"

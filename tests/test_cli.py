@@ -60,7 +60,7 @@ def test_verify_valid_text_json_and_exit_0(setup: dict[str, str], capsys: pytest
     )
     assert code == 0
     result = json.loads(out)
-    assert list(result) == ["valid", "code", "message", "kid", "claims"]
+    assert list(result) == ["valid", "code", "message", "kid", "claims", "status_checked", "exp"]
     assert result["valid"] is True
     assert result["code"] == "VALID"
     assert result["claims"] == json.loads(CLAIMS.read_text())

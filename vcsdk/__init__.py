@@ -11,50 +11,78 @@ The safe layer::
 ``vcsdk.codec`` holds the low-level, pure codecs (Base45, zlib, strict CBOR, COSE, CWT).
 """
 
-from typing import TYPE_CHECKING
+from __future__ import annotations
 
-from .clock import Clock, fixed_clock, system_clock
-from .codec.cwt import StatusReference
-from .errors import Code, CredentialInvalid, UsageError, VCError
-from .issue import IssuedCredential, Issuer
-from .keys import ECPublicKey, Ed25519PrivateKey, Ed25519PublicKey, PublicKey, kid_for
-from .limits import DEFAULT_LIMITS, Limits
-from .profiles.base import OFFICIAL_ID, Profile
-from .profiles.official_id import OfficialID
-from .trust.store import TrustedKey, TrustStore
-from .verify import (
-    FastVerifier,
-    StatusCheck,
-    StatusChecker,
-    StatusPolicy,
-    Verification,
-    VerifiedCredential,
-    Verifier,
-)
-from .verify.protocol import CredentialVerifier
+import importlib
+from typing import TYPE_CHECKING, Any
 
-if TYPE_CHECKING:  # the lazily imported names below, for type checkers
+if TYPE_CHECKING:  # every public name is imported on first use (PEP 562): `import vcsdk` stays cheap
+    from .clock import Clock, fixed_clock, system_clock
+    from .codec.cwt import StatusReference
+    from .errors import Code, CredentialInvalid, UsageError, VCError
     from .gate import Gate
+    from .issue import IssuedCredential, Issuer
+    from .keys import ECPublicKey, Ed25519PrivateKey, Ed25519PublicKey, PublicKey, kid_for
+    from .limits import DEFAULT_LIMITS, Limits
+    from .profiles.base import OFFICIAL_ID, Profile
     from .profiles.hc1 import HC1Verifier
+    from .profiles.official_id import OfficialID
+    from .trust.store import TrustedKey, TrustStore
+    from .verify import (
+        FastVerifier,
+        StatusCheck,
+        StatusChecker,
+        StatusPolicy,
+        Verification,
+        VerifiedCredential,
+        Verifier,
+    )
     from .verify.parallel import ParallelVerifier
+    from .verify.protocol import CredentialVerifier
 
 __version__ = "0.1.0"
 
-# Verifiers whose modules pull in more (X.509, multiprocessing, bundles): imported on first use.
 _LAZY = {
-    "Gate": ("vcsdk.gate", "Gate"),
-    "HC1Verifier": ("vcsdk.profiles.hc1", "HC1Verifier"),
-    "ParallelVerifier": ("vcsdk.verify.parallel", "ParallelVerifier"),
+    **dict.fromkeys(("Clock", "fixed_clock", "system_clock"), ".clock"),
+    "StatusReference": ".codec.cwt",
+    **dict.fromkeys(("Code", "CredentialInvalid", "UsageError", "VCError"), ".errors"),
+    "Gate": ".gate",
+    **dict.fromkeys(("IssuedCredential", "Issuer"), ".issue"),
+    **dict.fromkeys(("ECPublicKey", "Ed25519PrivateKey", "Ed25519PublicKey", "PublicKey", "kid_for"), ".keys"),
+    **dict.fromkeys(("DEFAULT_LIMITS", "Limits"), ".limits"),
+    **dict.fromkeys(("OFFICIAL_ID", "Profile"), ".profiles.base"),
+    "HC1Verifier": ".profiles.hc1",
+    "OfficialID": ".profiles.official_id",
+    **dict.fromkeys(("TrustedKey", "TrustStore"), ".trust.store"),
+    **dict.fromkeys(
+        (
+            "FastVerifier",
+            "StatusCheck",
+            "StatusChecker",
+            "StatusPolicy",
+            "Verification",
+            "VerifiedCredential",
+            "Verifier",
+        ),
+        ".verify",
+    ),
+    "ParallelVerifier": ".verify.parallel",
+    "CredentialVerifier": ".verify.protocol",
 }
 
 
-def __getattr__(name: str) -> object:
-    if name in _LAZY:
-        import importlib
+def __getattr__(name: str) -> Any:
+    """Import a public name's module on first use and cache the name here."""
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'vcsdk' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module, __name__), name)
+    globals()[name] = value
+    return value
 
-        module, attribute = _LAZY[name]
-        return getattr(importlib.import_module(module), attribute)
-    raise AttributeError(f"module 'vcsdk' has no attribute {name!r}")
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))
 
 
 __all__ = [

@@ -453,7 +453,8 @@ class UploadRefused(UsageError):
 
 
 class InternalError(UsageError):
-    """The service failed unexpectedly (a defect or an outage); the failure was logged without the input."""
+    """An unexpected failure inside vcsdk (a defect or an outage): the service logs it without the input,
+    the CLI prints it as one line with this code (exit 2), never a traceback."""
 
     code = Code.INTERNAL_ERROR
 

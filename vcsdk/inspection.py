@@ -6,6 +6,7 @@ reports a credential as valid: use :class:`vcsdk.Verifier` for that.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -70,9 +71,19 @@ def jsonable(value: Any) -> Any:
         return {str(k): jsonable(v) for k, v in value.items()}
     if isinstance(value, ARRAY_TYPES):
         return [jsonable(v) for v in value]
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)  # JSON has no NaN or Infinity
     if value is None or isinstance(value, (bool, int, float, str)):
         return value
     return repr(value)
+
+
+def _time(seconds: int) -> str:
+    """ISO 8601, or the number itself when no calendar date matches it (e.g. 2**62)."""
+    try:
+        return format_time(seconds)
+    except (OverflowError, OSError, ValueError):
+        return f"{seconds} (out of the calendar's range)"
 
 
 def inspect_text(text: str, *, profile: Profile = OFFICIAL_ID, limits: Limits = DEFAULT_LIMITS) -> Inspection:
@@ -142,7 +153,7 @@ def _run(text: str, profile: Profile, limits: Limits, layers: list[Layer]) -> No
     if isinstance(payload, MAP_TYPES):
         for key in (cwt.IAT, cwt.NBF, cwt.EXP):
             if cwt.is_int(payload.get(key)):
-                info[cwt.CLAIM_NAMES[key]] = format_time(payload[key])
+                info[cwt.CLAIM_NAMES[key]] = _time(payload[key])
         if OFFICIAL_ID_CLAIM in payload:
             try:
                 info["official_id"] = OfficialID.from_cbor(payload[OFFICIAL_ID_CLAIM]).to_json()

@@ -3,7 +3,9 @@
 A directory holding ``keyring.json`` (the manifest: issuer id, and per key its kid, public JWK,
 window and state) and one PKCS#8 PEM per key (mode 0600, encrypted when a passphrase is
 given). Every change rewrites the manifest atomically; a new key file is written before the
-manifest names it, so a crash never leaves the manifest pointing at a missing key.
+manifest names it, so a crash never leaves the manifest pointing at a missing key. Every change
+holds an exclusive inter-process lock (``flock`` on ``.lock`` in the directory) and re-reads the
+manifest under it, so two processes changing one keyring never lose each other's changes.
 
 Lifecycle: ``rotate`` creates a new active key and retires the previous one (its window ends
 now, so what it signed stays valid until it expires); ``retire`` ends a key's window;
@@ -12,18 +14,37 @@ now, so what it signed stays valid until it expires); ``retire`` ends a key's wi
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from ..clock import format_time
 from ..errors import FileError, KeyInvalid, UsageError
 from ..trust.store import KeyState, TrustedKey
 from . import Ed25519PrivateKey, Ed25519PublicKey
 from .files import atomic_write, load_private_key, save_private_key
 
 MANIFEST = "keyring.json"
+LOCK = ".lock"
+
+
+@contextmanager
+def _exclusive(directory: Path) -> Iterator[None]:
+    """An exclusive inter-process lock on a keyring directory (released on exit, even by a crash)."""
+    try:
+        fd = os.open(directory / LOCK, os.O_RDWR | os.O_CREAT, 0o600)
+    except OSError as exc:
+        raise FileError(f"cannot lock keyring {directory}: {exc.strerror}") from None
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,8 +92,11 @@ class Keyring:
             path.mkdir(parents=True, exist_ok=True, mode=0o700)
         except OSError as exc:
             raise FileError(f"cannot create {path}: {exc.strerror}") from None
-        keyring = cls(path, issuer, [])
-        keyring._save()
+        with _exclusive(path):
+            if (path / MANIFEST).exists():
+                raise FileError(f"{path} already holds a keyring")
+            keyring = cls(path, issuer, [])
+            keyring._save()
         return keyring
 
     @classmethod
@@ -87,6 +111,14 @@ class Keyring:
             raise FileError(f"cannot read keyring {path}: {exc.strerror}") from None
         except (ValueError, KeyError, TypeError) as exc:
             raise FileError(f"keyring manifest {path / MANIFEST} is damaged ({exc})") from None
+
+    @contextmanager
+    def _change(self) -> Iterator[None]:
+        """Hold the lock and start from the manifest on disk (another process may have changed it)."""
+        with _exclusive(self.directory):
+            fresh = Keyring.open(self.directory)
+            self.issuer, self.records = fresh.issuer, fresh.records
+            yield
 
     def _save(self) -> None:
         manifest: dict[str, Any] = {
@@ -114,7 +146,7 @@ class Keyring:
         if record is None:
             raise KeyInvalid("the keyring has no active key: run 'vcsdk keys rotate'")
         if now < record.not_before:
-            raise KeyInvalid(f"the active key {record.kid} is valid from {record.not_before} only")
+            raise KeyInvalid(f"the active key {record.kid} is valid from {format_time(record.not_before)} only")
         key = load_private_key(self.directory / record.file, passphrase)
         if key.kid.hex() != record.kid:
             raise KeyInvalid(f"key file {record.file} does not hold key {record.kid}")
@@ -138,26 +170,28 @@ class Keyring:
             not_after=None,
             state=KeyState.ACTIVE,
         )
-        save_private_key(self.directory / record.file, key, passphrase)  # before the manifest names it
-        self.records = [
-            replace(r, state=KeyState.RETIRED, not_after=now) if r.state is KeyState.ACTIVE else r for r in self.records
-        ] + [record]
-        self._save()
+        with self._change():
+            save_private_key(self.directory / record.file, key, passphrase)  # before the manifest names it
+            self.records = [
+                replace(r, state=KeyState.RETIRED, not_after=now) if r.state is KeyState.ACTIVE else r
+                for r in self.records
+            ] + [record]
+            self._save()
         return record
 
     def retire(self, kid: str, now: int) -> KeyRecord:
         """End a key's issuing window now (what it signed stays valid until it expires)."""
-        record = self.find(kid)
-        if record.state is KeyState.COMPROMISED:
-            raise UsageError(f"key {record.kid} is compromised; it cannot be retired")
-        updated = replace(
-            record, state=KeyState.RETIRED, not_after=now if record.not_after is None else min(record.not_after, now)
-        )
-        return self._replace(updated)
+        with self._change():
+            record = self.find(kid)
+            if record.state is KeyState.COMPROMISED:
+                raise UsageError(f"key {record.kid} is compromised; it cannot be retired")
+            end = now if record.not_after is None else min(record.not_after, now)
+            return self._replace(replace(record, state=KeyState.RETIRED, not_after=end))
 
     def compromise(self, kid: str) -> KeyRecord:
         """Mark a key compromised: everything it signed fails (``PUBLIC_KEY_COMPROMISED``)."""
-        return self._replace(replace(self.find(kid), state=KeyState.COMPROMISED))
+        with self._change():
+            return self._replace(replace(self.find(kid), state=KeyState.COMPROMISED))
 
     def _replace(self, updated: KeyRecord) -> KeyRecord:
         self.records = [updated if r.kid == updated.kid else r for r in self.records]

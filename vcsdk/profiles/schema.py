@@ -9,9 +9,10 @@ from __future__ import annotations
 import json
 from functools import cache
 from importlib import resources
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from jsonschema import Draft202012Validator
+if TYPE_CHECKING:
+    from jsonschema import Draft202012Validator
 
 
 def schema_text(name: str) -> str:
@@ -28,6 +29,8 @@ def load_schema(name: str) -> dict[str, Any]:
 
 @cache
 def _official_id_validator() -> Draft202012Validator:
+    from jsonschema import Draft202012Validator  # imported on first use: verification never needs it
+
     schema = load_schema("official-id.schema.json")
     Draft202012Validator.check_schema(schema)
     return Draft202012Validator(schema, format_checker=Draft202012Validator.FORMAT_CHECKER)

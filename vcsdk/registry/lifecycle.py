@@ -32,7 +32,7 @@ from . import audit
 from . import tables as t
 from .applications import ApplicationsMixin
 from .base import ACTIVE_STATES, IssuedRecord
-from .workflow import next_state
+from .workflow import next_state, spoken
 
 DEFAULT_NONCE_TTL = 300
 """Seconds a key-proof nonce stays usable."""
@@ -248,7 +248,7 @@ class LifecycleMixin(ApplicationsMixin):
                 self._require(conn, role, actor)
             row = self._credential(conn, cti)
             if row["state"] not in allowed:
-                raise RegistryTransitionRefused(f"cannot {action} a credential in state {row['state']}")
+                raise RegistryTransitionRefused(f"cannot {spoken(action)} a credential in state {spoken(row['state'])}")
             reference = StatusReference(int(row["status_idx"]), row["status_uri"])
             self._status(conn).set_status(reference, status)
             values: dict[str, Any] = {"state": state}

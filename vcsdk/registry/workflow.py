@@ -38,12 +38,19 @@ REVIEW_SLA_DAYS = (3, 5)
 DEFAULT_FEE_KRW = 10_000
 
 
+def spoken(name: str) -> str:
+    """An action or state as people write it (``request documents``), never an identifier."""
+    return name.replace("_", " ")
+
+
 def next_state(state: str, action: str) -> str:
     """The state after ``action``, or :class:`TransitionRefused`."""
     target = APPLICATION_TRANSITIONS.get(state, {}).get(action)
     if target is None:
-        allowed = ", ".join(APPLICATION_TRANSITIONS.get(state, {})) or "nothing"
-        raise RegistryTransitionRefused(f"cannot {action} an application in state {state} (allowed: {allowed})")
+        allowed = ", ".join(spoken(a) for a in APPLICATION_TRANSITIONS.get(state, {})) or "nothing"
+        raise RegistryTransitionRefused(
+            f"cannot {spoken(action)} an application in state {spoken(state)} (allowed: {allowed})"
+        )
     return target
 
 
