@@ -44,9 +44,7 @@ FAMILIES: tuple[Family, ...] = (
     Family("inspect", "inspect_cmds", "register_inspect", "decode every layer of a QR text (never says valid)"),
     Family("conformance", "conformance_cmds", "register_conformance", "run the public conformance test suites"),
     Family("gate", "gate_cmds", "register_gate", "run a gate all day: camera, video, images or stdin"),
-    Family(
-        "wallet", "wallet_cmds", "register_wallet", "the holder's reference wallet: device key, PIN, QR"
-    ),
+    Family("wallet", "wallet_cmds", "register_wallet", "the holder's reference wallet: device key, PIN, QR"),
     Family("completion", "completion_cmds", "register_completion", "print a shell completion script"),
 )
 
