@@ -19,6 +19,7 @@ def cmd_gate_run(args: argparse.Namespace) -> int:
     # imported here, not at module level: `vcsdk --help` and `vcsdk verify` must not pay for
     # Pillow, the scan ladder or OpenCV
     from vcsdk.clock import parse_time
+    from vcsdk.gate.challenge import ChallengeBoard, ChallengeRotator
     from vcsdk.gate.fetch import BundleKeeper, FileSource, HttpSource, max_bundle_bytes
     from vcsdk.gate.loop import GateLoop, Hooks, WorkerPool, run
     from vcsdk.gate.sources import camera_frames, folder_images, text_lines, video_frames
@@ -35,7 +36,20 @@ def cmd_gate_run(args: argparse.Namespace) -> int:
         raise UsageError("give the pinned --trust-anchor public key (PEM) that signs the bundles")
     if args.workers > 1 and not args.stdin:
         raise UsageError("--workers applies to --stdin (frames are scanned in order)")
+    challenge_mode = args.challenge_png is not None or args.challenge_text is not None
+    if challenge_mode and args.gate_id is None:
+        raise UsageError("challenge mode (--challenge-png / --challenge-text) needs --gate-id ID")
+    if challenge_mode and args.workers > 1:
+        raise UsageError("challenge mode verifies on one process (the one that made the challenge): drop --workers")
+    if not args.challenge_every > 0:
+        raise UsageError("--challenge-every must be a positive number of seconds")
     anchors = [load_public_key(path) for path in args.trust_anchor]
+    guard = None
+    if args.gate_id is not None:
+        from vcsdk.verify.presentation import PresentationGuard
+
+        guard = PresentationGuard(args.gate_id)
+    clock = clock_of(args)
     cap = max_bundle_bytes()
     source = (
         FileSource(args.bundle, max_bytes=cap)
@@ -47,7 +61,8 @@ def cmd_gate_run(args: argparse.Namespace) -> int:
         anchors,
         source,
         state_dir=state_dir,
-        clock=clock_of(args),
+        clock=clock,
+        presentations=guard,  # one guard: the nonces and replay cache outlive bundle swaps
         poll_interval=args.poll,
         max_backoff=max(args.poll, args.max_backoff),
     )
@@ -65,6 +80,11 @@ def cmd_gate_run(args: argparse.Namespace) -> int:
     stop = threading.Event()
     at = parse_time(args.at) if args.at else None
     pool = WorkerPool(keeper, anchors, str(state_dir), args.workers, at) if args.workers > 1 else None
+    rotator = None
+    if challenge_mode:
+        board = ChallengeBoard(keeper.gate.challenge, png=args.challenge_png, text=args.challenge_text)
+        rotator = ChallengeRotator(board, args.challenge_every)
+        rotator.start()  # the first challenge is on disk before the first scan
     try:
         if args.stdin:
             summary = run(keeper, loop, texts=text_lines(sys.stdin), pool=pool)
@@ -77,6 +97,8 @@ def cmd_gate_run(args: argparse.Namespace) -> int:
             frames = camera_frames(args.camera, stop=stop, width=args.width, height=args.height)
             summary = run(keeper, loop, frames=frames, stop=stop)
     finally:
+        if rotator is not None:
+            rotator.close()
         if hooks is not None:
             hooks.close()
     invalid = sum(count for code, count in summary["verdicts"].items() if code != "VALID")
@@ -124,4 +146,10 @@ def register_gate(commands: argparse._SubParsersAction[Parser]) -> None:
     out.add_argument("--once", action="store_true", help="--images: one sweep of the folder, then stop")
     out.add_argument("--on-valid", metavar="CMD", help="run CMD on each VALID verdict (line on its stdin)")
     out.add_argument("--on-invalid", metavar="CMD", help="run CMD on each refusal (line on its stdin)")
+    challenge = runner.add_argument_group("challenge mode (holder binding)")
+    challenge.add_argument("--gate-id", metavar="ID", help="this gate's id in its GIDC1: challenges (1-64 characters)")
+    challenge.add_argument("--challenge-png", metavar="PATH", help="write the current challenge QR here (PNG)")
+    challenge.add_argument("--challenge-text", metavar="PATH", help="write the current GIDC1: text here")
+    challenge.add_argument("--challenge-every", type=float, default=30.0, metavar="S",
+                           help="rotate the challenge every S seconds (default: %(default)s)")  # fmt: skip
     runner.set_defaults(func=cmd_gate_run)

@@ -37,6 +37,7 @@ from ..limits import DEFAULT_LIMITS, Limits
 from ..trust.bundle import MAX_STATUS_LISTS_PER_BUNDLE, GateBundle
 from ..trust.floors import VersionFloors
 from ..verify import Verification
+from ..verify.presentation import PresentationGuard
 from .core import Gate
 
 BUNDLE_FILE = "bundle.cose"
@@ -195,7 +196,10 @@ class BundleKeeper:
         max_backoff: float = 600.0,
         monotonic: Callable[[], float] = time.monotonic,
         limits: Limits = DEFAULT_LIMITS,
+        presentations: PresentationGuard | None = None,
     ) -> None:
+        """``presentations``: the gate's challenge book and replay cache (give it a ``gate_id``
+        for challenge mode); ignored when ``gate_factory`` builds the gate."""
         self._anchors = tuple(anchors)
         if not self._anchors:
             raise UsageError("a gate pins at least one trust-anchor public key")
@@ -206,9 +210,10 @@ class BundleKeeper:
         self._limits = limits
         self._state_dir = None if state_dir is None else Path(state_dir)
         floors = VersionFloors(self._state_dir)  # a damaged floors file stops here: never reset silently
-        self.gate = (gate_factory or (lambda anchors: Gate(anchors, clock=clock, limits=limits, state=floors)))(
-            self._anchors
-        )
+        self.gate = (
+            gate_factory
+            or (lambda anchors: Gate(anchors, clock=clock, limits=limits, state=floors, presentations=presentations))
+        )(self._anchors)
         self._poll_interval = poll_interval
         self._max_backoff = max_backoff
         self._monotonic = monotonic
