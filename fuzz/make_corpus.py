@@ -15,9 +15,25 @@ from pathlib import Path
 
 from PIL import Image
 
-from fuzz.targets import ANCHOR, AUDIENCE, ISSUER, NOW, SEED_TEXT, STATUS_URI, TARGETS
-from vcsdk.codec import base45, cose, deflate, qrtext
-from vcsdk.holder.proof import make_key_proof
+from fuzz.targets import (
+    ANCHOR,
+    AUDIENCE,
+    CHALLENGE_AT,
+    CHALLENGE_NONCE,
+    DEVICE,
+    GATE_ID,
+    ISSUER,
+    NOW,
+    SEED_TEXT,
+    STATUS_REF,
+    STATUS_URI,
+    TARGETS,
+    seed_claims,
+)
+from vcsdk import Issuer, fixed_clock
+from vcsdk.codec import base45, cbor, cose, deflate, qrtext
+from vcsdk.holder import Challenge, present
+from vcsdk.holder.proof import make_key_proof, verify_key_proof
 from vcsdk.limits import DEFAULT_LIMITS
 from vcsdk.qr import render_png
 from vcsdk.revocation import pack, sign_token
@@ -48,6 +64,7 @@ def seeds() -> dict[str, list[bytes]]:
     Image.new("P", (4, 4), 0).save(gif, "GIF")
     photo = io.BytesIO()
     Image.new("L", (350, 450), 200).save(photo, "JPEG", quality=30)
+    presentation, challenge = _presentation_seeds()
     pdf = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
     return {
         "qr_reference": qr,
@@ -62,9 +79,30 @@ def seeds() -> dict[str, list[bytes]]:
         "zlib": [base45.b45decode(body), deflate.compress(b""), deflate.compress(b"\x00" * 4096)],
         "image": [png, small.getvalue(), gif.getvalue()],
         "key_proof": [proof],
+        "presentation": presentation,
+        "challenge": challenge,
         "upload": [b"\x01" + photo.getvalue(), b"\x00" + pdf, b"\x02" + small.getvalue()],
         "upload_meta": [b'{"captured": "2026-05-01"}', b'{"note": "scan", "pages": 2, "colour": true}', b""],
     }
+
+
+def _presentation_seeds() -> tuple[list[bytes], list[bytes]]:
+    """Presentations of a device-bound credential (bare and answering the gate's challenge) in
+    each of the presentation target's three input forms, and the challenge in both of its forms."""
+    device = verify_key_proof(
+        make_key_proof(DEVICE, audience=AUDIENCE, nonce="n-device-01", issued_at=NOW), audience=AUDIENCE, now=NOW
+    )
+    issuer = Issuer(ISSUER, "KR-MOIS", clock=fixed_clock(NOW - 100))
+    credential = issuer.issue(seed_claims(), status=STATUS_REF, credential_id=bytes(16), holder=device).qr_text
+    challenge = Challenge(CHALLENGE_NONCE, GATE_ID, CHALLENGE_AT)
+    presentation: list[bytes] = []
+    for answer in (None, challenge):
+        text = present(credential, DEVICE, now=NOW - 2, challenge=answer)
+        message = qrtext.unpack(text, "GIDP1:", DEFAULT_LIMITS)
+        payload = cose.decode_sign1(message, DEFAULT_LIMITS).payload
+        presentation += [b"\x00" + text.encode("ascii"), b"\x01" + message, b"\x03" + payload]
+    body = cbor.dumps({1: CHALLENGE_NONCE, 2: GATE_ID, 3: CHALLENGE_AT})
+    return presentation, [b"\x00" + challenge.to_text().encode("ascii"), b"\x01" + body]
 
 
 def main() -> int:

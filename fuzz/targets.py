@@ -27,8 +27,10 @@ from datetime import date
 from typing import Any
 
 from vcsdk import Code, CredentialInvalid, Ed25519PrivateKey, StatusReference, VCError, Verifier, fixed_clock
-from vcsdk.codec import base45, cbor, deflate, qrtext
+from vcsdk.codec import base45, cbor, cose, deflate, qrtext
 from vcsdk.gate.core import Gate
+from vcsdk.holder.challenge import CHALLENGE_PREFIX, decode_challenge
+from vcsdk.holder.presentation import PRESENTATION_PREFIX
 from vcsdk.holder.proof import verify_key_proof
 from vcsdk.inspection import inspect_text
 from vcsdk.limits import DEFAULT_LIMITS
@@ -39,6 +41,7 @@ from vcsdk.service.uploads import check_upload, parse_meta
 from vcsdk.trust.store import TrustStore
 from vcsdk.trust.trustlist import verify_trust_list
 from vcsdk.verify import FastVerifier
+from vcsdk.verify.presentation import PresentationGuard
 
 NOW = 1_780_000_000
 """The fuzz world's clock (2026-05-28T20:26:40Z), the same "now" as the test suite."""
@@ -50,6 +53,13 @@ STATUS_URI = "https://id.mois.go.kr/sl/7"
 STATUS_REF = StatusReference(5, STATUS_URI)
 AUDIENCE = "https://id.mois.go.kr"
 """The credential issuer identifier a key proof must name."""
+DEVICE = Ed25519PrivateKey(bytes(range(64, 96)))
+"""The phone's device key: the presentation seeds' credential carries it as ``cnf``."""
+GATE_ID = "fuzz-gate-1"
+"""The gate that verifies presentations; it issued one challenge, :data:`CHALLENGE_NONCE`."""
+CHALLENGE_NONCE = bytes(range(96, 112))
+CHALLENGE_AT = NOW - 5
+"""When the gate made its one outstanding challenge."""
 
 MAX_RSS_BYTES = 1024 * 1024 * 1024
 """Peak resident memory a fuzzing process may reach (1 GiB): a bomb that allocates is an escape."""
@@ -84,6 +94,8 @@ def _status_checker() -> StatusListChecker:
 _TRUST = TrustStore([ISSUER.public_key])
 _REFERENCE = Verifier(_TRUST, clock=fixed_clock(NOW), status=_status_checker())
 _FAST = FastVerifier(Verifier(_TRUST, clock=fixed_clock(NOW), status=_status_checker()))
+_STATUS = _status_checker()
+"""Shared by the presentation target's per-input verifiers (loaded once, only read after)."""
 
 
 def qr_text_of(data: bytes) -> str:
@@ -114,6 +126,74 @@ def fuzz_qr_fast(data: bytes) -> object:
         raise Escape(f"fast lane says {fast.code}, reference says {reference.code}")
     _FAST.clear_cache()
     return _FAST.verify_at(text, NOW)
+
+
+def presentation_text_of(data: bytes) -> str:
+    """Map fuzzer bytes to a presentation text.
+
+    First byte even: the rest is the QR text itself (latin-1). Odd, bit 1 clear: the rest is a
+    COSE message wrapped as ``GIDP1:`` + Base45(zlib(...)). Odd, bit 1 set: the rest is the
+    presentation *payload*, signed by the fuzz world's device key with the exact protected
+    header, so that mutations pass the device signature and reach the inner credential, the
+    freshness window, the challenge and the replay cache.
+    """
+    if not data or not data[0] & 1:
+        return data[1:].decode("latin-1")
+    message = data[1:]
+    if data[0] & 2:
+        message = cose.sign1(message, {cose.HEADER_ALG: -8}, DEVICE.sign)
+    return qrtext.pack(message, PRESENTATION_PREFIX)
+
+
+def _presentation_verifier() -> Verifier:
+    """A gate with a fresh guard that issued exactly one challenge (nonce :data:`CHALLENGE_NONCE`)."""
+    guard = PresentationGuard(GATE_ID, random=lambda n: CHALLENGE_NONCE[:n])
+    guard.challenge(CHALLENGE_AT)
+    return Verifier(_TRUST, clock=fixed_clock(NOW), status=_STATUS, presentations=guard)
+
+
+def _outcome(verify: Callable[[], object]) -> Code:
+    try:
+        verify()
+    except VCError as exc:
+        return exc.code
+    return Code.VALID
+
+
+def fuzz_presentation(data: bytes) -> object:
+    """Presentation verify: ``Verifier.verify_at`` and ``FastVerifier.verify_at`` on a
+    ``GIDP1:`` text, each with a fresh :class:`PresentationGuard` holding one challenge. Both
+    lanes must give the same code; an accepted presentation shown again must be
+    ``PRESENTATION_REPLAYED`` on both."""
+    text = presentation_text_of(data)
+    reference = _presentation_verifier()
+    fast = FastVerifier(_presentation_verifier())
+    fast_code = _outcome(lambda: fast.verify_at(text, NOW))
+    try:
+        accepted = reference.verify_at(text, NOW)
+    except VCError as exc:
+        if exc.code != fast_code:
+            raise Escape(f"fast lane says {fast_code}, reference says {exc.code}") from exc
+        raise
+    if fast_code != accepted.code:
+        raise Escape(f"fast lane says {fast_code}, reference accepted")
+    if text.startswith(PRESENTATION_PREFIX):
+        again = (_outcome(lambda: reference.verify_at(text, NOW)), _outcome(lambda: fast.verify_at(text, NOW)))
+        if again != (Code.PRESENTATION_REPLAYED, Code.PRESENTATION_REPLAYED):
+            raise Escape(f"an accepted presentation shown again gave {again}, not PRESENTATION_REPLAYED twice")
+    return accepted
+
+
+def fuzz_challenge(data: bytes) -> object:
+    """``decode_challenge``: a gate's ``GIDC1:`` text as the phone scans it (first byte even: the
+    rest is the text; odd: the rest is the CBOR body, Base45-wrapped). An accepted challenge must
+    survive its own encoding: ``decode_challenge(c.to_text()) == c``."""
+    wrapped = bool(data) and data[0] & 1
+    text = CHALLENGE_PREFIX + base45.b45encode(data[1:]) if wrapped else data[1:].decode("latin-1")
+    challenge = decode_challenge(text)
+    if decode_challenge(challenge.to_text()) != challenge:
+        raise Escape("a decoded challenge does not survive its own encoding")
+    return challenge
 
 
 def fuzz_inspect(data: bytes) -> object:
@@ -225,6 +305,8 @@ TARGETS: dict[str, Target] = {
         Target("zlib", fuzz_zlib, "bytes -> bounded zlib"),
         Target("image", fuzz_image, "image bytes -> QR scan", max_seconds=5.0),
         Target("key_proof", fuzz_key_proof, "COSE_Sign1 -> verify_key_proof"),
+        Target("presentation", fuzz_presentation, "GIDP1: text -> Verifier and FastVerifier, one guard each"),
+        Target("challenge", fuzz_challenge, "GIDC1: text -> decode_challenge"),
         Target(
             "upload",
             fuzz_upload,
@@ -243,8 +325,6 @@ TARGETS: dict[str, Target] = {
 """Every target by name."""
 
 NOT_YET_FUZZED = {
-    "presentation": "presentation QR (GIDP1:) verify -- not on main yet (holder binding, #12)",
-    "challenge": "challenge QR (GIDC1:) decode -- not on main yet (holder binding, #12)",
     "service_json": "the service's JSON endpoints through the ASGI app -- not done yet (#13 landed late)",
 }
 """Entry points the security kit names that do not exist yet, with the issue that adds them."""
@@ -280,10 +360,9 @@ def run_one(target: Target, data: bytes) -> Any:
     return outcome
 
 
-def _seed_text() -> str:
-    from vcsdk import Issuer
-
-    claims = {
+def seed_claims() -> dict[str, object]:
+    """The reference person's claims (the seed credential's)."""
+    return {
         "name": "김민준",
         "name_latin": "KIM MINJUN",
         "birth_date": "1988-04-17",
@@ -295,8 +374,13 @@ def _seed_text() -> str:
         "employee_id": "2019-174-00123",
         "photo_digest": "00112233445566778899aabbccddeeff",
     }
+
+
+def _seed_text() -> str:
+    from vcsdk import Issuer
+
     issuer = Issuer(ISSUER, "KR-MOIS", clock=fixed_clock(NOW - 100))
-    return issuer.issue(claims, status=STATUS_REF, credential_id=bytes(16)).qr_text
+    return issuer.issue(seed_claims(), status=STATUS_REF, credential_id=bytes(16)).qr_text
 
 
 SEED_TEXT = _seed_text()

@@ -13,7 +13,16 @@ from pathlib import Path
 
 import pytest
 
-from fuzz.targets import DEFAULT_MAX_SECONDS, NOT_YET_FUZZED, TARGETS, Escape, Target, qr_text_of, run_one
+from fuzz.targets import (
+    DEFAULT_MAX_SECONDS,
+    NOT_YET_FUZZED,
+    TARGETS,
+    Escape,
+    Target,
+    presentation_text_of,
+    qr_text_of,
+    run_one,
+)
 from tests.conftest import ROOT
 from vcsdk import Code, VCError
 from vcsdk.errors import ClaimsInvalid, KeyInvalid
@@ -102,6 +111,32 @@ def test_qr_text_mapping_reaches_the_inner_layers() -> None:
     assert qr_text_of(b"\x00GID1:ABC") == "GID1:ABC"
     wrapped = qr_text_of(b"\x01\xd2\x84")
     assert wrapped.startswith("GID1:") and len(wrapped) > 5
+
+
+def test_presentation_text_mapping_reaches_the_inner_layers() -> None:
+    assert presentation_text_of(b"") == ""
+    assert presentation_text_of(b"\x00GIDP1:ABC") == "GIDP1:ABC"
+    wrapped, signed = presentation_text_of(b"\x01\xd2\x84"), presentation_text_of(b"\x03\xa0")
+    assert wrapped.startswith("GIDP1:") and signed.startswith("GIDP1:") and len(signed) > len(wrapped)
+
+
+def test_presentation_and_challenge_targets_replace_the_not_yet_fuzzed_entries() -> None:
+    """Issue #17: the holder-binding entry points (#12) are fuzzed now."""
+    assert {"presentation", "challenge"} <= set(TARGETS)
+    assert not {"presentation", "challenge"} & set(NOT_YET_FUZZED)
+
+
+def test_presentation_target_flags_lanes_that_disagree(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The differential check of the presentation target: a fast lane that accepts what the
+    reference refuses is an escape, not a pass."""
+    from vcsdk.verify import FastVerifier
+
+    seed = next(p for p in sorted((CORPUS / "presentation").iterdir()) if p.read_bytes()[:1] == b"\x00")
+    text = seed.read_bytes()[1:].decode("ascii")
+    assert not isinstance(run_one(TARGETS["presentation"], seed.read_bytes()), VCError)
+    monkeypatch.setattr(FastVerifier, "verify_at", lambda self, t, now: self.reference.verify_at(text, now))
+    with pytest.raises(Escape, match="fast lane"):
+        run_one(TARGETS["presentation"], b"\x00GIDP1:not-base45")
 
 
 def test_not_yet_fuzzed_entry_points_are_named() -> None:
