@@ -5,13 +5,7 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from ...errors import (
-    AccountExists,
-    AuthenticationRequired,
-    CSRFTokenInvalid,
-    LoginThrottled,
-    UsageError,
-)
+from ...errors import AccountExists, AuthenticationRequired, CSRFTokenInvalid, LoginThrottled, UsageError
 from ..accounts import Account
 from ..http import check_csrf, current_account, end_session, service_of, start_session
 from . import forms

@@ -9,13 +9,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from ...errors import (
-    CSRFTokenInvalid,
-    QRSizeBudgetExceeded,
-    RecordNotFound,
-    RegistryTransitionRefused,
-    VCError,
-)
+from ...errors import CSRFTokenInvalid, QRSizeBudgetExceeded, RecordNotFound, RegistryTransitionRefused, VCError
 from ...registry.workflow import DOCUMENT_KINDS
 from ..accounts import Account
 from ..core import Service

@@ -21,14 +21,7 @@ from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from ...errors import (
-    AccessDenied,
-    AuthenticationRequired,
-    CSRFTokenInvalid,
-    RecordNotFound,
-    ReviewerConflict,
-    VCError,
-)
+from ...errors import AccessDenied, AuthenticationRequired, CSRFTokenInvalid, RecordNotFound, ReviewerConflict, VCError
 from ...registry.workflow import DEFAULT_FEE_KRW
 from ..accounts import Account
 from ..core import Service

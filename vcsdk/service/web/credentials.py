@@ -12,21 +12,12 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from ...errors import (
-    RegistryTransitionRefused,
-)
+from ...errors import RegistryTransitionRefused
 from ..accounts import Account
 from ..core import Service
 from ..http import service_of
 from . import queries
-from .common import (
-    REFRESH_DAYS,
-    REVIEW_STATES,
-    call,
-    flash_of,
-    owned,
-    page,
-)
+from .common import REFRESH_DAYS, REVIEW_STATES, call, flash_of, owned, page
 from .render import render, translator, when
 
 # ------------------------------------------------------------------ applicant: status, offer, credential

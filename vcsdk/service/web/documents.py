@@ -11,27 +11,13 @@ from starlette.datastructures import UploadFile
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from ...errors import (
-    RecordNotFound,
-    UploadRefused,
-)
+from ...errors import RecordNotFound, UploadRefused
 from ...registry.workflow import DOCUMENT_KINDS, PHOTO_ASPECT, PHOTO_ASPECT_TOLERANCE, PHOTO_MIN_PIXELS
 from ..accounts import Account
 from ..http import service_of
 from ..uploads import ALLOWED_TYPES, DEFAULT_ALLOWED, check_upload, sniff
 from . import forms
-from .common import (
-    EDITABLE,
-    UPLOAD_KINDS,
-    call,
-    doc_rows,
-    form_of,
-    latest,
-    owned,
-    page,
-    today,
-    visible,
-)
+from .common import EDITABLE, UPLOAD_KINDS, call, doc_rows, form_of, latest, owned, page, today, visible
 from .render import render, translator
 
 # ------------------------------------------------------------------ applicant: documents and fee

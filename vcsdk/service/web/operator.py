@@ -8,22 +8,11 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from ...errors import (
-    AccountExists,
-    UsageError,
-)
+from ...errors import AccountExists, UsageError
 from ..accounts import Account
 from ..http import service_of
 from . import forms, queries
-from .common import (
-    agencies,
-    call,
-    fee_of,
-    flash_of,
-    form_of,
-    page,
-    text,
-)
+from .common import agencies, call, fee_of, flash_of, form_of, page, text
 from .render import render, translator, when
 from .reviewer import audit_rows
 

@@ -9,25 +9,13 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from ...errors import (
-    RegistryTransitionRefused,
-    ReviewerConflict,
-)
+from ...errors import RegistryTransitionRefused, ReviewerConflict
 from ...registry.workflow import DOCUMENT_KINDS
 from ..accounts import Account
 from ..core import Service
 from ..http import service_of
 from . import forms, queries
-from .common import (
-    REVIEW_STATES,
-    agencies,
-    call,
-    form_of,
-    latest,
-    page,
-    problem_lines,
-    visible,
-)
+from .common import REVIEW_STATES, agencies, call, form_of, latest, page, problem_lines, visible
 from .render import render, translator, when
 
 
