@@ -20,10 +20,10 @@ from starlette.testclient import TestClient
 from vcsdk import Ed25519PrivateKey
 from vcsdk.service.app import create_app
 from vcsdk.service.settings import Settings
-from vcsdk.service.web import KRDS_RESOURCES, forms, pages
+from vcsdk.service.web import KRDS_RESOURCES, common, forms
 from vcsdk.service.web.i18n import LANGUAGES, Translator, catalogue, choose
 
-WEB = Path(pages.__file__).parent
+WEB = Path(common.__file__).parent
 TODAY = date(2026, 12, 1)
 AGENCIES = {1741000: "행정안전부", 1051000: "기획재정부"}
 GOOD = {
@@ -53,7 +53,7 @@ def test_catalogues_have_the_same_keys_and_placeholders() -> None:
 
 def test_every_literal_key_in_templates_and_pages_exists() -> None:
     sources = [p.read_text(encoding="utf-8") for p in (WEB / "templates").glob("*.html")]
-    sources.append((WEB / "pages.py").read_text(encoding="utf-8"))
+    sources += [p.read_text(encoding="utf-8") for p in WEB.glob("*.py")]
     used = set()
     for source in sources:
         used |= set(re.findall(r"""\bt\(\s*["']([a-z_]+(?:\.[a-z_0-9]+)+)["']\s*[,)]""", source))
@@ -136,19 +136,19 @@ def app_client(tmp_path: Path) -> Iterator[TestClient]:
 
 def test_resume_note_cannot_be_forged(app_client: TestClient) -> None:
     service = app_client.app.state.service  # type: ignore[attr-defined]
-    token = pages.resume_token(service, "/applications/new", {"name": "김민준"})
-    assert pages.read_resume(service, token) == ("/applications/new", {"name": "김민준"})
+    token = common.resume_token(service, "/applications/new", {"name": "김민준"})
+    assert common.read_resume(service, token) == ("/applications/new", {"name": "김민준"})
     raw = bytearray(token.encode())
     raw[-3] = ord("A") if raw[-3] != ord("A") else ord("B")
-    assert pages.read_resume(service, raw.decode()) is None
-    assert pages.read_resume(service, "%%%not base64") is None
+    assert common.read_resume(service, raw.decode()) is None
+    assert common.read_resume(service, "%%%not base64") is None
     real_clock = service.clock
-    service.clock = lambda: real_clock() + pages.RESUME_TTL + 1
+    service.clock = lambda: real_clock() + common.RESUME_TTL + 1
     try:
-        assert pages.read_resume(service, token) is None  # an hour later the note is void
+        assert common.read_resume(service, token) is None  # an hour later the note is void
     finally:
         service.clock = real_clock
-    assert not pages.RESUMABLE.fullmatch("/admin/accounts")
+    assert not common.RESUMABLE.fullmatch("/admin/accounts")
 
 
 def test_forms_need_the_csrf_token_and_sign_in(app_client: TestClient) -> None:
@@ -180,7 +180,7 @@ def test_static_files_are_served_and_no_cdn_is_named(app_client: TestClient) -> 
 
 
 def test_sign_in_goes_back_only_to_a_local_path() -> None:
-    assert pages.safe_next("/applications/abc-1/documents") == "/applications/abc-1/documents"
+    assert common.safe_next("/applications/abc-1/documents") == "/applications/abc-1/documents"
     for hostile in (
         "//evil.example",
         "https://evil.example",
@@ -189,7 +189,7 @@ def test_sign_in_goes_back_only_to_a_local_path() -> None:
         "javascript:x",
         "/a?b=//c",
     ):
-        assert pages.safe_next(hostile) == "", hostile
+        assert common.safe_next(hostile) == "", hostile
 
 
 def test_pages_forbid_scripts_and_framing(app_client: TestClient) -> None:

@@ -11,6 +11,8 @@ Two families, as in h11:
   an unreadable key file, a malformed trust source). Also a :class:`ValueError`.
 
 Each code has exactly one exception class, so callers may catch by class or compare ``.code``.
+The module is long on purpose: one class per stable code, and the catalogue is one file so it
+is read and reviewed whole.
 """
 
 from __future__ import annotations

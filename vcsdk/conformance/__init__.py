@@ -23,17 +23,8 @@ reason (an algorithm or message type the SDK does not implement, e.g. Ed448 or C
 suite whose files are absent is skipped as a whole, and says so.
 """
 
-from .runner import (
-    SUITES,
-    CaseResult,
-    Outcome,
-    Report,
-    Suite,
-    SuiteResult,
-    default_vectors_dir,
-    render_table,
-    run_suites,
-)
+from .results import CaseResult, Outcome, Report, Suite, SuiteResult
+from .runner import SUITES, default_vectors_dir, render_table, run_suites
 
 __all__ = [
     "SUITES",

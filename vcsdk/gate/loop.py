@@ -6,6 +6,8 @@ verifies through a checker (normally :meth:`BundleKeeper.check`, which fails clo
 bundle is stale), and emits one JSON line per verdict with minimal claims by default, plus the
 optional ``--on-valid`` / ``--on-invalid`` hooks. :func:`run` drives it from a source with a
 bundle poller thread, SIGHUP (reload now) and SIGTERM (summary, clean exit).
+It stays one module on purpose: the loop, its worker pool, the poller and the signal handling are
+one shell around one run and are read together.
 
 A verdict line::
 

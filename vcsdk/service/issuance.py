@@ -11,6 +11,9 @@ plus our refresh extension. Database side; the HTTP routes live in ``oid4vci.py`
 * ``/credential`` needs the access token and a ``cwt`` key proof over ``{aud, iat, nonce}`` made by
   the device key; that key becomes the credential's ``cnf``.
 * ``/wallet/refresh`` re-issues an active credential to the same device key, proven afresh.
+
+It stays one module on purpose: the steps above are one flow of single-use codes, tokens and
+nonces, read and reviewed together.
 """
 
 from __future__ import annotations
