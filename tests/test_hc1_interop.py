@@ -6,20 +6,18 @@ official-ID profile refuses every one of them.
 
 from __future__ import annotations
 
-import datetime
 import zlib
 from collections.abc import Callable
 from typing import Any
 
 import cbor2
 import pytest
-from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
-from cryptography.x509.oid import NameOID
 
 from tests.conftest import NOW
+from tests.hc1_forge import certificate as _certificate
 from vcsdk import Code, Verifier, fixed_clock
 from vcsdk.codec import base45, cose, qrtext
 from vcsdk.profiles.hc1 import HC1Verifier, certificate_kid, signer_certificates
@@ -27,21 +25,6 @@ from vcsdk.profiles.hc1 import HC1Verifier, certificate_kid, signer_certificates
 DAY = 86400
 KEY = ec.generate_private_key(ec.SECP256R1())
 OTHER = ec.generate_private_key(ec.SECP256R1())
-
-
-def _certificate(key: Any, days: tuple[int, int] = (-365, 365)) -> x509.Certificate:
-    name = x509.Name([x509.NameAttribute(NameOID.COUNTRY_NAME, "AT"), x509.NameAttribute(NameOID.COMMON_NAME, "DSC")])
-    base = datetime.datetime.fromtimestamp(NOW, tz=datetime.UTC)
-    return (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(base + datetime.timedelta(days=days[0]))
-        .not_valid_after(base + datetime.timedelta(days=days[1]))
-        .sign(key, hashes.SHA256())
-    )
 
 
 CERT = _certificate(KEY)
