@@ -633,26 +633,15 @@ def test_registry_commands_never_create_a_database_by_mistake(
     assert not nope.exists()
 
 
-def test_registry_attach_checks_metadata_and_photos(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def _init_registry(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> str:
     db = str(tmp_path / "r.sqlite")
-    assert (
-        run(
-            capsys,
-            "registry",
-            "init",
-            "--db",
-            db,
-            "--iss",
-            "KR-MOIS",
-            "--uri-template",
-            "https://x/sl/{n}",
-            "--reviewer",
-            "lee",
-            "--operator",
-            "ops",
-        )[0]
-        == 0
-    )
+    init = ["init", "--db", db, "--iss", "KR-MOIS", "--uri-template", "https://x/sl/{n}"]
+    assert run(capsys, "registry", *init, "--reviewer", "lee", "--operator", "ops")[0] == 0
+    return db
+
+
+def test_registry_attach_checks_metadata_and_photos(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    db = _init_registry(tmp_path, capsys)
     app = run(capsys, "registry", "apply", "--db", db, "--claims", CLAIMS, "--contact", "a@b")[1].strip()
     pdf = tmp_path / "photo.pdf"
     pdf.write_bytes(b"%PDF-1.7")
@@ -672,25 +661,7 @@ def test_registry_attach_checks_metadata_and_photos(tmp_path: Path, capsys: pyte
 
 
 def test_registry_import_reads_utf8_with_bom_and_prints_ids(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    db = str(tmp_path / "r.sqlite")
-    assert (
-        run(
-            capsys,
-            "registry",
-            "init",
-            "--db",
-            db,
-            "--iss",
-            "KR-MOIS",
-            "--uri-template",
-            "https://x/sl/{n}",
-            "--reviewer",
-            "lee",
-            "--operator",
-            "ops",
-        )[0]
-        == 0
-    )
+    db = _init_registry(tmp_path, capsys)
     rows = "name,birth_date,agency_code,agency,rank,employee_id,contact\n"
     rows += "홍길동,1990-01-01,1741000,행정안전부,주무관,E-77,010\n"
     csv_file = tmp_path / "apps.csv"
