@@ -82,10 +82,17 @@ def test_map_keys_of_the_wrong_type_are_refused(payload: Any) -> None:
     assert verdicts(forge.text(payload())) == (Code.CLAIMS_INVALID, Code.CLAIMS_INVALID)
 
 
+P = 2**255 - 19
 SMALL_ORDER_POINTS = {
     "identity": bytes([1]) + bytes(31),
     "order 2": bytes.fromhex("ecffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f"),
+    "order 4": bytes(32),
+    "order 4 negated": bytes(31) + b"\x80",
     "order 8": bytes.fromhex("c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac037a"),
+    "order 8 other": bytes.fromhex("26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc05"),
+    "order 8 negated": bytes.fromhex("26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc85"),
+    "identity as p+1": (P + 1).to_bytes(32, "little"),
+    "non-canonical y = p+3": (P + 3).to_bytes(32, "little"),
 }
 
 
@@ -105,3 +112,36 @@ def test_a_real_holder_key_still_verifies() -> None:
     )
     assert lenient.check(text).code == FastVerifier(lenient, cache_size=0).check(text).code == Code.VALID
     assert lenient.verify(text).holder_key == device
+
+
+@pytest.mark.parametrize("x", SMALL_ORDER_POINTS.values(), ids=SMALL_ORDER_POINTS.keys())
+def test_each_refused_holder_key_really_is_small_order_or_non_canonical(x: bytes) -> None:
+    # the verifier's cheap encoding check must refuse exactly points libsodium calls unusable:
+    # each listed point is refused by libsodium's full check and is either non-canonical or
+    # becomes the identity after three doublings
+    import nacl.bindings
+
+    assert not nacl.bindings.crypto_core_ed25519_is_valid_point(x)
+    y = int.from_bytes(x, "little") & ((1 << 255) - 1)
+    if y < P:
+        point = x
+        for _ in range(3):
+            point = nacl.bindings.crypto_core_ed25519_add(point, point)
+        assert point == bytes([1]) + bytes(31)
+
+
+def test_a_mixed_order_holder_key_is_refused_at_issuance_and_left_to_the_device_signature_at_gates() -> None:
+    # a key with a small-order component: only the subgroup check (about 30 us) finds it, so the
+    # issuer runs it once when binding; gates check the encoding and the device signature
+    import nacl.bindings
+
+    device = Ed25519PrivateKey(bytes(range(7, 39))).public_key
+    mixed = nacl.bindings.crypto_core_ed25519_add(device.raw, SMALL_ORDER_POINTS["order 8"])
+    assert not nacl.bindings.crypto_core_ed25519_is_valid_point(mixed)
+    from vcsdk.errors import UsageError
+
+    with pytest.raises(UsageError, match="small order"):
+        Issuer(KEY, "KR-MOIS", clock=fixed_clock(NOW)).issue(reference_claims(), holder_key=type(device)(mixed))
+    # a forged (issuer-signed) credential with that key: shown bare it still needs a presentation
+    text = forge.text(forge.claims(cnf={1: {1: 1, -1: 6, -2: mixed}}))
+    assert verdicts(text) == (Code.PRESENTATION_REQUIRED, Code.PRESENTATION_REQUIRED)

@@ -7,6 +7,7 @@ CHALLENGE_MISMATCH."""
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -192,3 +193,33 @@ def test_cli_challenge_usage_errors(tmp_path: Path, extra: list[str]) -> None:
     )
     assert result.returncode == 2 and "USAGE_ERROR" in result.stderr
     assert not (tmp_path / "c.txt").exists()
+
+
+def test_workers_share_one_replay_book(tmp_path: Path) -> None:
+    # any of the workers may verify any line: the same answer sent four times at once, and again
+    # after a bundle reload, is VALID once and PRESENTATION_REPLAYED every other time
+    world = make_world()
+    credential = _bound(world)
+    bundle = tmp_path / "gate.bundle"
+    bundle.write_bytes(world.bundle(1))
+    anchor = write_anchor(tmp_path)
+    gate = GateProcess(
+        "--stdin", "--bundle", str(bundle), "--trust-anchor", str(anchor), "--state", str(tmp_path / "s"),
+        "--workers", "2", "--poll", "3600",
+    )  # fmt: skip
+    try:
+        gate.stderr_until("gate ok: bundle v1")
+        answer = present(credential, PHONE, now=int(time.time()))
+        other = present(credential, PHONE, now=int(time.time()) + 1)
+        for text in [answer] * 4 + [other]:
+            gate.send(text)
+        codes = [gate.verdict()["code"] for _ in range(5)]
+        assert sorted(codes) == ["PRESENTATION_REPLAYED"] * 3 + ["VALID"] * 2
+        bundle.write_bytes(world.bundle(2))
+        gate.process.send_signal(signal.SIGHUP)
+        gate.stderr_until("gate ok: bundle v2")
+        gate.send(answer)
+        assert gate.verdict()["code"] == "PRESENTATION_REPLAYED"  # the book outlives the reload
+        gate.stop()
+    finally:
+        gate.kill()

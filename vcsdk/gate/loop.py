@@ -37,9 +37,11 @@ from typing import Any, TextIO
 
 from ..clock import format_time
 from ..errors import Code, CredentialInvalid, UsageError, VCError
+from ..holder.presentation import PRESENTATION_PREFIX, decode_presentation
 from ..keys import PublicKey
 from ..qr.ladder import ScanLadder
 from ..verify import Verification
+from ..verify.presentation import DEFAULT_PRESENTATION_WINDOW
 from .fetch import BUNDLE_FILE, BundleKeeper
 from .sources import Frame
 
@@ -239,8 +241,11 @@ def _worker_init(anchors: list[bytes], state_dir: str, at: int | None) -> None:
     from ..keys import Ed25519PublicKey
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the whole group: the main process stops us
+    from ..verify.presentation import PresentationGuard
+
     keys = [Ed25519PublicKey(raw) for raw in anchors]
-    _worker = {"gate": None, "anchors": keys, "generation": -1, "state_dir": state_dir, "at": at}
+    guard = PresentationGuard()  # one replay book per worker, kept across bundle reloads
+    _worker = {"gate": None, "anchors": keys, "generation": -1, "state_dir": state_dir, "at": at, "guard": guard}
 
 
 def _worker_check(
@@ -256,7 +261,8 @@ def _worker_check(
         if hashlib.sha256(data).hexdigest() != digest:  # not the bundle the main process accepted
             return False, str(Code.GATE_STALE), "the saved bundle is not the one in force", None, None, None
         clock = system_clock if _worker["at"] is None else fixed_clock(_worker["at"])
-        fresh = Gate(_worker["anchors"], clock=clock)  # the main process already enforced the floor
+        # the main process already enforced the floor
+        fresh = Gate(_worker["anchors"], clock=clock, presentations=_worker["guard"])
         fresh.load(data)
         _worker["gate"], _worker["generation"] = fresh, generation
     gate = _worker["gate"]
@@ -285,7 +291,12 @@ class _WorkerResult:
 
 
 class WorkerPool:
-    """Answers texts on ``workers`` processes, each line as soon as it is done, in input order."""
+    """Answers texts on ``workers`` processes, each line as soon as it is done, in input order.
+
+    Any worker may verify any line, so the replay book that counts is the main process's: a
+    presentation a worker accepted is recorded in the main gate's guard, and the same answer
+    accepted again (by this worker or another) becomes ``PRESENTATION_REPLAYED``.
+    """
 
     def __init__(
         self, keeper: BundleKeeper, anchors: Iterable[PublicKey], state_dir: str, workers: int, at: int | None = None
@@ -320,6 +331,12 @@ class WorkerPool:
             except Exception as exc:  # a worker that died: fail closed for this line
                 future.set_result(Verification(False, Code.GATE_STALE, f"worker failed: {exc}"))
                 return
+            if valid and text.lstrip().startswith(PRESENTATION_PREFIX):
+                try:
+                    self._record(text)
+                except VCError as exc:
+                    future.set_result(Verification(False, exc.code, exc.message, None, None))
+                    return
             credential = _WorkerResult(claims, expires) if valid or claims is not None else None
             future.set_result(
                 Verification(valid, Code(code), message, None if kid is None else bytes.fromhex(kid), credential)
@@ -327,6 +344,16 @@ class WorkerPool:
 
         inner.add_done_callback(done)
         return future
+
+    def _record(self, text: str) -> None:
+        """Count a presentation a worker accepted as used, in the main process (callbacks run
+        on one thread; the guard has its own lock)."""
+        gate = self._keeper.gate
+        bundle = gate.bundle
+        leeway = 0 if bundle is None else bundle.policy.leeway
+        presentation = decode_presentation(text.strip())
+        lifetime = 2 * (DEFAULT_PRESENTATION_WINDOW + leeway)
+        gate.presentations.check_and_record(presentation, gate.clock(), lifetime)
 
     def close(self) -> None:
         self._pool.shutdown(wait=True, cancel_futures=True)

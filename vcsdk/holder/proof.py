@@ -62,6 +62,32 @@ def check_device_key(key: Ed25519PublicKey) -> None:
         raise KeyProofInvalid("the device key is not a valid Ed25519 public key (small order or off the curve)")
 
 
+_P = 2**255 - 19
+_SMALL_ORDER_Y = frozenset(
+    {
+        0,  # order 4
+        1,  # the identity
+        _P - 1,  # order 2
+        0x05FC536D880238B13933C6D305ACDFD5F098EFF289F4C345B027B2C28F95E826,  # order 8
+        0x7A03AC9277FDC74EC6CC392CFA53202A0F67100D760B3CBA4FD84D3D706A17C7,  # order 8
+    }
+)
+"""The y coordinates of the eight points of small order (a point's encoding is y plus a sign bit)."""
+
+
+def check_device_key_encoding(key: Ed25519PublicKey) -> None:
+    """The cheap check a verifier runs on every ``cnf`` key: a canonical encoding (y < p) that is
+    not one of the eight small-order points, each of which would let anyone sign.
+
+    The full prime-order-subgroup check (:func:`check_device_key`, about 30 us) runs once, when
+    the issuer binds the key; a verifier trusts what the issuer signed. A key that passes this
+    check but is off the curve can make no signature verify (``DEVICE_SIGNATURE_INVALID``).
+    """
+    y = int.from_bytes(key.raw, "little") & ((1 << 255) - 1)
+    if y >= _P or y in _SMALL_ORDER_Y:
+        raise KeyProofInvalid("the device key is not a valid Ed25519 public key (small order or non-canonical)")
+
+
 def make_key_proof(device_key: Ed25519PrivateKey, *, audience: str, nonce: str, issued_at: int) -> bytes:
     """Sign a key proof with the device key (the wallet side)."""
     if not isinstance(audience, str) or not audience:

@@ -110,11 +110,13 @@ class Issuer:
                 raise UsageError("holder must be a verified KeyProof (vcsdk.holder.verify_key_proof)")
             if holder_key is not None and holder_key != holder.device_key:
                 raise UsageError("holder and holder_key name different device keys")
+            holder_key = holder.device_key
+        if isinstance(holder_key, Ed25519PublicKey):
+            # the full subgroup check runs here, once: verifiers only check the encoding
             try:
-                check_device_key(holder.device_key)
+                check_device_key(holder_key)
             except KeyProofInvalid as exc:
                 raise UsageError(exc.message) from None
-            holder_key = holder.device_key
         official = OfficialID.from_json(claims.to_json() if isinstance(claims, OfficialID) else claims)
         iat = self._clock() if issued_at is None else issued_at
         if type(iat) is not int:

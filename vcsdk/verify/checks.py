@@ -120,9 +120,10 @@ def parse_claims(payload: Any) -> CWTClaims:
 
 
 def parse_cnf(cnf: Any) -> PublicKey:
-    """The holder key of a ``cnf`` claim (RFC 8747 COSE_Key); a small-order or otherwise
-    invalid Ed25519 point is refused (``CLAIMS_INVALID``): such a key lets anyone sign."""
-    from ..holder.proof import check_device_key
+    """The holder key of a ``cnf`` claim (RFC 8747 COSE_Key); a small-order or non-canonical
+    Ed25519 point is refused (``CLAIMS_INVALID``): such a key lets anyone sign. The full
+    subgroup check ran when the issuer bound the key (see :func:`check_device_key_encoding`)."""
+    from ..holder.proof import check_device_key_encoding
 
     if not isinstance(cnf, MAP_TYPES) or not int_keyed(cnf) or set(cnf.keys()) != {cwt.CNF_COSE_KEY}:
         raise ClaimsInvalid("cnf must be a map holding exactly a COSE_Key (label 1)")
@@ -132,7 +133,7 @@ def parse_cnf(cnf: Any) -> PublicKey:
     try:
         holder = public_key_from_cose_key(cose_key)
         if isinstance(holder, Ed25519PublicKey):
-            check_device_key(holder)
+            check_device_key_encoding(holder)
     except (KeyInvalid, KeyProofInvalid) as exc:
         raise ClaimsInvalid(f"cnf holds an unusable key: {exc.message}") from None
     return holder
