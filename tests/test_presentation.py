@@ -89,6 +89,18 @@ def test_fresh_presentation_of_a_bound_credential_is_valid(make: Make) -> None:
     assert credential.claims.name == "김민준"
 
 
+def test_presented_copy_keeps_every_field_of_the_bare_credential(make: Make) -> None:
+    import dataclasses
+
+    presented = make(holder_binding="off").verify(present(BOUND, PHONE, now=T - 5))
+    bare = make(holder_binding="off").verify(BOUND)
+    assert presented.presentation is not None and bare.presentation is None
+    for field in dataclasses.fields(bare):
+        if field.name not in {"presentation", "status_list_age"}:
+            assert getattr(presented, field.name) == getattr(bare, field.name), field.name
+    assert presented.signer == bare.signer
+
+
 def test_window_is_30_seconds_each_way_plus_leeway(make: Make) -> None:
     gate = make()
     assert gate.check(present(BOUND, PHONE, now=T - 90)).code == Code.VALID

@@ -63,7 +63,23 @@ class VerifiedCredential:
 
     def with_presentation(self, info: PresentationInfo) -> VerifiedCredential:
         """A copy that records the presentation it came in."""
-        return replace(self, presentation=info)
+        return VerifiedCredential(  # positional: on the presentation hot path, cheaper than replace()
+            self.profile,
+            self.kid,
+            self.issuer,
+            self.credential_id,
+            self.issued_at,
+            self.not_before,
+            self.expires_at,
+            self.claims,
+            self.status,
+            self.status_check,
+            self.status_list_age,
+            self.holder_key,
+            self.trust_source,
+            signer=self.signer,
+            presentation=info,
+        )
 
     def replace_status(self, status_check: StatusCheck | None, status_list_age: int | None) -> VerifiedCredential:
         """A copy with a newer status outcome (what a repeat scan re-checks)."""
