@@ -219,7 +219,7 @@ def _parallel_gate_mode(args: argparse.Namespace, lines: TextIO, out: TextIO) ->
 
     all_valid = True
     factory = functools.partial(_verifier_factory, args, _claims_mode(args, True))
-    with ParallelVerifier[Any](factory, workers=args.workers) as pool:
+    with ParallelVerifier[Any](factory, workers=args.workers, clock=clock_of(args)) as pool:
         for result in pool.check_many_json(line.rstrip("\r\n") for line in lines):
             all_valid &= result["valid"]
             emit_json(result, out)

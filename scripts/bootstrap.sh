@@ -36,7 +36,7 @@ command -v npm >/dev/null 2>&1 || apt_needed+=(npm)
 if ((${#apt_needed[@]})); then
   log "installing system packages: ${apt_needed[*]}"
   SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
-  $SUDO apt-get update -qq
+  $SUDO apt-get -o DPkg::Lock::Timeout=600 update -qq
   # Install without starting services (no init system here; the tests start what they need).
   created_policy=""
   if [ ! -e /usr/sbin/policy-rc.d ]; then
@@ -44,7 +44,7 @@ if ((${#apt_needed[@]})); then
     $SUDO chmod +x /usr/sbin/policy-rc.d
     created_policy=1
   fi
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${apt_needed[@]}"
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends "${apt_needed[@]}"
   [ -z "$created_policy" ] || $SUDO rm -f /usr/sbin/policy-rc.d
 fi
 

@@ -426,3 +426,25 @@ def test_bound_credentials_have_the_larger_budget() -> None:
     much_longer = {**longer, "agency": varied[::-1] + varied}
     with pytest.raises(QRSizeBudgetExceeded, match="bound budget of 702"):
         issuer.issue(much_longer, status=StatusReference(0, URI), holder=_proof())
+
+
+def gate_at_t() -> Verifier:
+    """Module level: picklable as a ParallelVerifier factory (one process per worker)."""
+    return Verifier([ISSUER.public_key], clock=fixed_clock(T), status=_checker())
+
+
+def test_parallel_workers_settle_replays_in_one_book() -> None:
+    # batches of one over two workers: each worker has its own guard, so only the pool's shared
+    # book can tell that the second and third copies are replays
+    from vcsdk import ParallelVerifier, VerifiedCredential
+
+    answer, other = present(BOUND, PHONE, now=T - 5), present(BOUND, PHONE, now=T - 4)
+    third = present(BOUND, PHONE, now=T - 3)
+    with ParallelVerifier[VerifiedCredential](gate_at_t, workers=2, batch_size=1, clock=fixed_clock(T)) as pool:
+        codes = [r.code for r in pool.check_many([answer, answer, other, answer], T)]
+        assert codes == [Code.VALID, Code.PRESENTATION_REPLAYED, Code.VALID, Code.PRESENTATION_REPLAYED]
+        assert pool.check(other, T).code == Code.PRESENTATION_REPLAYED
+        lines = list(pool.check_many_json([third, third, third, BOUND, "junk"]))
+    codes = [line["code"] for line in lines]
+    assert codes == ["VALID"] + ["PRESENTATION_REPLAYED"] * 2 + ["PRESENTATION_REQUIRED", "INVALID_SCHEME_PREFIX"]
+    assert lines[0]["valid"] is True and lines[1]["valid"] is False and lines[1]["claims"] is None
