@@ -39,6 +39,7 @@ from ..trust.floors import VersionFloors
 from ..verify import Verification
 from ..verify.presentation import PresentationGuard
 from .core import Gate
+from .replays import ReplayBook
 
 BUNDLE_FILE = "bundle.cose"
 
@@ -223,6 +224,12 @@ class BundleKeeper:
         self._lock = threading.Lock()
         self._in_force_sha256 = ""
         self._save_error: str | None = None
+        self.replays = (
+            None
+            if self._state_dir is None
+            else ReplayBook(self._state_dir, self.gate.presentations, lambda: int(self.gate.clock()))
+        )
+        self._replay_error: str | None = None
         self.reloads = 0
         self.refusals = 0
 
@@ -254,8 +261,25 @@ class BundleKeeper:
                 self._save_error = f"bundle v{loaded.version} in force but not saved to {self._state_dir}: {exc}"
             return loaded
 
+    def save_replays(self, *, force: bool = False) -> str | None:
+        """Write the replay book to the state folder if it changed (see :mod:`vcsdk.gate.replays`);
+        returns an error line when the write failed (the gate keeps running on its memory)."""
+        if self.replays is None:
+            return None
+        try:
+            self.replays.save(force=force)
+        except (VCError, OSError) as exc:
+            error = f"replay book not saved to {self.replays.path}: {exc}"
+            fresh, self._replay_error = error != self._replay_error, error
+            return error if fresh else None
+        self._replay_error = None
+        return None
+
     def start(self) -> KeeperState:
-        """Load the last good bundle from the state folder (if any), then poll the source once."""
+        """Load the replay book and the last good bundle from the state folder (if any), then
+        poll the source once. A damaged replay book raises ``FILE_ERROR``."""
+        if self.replays is not None:
+            self.replays.load()
         if self._state_dir is not None and (self._state_dir / BUNDLE_FILE).exists():
             data = (self._state_dir / BUNDLE_FILE).read_bytes()
             try:

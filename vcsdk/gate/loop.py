@@ -430,6 +430,9 @@ class Poller:
                 if force or self._keeper.due():
                     self._keeper.refresh(force=force)
                 self.announce()
+                problem = self._keeper.save_replays()
+                if problem is not None:
+                    self._report(problem)
             except Exception as exc:  # never let the poller die silently: say so and keep polling
                 self._report(f"gate poller error: {type(exc).__name__}: {exc}")
 
@@ -492,6 +495,9 @@ def run(
         poller.close()
         if pool is not None:
             pool.close()
+        problem = keeper.save_replays(force=True)
+        if problem is not None:
+            say(problem)
     state = keeper.state()
     summary = {
         "event": "summary",

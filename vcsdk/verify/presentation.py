@@ -88,6 +88,7 @@ class PresentationGuard:
         self._seen: OrderedDict[bytes, int] = OrderedDict()  # digest -> forget after (Unix seconds)
         self._nonces: OrderedDict[bytes, tuple[int, bool]] = OrderedDict()  # nonce -> (issued at, answered)
         self._lock = threading.Lock()
+        self._changes = 0
 
     def challenge(self, now: int) -> Challenge:
         """Make and remember a fresh challenge; show :meth:`Challenge.to_text` as a QR code."""
@@ -98,7 +99,48 @@ class PresentationGuard:
             self._nonces[challenge.nonce] = (now, False)
             while len(self._nonces) > self._nonce_capacity:
                 self._nonces.popitem(last=False)
+            self._changes += 1
         return challenge
+
+    @property
+    def changes(self) -> int:
+        """A counter that grows with every challenge made and presentation recorded."""
+        return self._changes
+
+    def export(self, now: int) -> tuple[list[tuple[bytes, int]], list[tuple[bytes, int, bool]]]:
+        """The memory worth keeping across a restart: replay entries still to be remembered at
+        ``now`` as (digest, forget after), and the nonces as (nonce, issued at, answered),
+        oldest first."""
+        with self._lock:
+            seen = [(digest, forget) for digest, forget in self._seen.items() if forget >= now]
+            nonces = [(nonce, issued, answered) for nonce, (issued, answered) in self._nonces.items()]
+        return seen, nonces
+
+    def absorb(
+        self,
+        seen: list[tuple[bytes, int]],
+        nonces: list[tuple[bytes, int, bool]],
+        now: int,
+    ) -> None:
+        """Add memory saved by :meth:`export` (of this gate: same ``gate_id``) before what this
+        guard already holds; entries past their time are dropped, capacities still hold."""
+        with self._lock:
+            merged_seen: OrderedDict[bytes, int] = OrderedDict(
+                (digest, forget) for digest, forget in seen if forget >= now
+            )
+            for digest, forget in self._seen.items():
+                merged_seen[digest] = max(forget, merged_seen.get(digest, forget))
+            while len(merged_seen) > self._replay_capacity:
+                merged_seen.popitem(last=False)
+            merged_nonces: OrderedDict[bytes, tuple[int, bool]] = OrderedDict()
+            if self.gate_id is not None:  # a guard without a gate id never made (nor accepts) nonces
+                merged_nonces.update((nonce, (issued, answered)) for nonce, issued, answered in nonces)
+            for nonce, (issued, answered) in self._nonces.items():
+                earlier = merged_nonces.get(nonce)
+                merged_nonces[nonce] = (issued, answered or (earlier is not None and earlier[1]))
+            while len(merged_nonces) > self._nonce_capacity:
+                merged_nonces.popitem(last=False)
+            self._seen, self._nonces = merged_seen, merged_nonces
 
     def outstanding(self) -> int:
         """Nonces issued and not yet answered (expired ones included until purged)."""
@@ -123,6 +165,7 @@ class PresentationGuard:
             self._seen[digest] = presentation.presented_at + lifetime
             while len(self._seen) > self._replay_capacity:
                 self._seen.popitem(last=False)
+            self._changes += 1
 
     def _purge(self, now: int, lifetime: int) -> None:
         seen = self._seen
