@@ -17,11 +17,12 @@ from tests.test_gate_challenge import PHONE, _bound, _keeper
 from tests.test_gate_loop_cli import Gate as GateProcess
 from vcsdk.errors import FileError
 from vcsdk.gate.loop import GateLoop, run
-from vcsdk.gate.replays import REPLAY_FILE, ReplayBook, decode_book, encode_book
+from vcsdk.gate.replays import REPLAY_FILE, ReplayBook, decode_book, encode_book, replay_file_name
 from vcsdk.holder import present
 from vcsdk.verify.presentation import PresentationGuard
 
 NOW = 1_780_000_000
+GATE7 = replay_file_name("gate-7")
 
 
 def _codes(keeper: Any, texts: list[str]) -> list[str]:
@@ -37,7 +38,7 @@ def test_a_restarted_gate_still_refuses_what_it_accepted_before(tmp_path: Path) 
     first = _keeper(tmp_path, world, PresentationGuard("gate-7"))
     challenge = first.gate.challenge()  # shown on the display, answered only after the restart
     assert _codes(first, [answer]) == ["VALID"]  # run() writes the book at the end
-    book = tmp_path / "state" / REPLAY_FILE
+    book = tmp_path / "state" / GATE7
     assert book.stat().st_mode & 0o777 == 0o600
     saved = json.loads(book.read_text())
     assert saved["gate_id"] == "gate-7" and len(saved["seen"]) == 1 and len(saved["nonces"]) == 1
@@ -55,7 +56,7 @@ def test_without_the_book_the_restart_would_accept_the_replay(tmp_path: Path) ->
     world = make_world(NOW)
     answer = present(_bound(world), PHONE, now=world.now)
     assert _codes(_keeper(tmp_path, world, PresentationGuard("gate-7")), [answer]) == ["VALID"]
-    (tmp_path / "state" / REPLAY_FILE).unlink()
+    (tmp_path / "state" / GATE7).unlink()
     assert _codes(_keeper(tmp_path, world, PresentationGuard("gate-7")), [answer]) == ["VALID"]
 
 
@@ -64,7 +65,7 @@ def test_expired_entries_are_dropped_on_load(tmp_path: Path) -> None:
     guard = PresentationGuard("gate-7")
     answer = present(_bound(world), PHONE, now=world.now)
     assert _codes(_keeper(tmp_path, world, guard), [answer]) == ["VALID"]
-    seen, _ = decode_book((tmp_path / "state" / REPLAY_FILE).read_bytes(), "gate-7")
+    seen, _ = decode_book((tmp_path / "state" / GATE7).read_bytes(), "gate-7")
     (forget_after,) = [forget for _, forget in seen]
     later = PresentationGuard("gate-7")
     book = ReplayBook(tmp_path / "state", later, lambda: forget_after + 1)
@@ -82,7 +83,7 @@ DAMAGED = {
     "json": b"{not json",
     "not-object": b"[]",
     "version": _book(version=2),
-    "other-gate": _book(gate_id="gate-8"),
+    "other-gate": _book(gate_id="gate-8"),  # a hash collision, or a file copied from another gate
     "no-gate": _book(gate_id=None),
     "hex": _book(seen=[["zz", 1]]),
     "negative": _book(seen=[["00" * 32, -1]]),
@@ -99,10 +100,10 @@ def test_a_damaged_or_foreign_book_stops_the_gate(tmp_path: Path, content: bytes
     world = make_world(NOW)
     state = tmp_path / "state"
     state.mkdir()
-    (state / REPLAY_FILE).write_bytes(content)
+    (state / GATE7).write_bytes(content)
     with pytest.raises(FileError, match=r"replay book .* refusing to start without it"):
         _keeper(tmp_path, world, PresentationGuard("gate-7"))
-    assert (state / REPLAY_FILE).read_bytes() == content  # never reset silently
+    assert (state / GATE7).read_bytes() == content  # never reset silently
 
 
 def test_the_book_is_written_only_when_it_changed_and_at_most_every_period(tmp_path: Path) -> None:
@@ -119,7 +120,7 @@ def test_the_book_is_written_only_when_it_changed_and_at_most_every_period(tmp_p
     assert book.save(force=True) is True  # shutdown
     ticks[0] = 100.0
     assert book.save() is False  # nothing new since
-    _, nonces = decode_book((tmp_path / REPLAY_FILE).read_bytes(), "gate-7")
+    _, nonces = decode_book((tmp_path / GATE7).read_bytes(), "gate-7")
     assert len(nonces) == 2
 
 
@@ -170,3 +171,14 @@ def test_cli_gate_restart_keeps_the_replay_book(tmp_path: Path) -> None:
                 gate.stop()
         finally:
             gate.kill()
+
+
+def test_each_gate_id_has_its_own_file_in_a_shared_state_folder(tmp_path: Path) -> None:
+    world = make_world(NOW)
+    answer = present(_bound(world), PHONE, now=world.now)
+    assert _codes(_keeper(tmp_path, world, PresentationGuard("gate-7")), [answer]) == ["VALID"]
+    assert _codes(_keeper(tmp_path, world, PresentationGuard("gate-8")), [answer]) == ["VALID"]  # another gate
+    assert _codes(_keeper(tmp_path, world, PresentationGuard()), [answer]) == ["VALID"]
+    names = sorted(path.name for path in (tmp_path / "state").glob("presentations*.json"))
+    assert names == sorted([GATE7, replay_file_name("gate-8"), REPLAY_FILE]) and len(set(names)) == 3
+    assert _codes(_keeper(tmp_path, world, PresentationGuard("gate-8")), [answer]) == ["PRESENTATION_REPLAYED"]

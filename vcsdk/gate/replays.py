@@ -5,7 +5,9 @@ it accepted (until twice the freshness window plus leeway after it was made) and
 nonces it issued. Without this file a restarted gate would accept each of those presentations
 once more within its window. :class:`ReplayBook` keeps that memory in ``presentations.json`` in
 the gate's state folder: written atomically (temporary file, fsync, rename) whenever it changed,
-at most every ``every`` seconds and once more at shutdown; read once at start.
+at most every ``every`` seconds and once more at shutdown; read once at start. Each gate id has its own file (so that two gates, or
+a gate and ``vcsdk verify``, may share one state folder): ``presentations.json`` for a guard
+without gate id, ``presentations-<first 16 hex of SHA-256(gate id, UTF-8)>.json`` otherwise.
 
 File format (JSON object)::
 
@@ -14,7 +16,7 @@ File format (JSON object)::
      "seen": [["<sha-256 of the device signature, 64 hex>", <forget after, Unix s>], ...],
      "nonces": [["<nonce, 32 hex>", <issued at, Unix s>, <answered: true|false>], ...]}
 
-A file that cannot be parsed, or that belongs to another gate id, stops the gate with
+A file that cannot be parsed, or that names another gate id, stops the gate with
 ``FILE_ERROR``: it is never reset silently (move it aside to start with an empty book, accepting
 that presentations of the last minutes pass once more). Entries past their time are dropped on
 load. A crash loses at most the presentations accepted since the last write (``every`` seconds).
@@ -22,6 +24,7 @@ load. A crash loses at most the presentations accepted since the last write (``e
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import threading
@@ -39,6 +42,13 @@ REPLAY_FILE = "presentations.json"
 FORMAT = "vcsdk-replay-book"
 VERSION = 1
 MAX_FILE_BYTES = 32 * 1024 * 1024  # 65,536 entries of ~90 bytes with room to spare
+
+
+def replay_file_name(gate_id: str | None) -> str:
+    """The file that holds the replay book of the gate ``gate_id`` in its state folder."""
+    if gate_id is None:
+        return REPLAY_FILE
+    return f"presentations-{hashlib.sha256(gate_id.encode('utf-8', 'surrogatepass')).hexdigest()[:16]}.json"
 
 
 def encode_book(guard: PresentationGuard, now: int) -> bytes:
@@ -104,7 +114,7 @@ class ReplayBook:
         every: float = 2.0,
         monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
-        self.path = Path(directory) / REPLAY_FILE
+        self.path = Path(directory) / replay_file_name(guard.gate_id)
         self._guard = guard
         self._clock = clock
         self._every = every
@@ -151,4 +161,4 @@ class ReplayBook:
             return True
 
 
-__all__ = ["REPLAY_FILE", "ReplayBook", "decode_book", "encode_book"]
+__all__ = ["REPLAY_FILE", "ReplayBook", "decode_book", "encode_book", "replay_file_name"]
