@@ -5,8 +5,8 @@ it accepted (until twice the freshness window plus leeway after it was made) and
 nonces it issued. Without this file a restarted gate would accept each of those presentations
 once more within its window. :class:`ReplayBook` keeps that memory in ``presentations.json`` in
 the gate's state folder: written atomically (temporary file, fsync, rename) whenever it changed,
-at most every ``every`` seconds and once more at shutdown; read once at start. Each gate id has its own file (so that two gates, or
-a gate and ``vcsdk verify``, may share one state folder): ``presentations.json`` for a guard
+at most every ``every`` seconds and once more at shutdown; read once at start. Each gate id has
+its own file (so that two gates may share one state folder): ``presentations.json`` for a guard
 without gate id, ``presentations-<first 16 hex of SHA-256(gate id, UTF-8)>.json`` otherwise.
 
 File format (JSON object)::
