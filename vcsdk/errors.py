@@ -91,6 +91,7 @@ class Code(StrEnum):
     WALLET_KEY_DESTROYED = "WALLET_KEY_DESTROYED"
     WALLET_INVALID = "WALLET_INVALID"
     ISSUANCE_REQUEST_FAILED = "ISSUANCE_REQUEST_FAILED"
+    KEYRING_CHANGED = "KEYRING_CHANGED"
 
 
 class VCError(Exception):
@@ -495,6 +496,12 @@ class IssuanceRequestFailed(UsageError):
     """The credential issuer refused or botched an OpenID4VCI request (offer, token, nonce, credential or refresh)."""
 
     code = Code.ISSUANCE_REQUEST_FAILED
+
+
+class KeyringChanged(UsageError):
+    """The keyring changed since the caller looked (e.g. a rotation sent twice): nothing was done."""
+
+    code = Code.KEYRING_CHANGED
 
 
 CREDENTIAL_ERRORS: dict[Code, type[CredentialInvalid]] = {

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from ..clock import format_time
-from ..errors import FileError, KeyInvalid, UsageError
+from ..errors import FileError, KeyInvalid, KeyringChanged, UsageError
 from ..trust.store import KeyState, TrustedKey
 from . import Ed25519PrivateKey, Ed25519PublicKey
 from .files import atomic_write, load_private_key, save_private_key
@@ -59,6 +59,8 @@ class KeyRecord:
     not_before: int
     not_after: int | None
     state: KeyState
+    withdrawn: int | None = None
+    """When the key was taken out of the published trust list (None: still published)."""
 
     def trusted(self, issuer: str) -> TrustedKey:
         """This key as a verifier trusts it."""
@@ -153,14 +155,29 @@ class Keyring:
         return key
 
     def trusted_keys(self) -> list[TrustedKey]:
-        """Every key, with window and state, for a trust list."""
-        return [r.trusted(self.issuer) for r in self.records]
+        """Every key not withdrawn, with window and state, for a trust list."""
+        return [r.trusted(self.issuer) for r in self.records if r.withdrawn is None]
 
     # ------------------------------------------------------------------ changes
 
-    def rotate(self, now: int, passphrase: bytes | None = None) -> KeyRecord:
-        """Generate the new active key; the previous active one retires (its window ends now)."""
-        key = Ed25519PrivateKey.generate()
+    def rotate(self, now: int, passphrase: bytes | None = None, *, expected: str | None = None) -> KeyRecord:
+        """Generate the new active key; the previous active one retires (its window ends now).
+
+        ``expected``: the hex kid the caller saw active; when another key is active by now (the
+        rotation was already done, e.g. a form sent twice) nothing changes (``KeyringChanged``)."""
+        return self._add(Ed25519PrivateKey.generate(), now, passphrase, expected=expected)
+
+    def adopt(self, key: Ed25519PrivateKey, now: int, passphrase: bytes | None = None) -> KeyRecord:
+        """Make an existing private key the active one (the previous active one retires); a key
+        already in the keyring is returned as it is."""
+        for record in self.records:
+            if record.kid == key.kid.hex():
+                return record
+        return self._add(key, now, passphrase, expected=None, adopt=True)
+
+    def _add(
+        self, key: Ed25519PrivateKey, now: int, passphrase: bytes | None, *, expected: str | None, adopt: bool = False
+    ) -> KeyRecord:
         record = KeyRecord(
             kid=key.kid.hex(),
             file=f"{key.kid.hex()}.pem",
@@ -171,6 +188,11 @@ class Keyring:
             state=KeyState.ACTIVE,
         )
         with self._change():
+            active = self.active()
+            if adopt and any(r.kid == record.kid for r in self.records):
+                return next(r for r in self.records if r.kid == record.kid)
+            if expected is not None and (active is None or active.kid != expected):
+                raise KeyringChanged(f"the active key is no longer {expected}: the keyring was changed meanwhile")
             save_private_key(self.directory / record.file, key, passphrase)  # before the manifest names it
             self.records = [
                 replace(r, state=KeyState.RETIRED, not_after=now) if r.state is KeyState.ACTIVE else r
@@ -187,6 +209,18 @@ class Keyring:
                 raise UsageError(f"key {record.kid} is compromised; it cannot be retired")
             end = now if record.not_after is None else min(record.not_after, now)
             return self._replace(replace(record, state=KeyState.RETIRED, not_after=end))
+
+    def withdraw(self, kid: str, now: int) -> KeyRecord:
+        """Take a retired key out of the trust list: what it signed no longer verifies anywhere
+        that takes the next trust list (``KEY_NOT_IN_TRUST_LIST``). The active key cannot be
+        withdrawn (rotate first); withdrawing twice changes nothing."""
+        with self._change():
+            record = self.find(kid)
+            if record.state is KeyState.ACTIVE:
+                raise UsageError(f"key {record.kid} signs now: rotate before withdrawing it")
+            if record.withdrawn is not None:
+                return record
+            return self._replace(replace(record, withdrawn=now))
 
     def compromise(self, kid: str) -> KeyRecord:
         """Mark a key compromised: everything it signed fails (``PUBLIC_KEY_COMPROMISED``)."""

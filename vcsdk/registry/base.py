@@ -57,7 +57,7 @@ class RegistryBase:
         self._engine = engine
         self._signer = signer
         self._clock = clock
-        self._fees = dict(fees or {})
+        self._fees: Mapping[int, int] = fees if fees is not None else {}  # may be a live view
         try:
             with self._engine.connect() as conn:
                 rows = dict(conn.execute(select(t.meta.c.key, t.meta.c.value)).all())

@@ -11,9 +11,11 @@ from ..clock import Clock, system_clock
 from ..registry import IssuerRegistry, open_engine
 from ..revocation import RegistryConfig
 from .accounts import Accounts
+from .agencies import Agencies
 from .issuance import WalletIssuance
 from .publication import Publisher
 from .settings import Settings
+from .signing import ServiceKeys
 from .storage import DocumentStorage, FileStorage
 from .tables import create_tables
 
@@ -46,12 +48,14 @@ class Service:
         self.settings = settings
         self.clock = clock
         self.engine: Engine = open_engine(settings.database)
+        self.keys = ServiceKeys(settings, self.engine, clock)
+        self.agencies = Agencies(settings.data_dir, settings.fees, self.engine, clock)
         self.registry = IssuerRegistry(
             self.engine,
             issuer_id=settings.issuer_id,
-            signer=lambda _now: settings.issuer_key,
+            signer=self.keys.signing_key,
             clock=clock,
-            fees=settings.fees,
+            fees=self.agencies.fees,
         )
         self.accounts = Accounts(
             self.engine,
@@ -63,7 +67,7 @@ class Service:
             hasher=PasswordHasher(time_cost=settings.argon2_time_cost, memory_cost=settings.argon2_memory_kib),
         )
         self.storage: DocumentStorage = storage or FileStorage(settings.documents_dir)
-        self.publisher = Publisher(settings, self.registry, clock)
+        self.publisher = Publisher(settings, self.registry, clock, self.keys)
         self.wallet = WalletIssuance(self)
 
     def ready(self) -> bool:

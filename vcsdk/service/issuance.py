@@ -400,7 +400,7 @@ class WalletIssuance:
         except WalletError as exc:
             raise KeyProofInvalid(f"{exc.error}: {exc.description}") from None
         verifier = Verifier(  # the bare held credential: possession is shown by the key proof below
-            [service.settings.issuer_key.public_key],
+            service.keys.verify_keys(service.clock()),
             clock=service.clock,
             status_policy=StatusPolicy.ALLOW_UNKNOWN,
             holder_binding="off",

@@ -2,10 +2,11 @@
 
 ``<public>/status/<n>`` -- the Status List Token of list number ``n`` (raw CBOR, tagged COSE_Sign1,
 ``application/statuslist+cwt``); ``<public>/trust-list`` -- the anchor-signed trust list naming the
-issuer key; ``<public>/bundle`` -- the anchor-signed gate bundle (trust list + every Status List
-Token + gate policy); ``<public>/manifest.json`` -- when they were signed. Files are replaced
-atomically, under a lock file so concurrent workers on one machine never interleave; the last
-writer always holds the newest snapshot.
+issuer keys (the keyring's active key and its verify-only ones); ``<public>/bundle`` -- the
+anchor-signed gate bundle (trust list + every Status List Token + gate policy);
+``<public>/manifest.json`` -- when they were signed. Files are replaced atomically, under a lock
+file so concurrent workers on one machine never interleave; the last writer always holds the
+newest snapshot.
 
 The service republishes right after every status change and on a schedule, before the files go
 stale (at half the status ``ttl``).
@@ -27,9 +28,9 @@ from ..errors import FileError
 from ..keys.files import atomic_write
 from ..registry import IssuerRegistry
 from ..trust.bundle import build_bundle
-from ..trust.store import TrustedKey
 from ..trust.trustlist import TrustList, sign_trust_list
 from .settings import Settings
+from .signing import ServiceKeys
 
 STATUS_MEDIA_TYPE = "application/statuslist+cwt"
 TRUST_LIST_MEDIA_TYPE = "application/cose; cose-type=cose-sign1"
@@ -53,8 +54,9 @@ def etag_of(content: bytes) -> str:
 class Publisher:
     """Signs and writes the public files of one issuer."""
 
-    def __init__(self, settings: Settings, registry: IssuerRegistry, clock: Clock) -> None:
+    def __init__(self, settings: Settings, registry: IssuerRegistry, clock: Clock, keys: ServiceKeys) -> None:
         self._settings = settings
+        self._keys = keys
         self._registry = registry
         self._clock = clock
         self.root = settings.public_dir
@@ -76,18 +78,18 @@ class Publisher:
         with self._locked():
             now = self._clock()
             expires = now + settings.status_validity
+            signer = self._keys.signing_key(now)
             tokens: list[bytes] = []
             numbers: list[int] = []
             for info in self._registry.status_lists():
                 token = self._registry.export_status(
-                    info.uri, settings.issuer_key, ttl=settings.status_ttl, validity=settings.status_validity
+                    info.uri, signer, ttl=settings.status_ttl, validity=settings.status_validity
                 )
                 atomic_write(self.root / "status" / str(info.seq), token)
                 tokens.append(token)
                 numbers.append(info.seq)
             version = max(now, self._last_version() + 1)
-            issuer = TrustedKey(settings.issuer_key.public_key, issuer=settings.issuer_id)
-            trust_list = sign_trust_list(TrustList(version, now, expires, (issuer,)), settings.anchor_key)
+            trust_list = sign_trust_list(TrustList(version, now, expires, self._keys.trusted(now)), settings.anchor_key)
             atomic_write(self.root / "trust-list", trust_list)
             bundle = build_bundle(
                 trust_list, tokens, settings.anchor_key, version=version, issued_at=now, expires_at=expires

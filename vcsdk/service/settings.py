@@ -68,6 +68,11 @@ class Settings:
     """Argon2id cost of password hashes (defaults: argon2-cffi's, RFC 9106's second recommendation)."""
     development: bool = False
     """A local trial instance with generated keys (never for production)."""
+    keyring_dir: Path | None = None
+    """The issuer keyring (rotation from the operator's page); default ``<data_dir>/keyring``.
+    Shared by every worker: on several machines, a shared folder."""
+    key_passphrase: bytes | None = field(default=None, repr=False)
+    """Encrypts keys the keyring makes on rotation (the passphrase of the configured keys)."""
 
     def __post_init__(self) -> None:
         if not self.base_url or self.base_url.endswith("/"):
@@ -153,7 +158,13 @@ def load_settings(
     uploads = dict(raw.get("uploads", {}))
     if "max_bytes" in uploads and "max_upload_bytes" not in service:
         service["max_upload_bytes"] = int(uploads["max_bytes"])
-    known = set(Settings.__dataclass_fields__) - {"issuer_key", "anchor_key", "session_secret", "fees"}
+    known = set(Settings.__dataclass_fields__) - {
+        "issuer_key",
+        "anchor_key",
+        "session_secret",
+        "fees",
+        "key_passphrase",
+    }
     unknown = set(service) - known
     if unknown:
         raise UsageError(f"unknown service setting(s): {', '.join(sorted(unknown))}")
@@ -165,6 +176,7 @@ def load_settings(
         anchor_key=_key(keys.get("anchor_key"), secret_bytes, "anchor"),
         session_secret=str(secret).encode("utf-8"),
         fees=fees,
+        key_passphrase=secret_bytes,
         **service,
     )
 

@@ -22,7 +22,6 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from ...errors import AccessDenied, AuthenticationRequired, CSRFTokenInvalid, RecordNotFound, ReviewerConflict, VCError
-from ...registry.workflow import DEFAULT_FEE_KRW
 from ..accounts import Account
 from ..core import Service
 from ..http import LOGGER, check_csrf, current_account
@@ -36,14 +35,6 @@ REFRESH_DAYS = 90
 """The wallet refreshes a credential about every 3 months (the seed's "every 3-6 months")."""
 RESUME_TTL = 3600
 RESUMABLE = re.compile(r"/applications/(new|[0-9a-f-]{36}/edit)")
-AGENCIES: dict[int, tuple[str, str]] = {
-    1741000: ("행정안전부", "Ministry of the Interior and Safety"),
-    1051000: ("기획재정부", "Ministry of Economy and Finance"),
-    1270000: ("법무부", "Ministry of Justice"),
-    1342000: ("교육부", "Ministry of Education"),
-    1480000: ("환경부", "Ministry of Environment"),
-}
-"""Agencies offered in the form (any agency code in the fee table is offered too)."""
 MESSAGES = ("submit.done", "submit.already", "lost.done", "admin.published_now")
 
 
@@ -51,11 +42,9 @@ MESSAGES = ("submit.done", "submit.already", "lost.done", "admin.published_now")
 
 
 def agencies(service: Service, lang: str) -> dict[int, str]:
-    """Agency code -> name in the page language (the claim always carries the Korean name)."""
-    names = {code: (ko if lang == "ko" else en) for code, (ko, en) in AGENCIES.items()}
-    for code in service.settings.fees:
-        names.setdefault(int(code), str(code))
-    return dict(sorted(names.items(), key=lambda item: item[1]))
+    """Agency code -> name in the page language, the agencies offered now (operators edit them;
+    the claim always carries the Korean name)."""
+    return service.agencies.offered(lang)
 
 
 def korean_agencies(service: Service) -> dict[int, str]:
@@ -65,7 +54,7 @@ def korean_agencies(service: Service) -> dict[int, str]:
 
 def fee_of(service: Service, code: int) -> int:
     """The agency's fee in KRW (it may be 0)."""
-    return int(service.settings.fees.get(code, DEFAULT_FEE_KRW))
+    return service.agencies.fee_of(code)
 
 
 def today(service: Service) -> date:
