@@ -288,10 +288,16 @@ class LifecycleMixin(ApplicationsMixin):
             reason="reported lost",
         )
 
-    def reinstate(self, cti: str, *, actor: str) -> str:
+    def reinstate(self, cti: str, *, actor: str, reason: str | None = None) -> str:
         """Back to valid (phone found)."""
         return self._set_credential(
-            cti, actor=actor, action="reinstate", state="issued", status=Status.VALID, allowed=("suspended",)
+            cti,
+            actor=actor,
+            action="reinstate",
+            state="issued",
+            status=Status.VALID,
+            allowed=("suspended",),
+            reason=reason,
         )
 
     def require_renewal(self, cti: str, *, actor: str, reason: str | None = None) -> str:

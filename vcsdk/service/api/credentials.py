@@ -9,6 +9,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from ...errors import AccessDenied, RecordNotFound, RegistryTransitionRefused, UsageError
+from .. import operations
 from ..http import check_csrf, require, service_of
 from .applications import application_json
 from .common import json_body
@@ -85,23 +86,13 @@ def _operate(action: str) -> Any:
         cti = request.path_params["cti"]
 
         def run() -> dict[str, Any]:
-            registry = service.registry
-            if action == "renew":
-                changes = data.get("changes") or {}
-                if not isinstance(changes, dict):
-                    raise UsageError('changes must be an object, e.g. {"changes": {"rank": "..."}}')
-                record = registry.renew(cti, actor=operator.actor, changes=changes)
-                result = {"cti": cti, "state": "superseded", "new_cti": record.cti}
-            elif action == "revoke":
-                result = {
-                    "cti": cti,
-                    "state": registry.revoke(cti, actor=operator.actor, reason=str(data.get("reason", ""))),
-                }
-            else:
-                result = {"cti": cti, "state": getattr(registry, action)(cti, actor=operator.actor)}
-                service.wallet.record_suspension(cti, "operator" if action == "suspend" else None)
-            service.publisher.publish()
-            return result
+            changes = data.get("changes") or {}
+            if not isinstance(changes, dict):
+                raise UsageError('changes must be an object, e.g. {"changes": {"rank": "..."}}')
+            reason = data.get("reason")
+            return operations.operate(
+                service, operator.actor, cti, action, reason=None if reason is None else str(reason), changes=changes
+            )
 
         return JSONResponse(await run_in_threadpool(run))
 
