@@ -18,6 +18,7 @@ import hashlib
 import hmac
 import json
 import logging
+import re
 import secrets
 import time
 import uuid
@@ -159,7 +160,13 @@ class SessionMiddleware:
 
 
 class BodyLimitMiddleware:
-    """Refuses request bodies larger than ``limit`` bytes (declared or streamed) with 413."""
+    """Refuses request bodies larger than ``limit`` bytes (declared or streamed) with 413.
+
+    The JSON API answers problem+json. A web form (multipart, outside ``/api/``) is answered by
+    its own page instead: the body is drained (up to :data:`DRAIN_CAP`), the text fields that
+    came before the file (the form puts the file last) are kept, and the page handler gets those
+    fields plus :data:`TOO_LARGE_FIELD` and no file, so it shows the form again with a clear
+    message and everything typed still there."""
 
     def __init__(self, app: ASGIApp, limit: int) -> None:
         self.app = app
@@ -169,29 +176,138 @@ class BodyLimitMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        declared = dict(scope.get("headers", [])).get(b"content-length")
+        headers = dict(scope.get("headers", []))
+        declared = headers.get(b"content-length")
+        web_form = (
+            scope.get("method") == "POST"
+            and not str(scope.get("path", "")).startswith("/api/")
+            and headers.get(b"content-type", b"").startswith(b"multipart/form-data")
+        )
         if declared is not None and (not declared.isdigit() or int(declared) > self.limit):
-            await _too_large(scope, receive, send, self.limit)
+            if web_form and declared.isdigit():
+                await self._salvage(scope, receive, send, b"")
+            else:
+                await _too_large(scope, receive, send, self.limit)
             return
         seen = 0
+        prefix = bytearray()
 
         async def limited() -> Message:
             nonlocal seen
             message = await receive()
             if message["type"] == "http.request":
-                seen += len(message.get("body", b""))
+                body = message.get("body", b"")
+                seen += len(body)
+                if web_form and len(prefix) < SALVAGE_PREFIX:
+                    prefix.extend(body[: SALVAGE_PREFIX - len(prefix)])
                 if seen > self.limit:
-                    raise _BodyTooLarge
+                    raise BodyTooLarge
             return message
 
         try:
             await self.app(scope, limited, send)
-        except _BodyTooLarge:
+        except BodyTooLarge:
+            if web_form:
+                await self._salvage(scope, receive, send, bytes(prefix))
+            else:
+                await _too_large(scope, receive, send, self.limit)
+
+    async def _salvage(self, scope: Scope, receive: Receive, send: Send, prefix: bytes) -> None:
+        """Drain the rest of the body, then run the page with the fields found in its start."""
+        kept = bytearray(prefix)
+        drained = len(prefix)
+        more = True
+        while more and drained <= DRAIN_CAP:
+            message = await receive()
+            if message["type"] != "http.request":
+                break
+            body = message.get("body", b"")
+            drained += len(body)
+            if len(kept) < SALVAGE_PREFIX:
+                kept.extend(body[: SALVAGE_PREFIX - len(kept)])
+            more = bool(message.get("more_body", False))
+        content_type = dict(scope["headers"]).get(b"content-type", b"").decode("latin-1")
+        boundary = _boundary(content_type)
+        if boundary is None:
             await _too_large(scope, receive, send, self.limit)
+            return
+        fields = [*_text_parts(bytes(kept), boundary), (TOO_LARGE_FIELD, "1")]
+        body = _multipart(fields, boundary)
+        headers = [(k, v) for k, v in scope["headers"] if k != b"content-length"]
+        headers.append((b"content-length", str(len(body)).encode("ascii")))
+        sent = False
+
+        async def replay() -> Message:
+            nonlocal sent
+            if sent:
+                return {"type": "http.disconnect"}
+            sent = True
+            return {"type": "http.request", "body": body, "more_body": False}
+
+        await self.app({**scope, "headers": headers}, replay, send)
 
 
-class _BodyTooLarge(Exception):
-    pass
+TOO_LARGE_FIELD = "_upload_too_large"
+"""Set by :class:`BodyLimitMiddleware` on a web form whose file went over the size limit."""
+SALVAGE_PREFIX = 64 * 1024
+"""How much of an over-limit form body is searched for its text fields."""
+DRAIN_CAP = 256 * 1024 * 1024
+"""An over-limit form body is read and dropped up to this size, so the browser sees the answer
+rather than a reset connection; beyond it the answer goes out at once."""
+
+
+def _boundary(content_type: str) -> str | None:
+    for item in content_type.split(";")[1:]:
+        name, _, value = item.strip().partition("=")
+        if name.lower() == "boundary":
+            value = value.strip('"')
+            if 0 < len(value) <= 70 and value.isascii():
+                return value
+    return None
+
+
+def _text_parts(data: bytes, boundary: str, max_fields: int = 20) -> list[tuple[str, str]]:
+    """The complete non-file parts of a multipart body's start, as (name, value)."""
+    delimiter = b"--" + boundary.encode("ascii")
+    out: list[tuple[str, str]] = []
+    chunks = data.split(delimiter)
+    for chunk in chunks[1:-1]:  # the last one may be cut off
+        head, sep, value = chunk.partition(b"\r\n\r\n")
+        if not sep:
+            continue
+        disposition = next(
+            (
+                line
+                for line in head.decode("utf-8", "replace").split("\r\n")
+                if line.lower().startswith("content-disposition")
+            ),
+            "",
+        )
+        if "filename=" in disposition:
+            continue
+        match = re.search(r'\bname="([^"]{1,100})"', disposition)
+        if match is None or match.group(1) == TOO_LARGE_FIELD:
+            continue
+        text = value.removesuffix(b"\r\n").decode("utf-8", "replace")
+        out.append((match.group(1), text[:4096]))
+        if len(out) >= max_fields:
+            break
+    return out
+
+
+def _multipart(fields: list[tuple[str, str]], boundary: str) -> bytes:
+    parts = []
+    for name, value in fields:
+        parts.append(
+            f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n'.encode()
+            + value.encode("utf-8")
+            + b"\r\n"
+        )
+    return b"".join(parts) + f"--{boundary}--\r\n".encode()
+
+
+class BodyTooLarge(Exception):
+    """Raised from ``receive`` when a streamed body passes the limit (handlers let it through)."""
 
 
 async def _too_large(scope: Scope, receive: Receive, send: Send, limit: int) -> None:

@@ -24,7 +24,7 @@ from starlette.responses import RedirectResponse, Response
 from ...errors import AccessDenied, AuthenticationRequired, CSRFTokenInvalid, RecordNotFound, ReviewerConflict, VCError
 from ..accounts import Account
 from ..core import Service
-from ..http import LOGGER, check_csrf, current_account
+from ..http import LOGGER, BodyTooLarge, check_csrf, current_account
 from .render import render, translator
 
 Handler = Callable[[Request], Awaitable[Response]]
@@ -125,6 +125,8 @@ def page(*roles: str, csrf: bool = True) -> Callable[[Callable[[Request, Account
                 return error_page(request, 400, t("error.csrf"), t("error.csrf_text"))
             except AuthenticationRequired:
                 return login_redirect(request)
+            except BodyTooLarge:
+                raise  # the body-limit middleware answers with this page's form
             except VCError as exc:
                 return error_page(request, 400, t("error.generic"), f"{exc.code.value}: {exc.message}")
             except Exception as exc:  # a page, not a traceback; the type only goes to the log

@@ -14,13 +14,21 @@ from starlette.responses import RedirectResponse, Response
 from ...errors import RecordNotFound, UploadRefused
 from ...registry.workflow import DOCUMENT_KINDS, PHOTO_ASPECT, PHOTO_ASPECT_TOLERANCE, PHOTO_MIN_PIXELS
 from ..accounts import Account
-from ..http import service_of
+from ..http import TOO_LARGE_FIELD, service_of
 from ..uploads import ALLOWED_TYPES, DEFAULT_ALLOWED, check_upload, sniff
 from . import forms
 from .common import EDITABLE, UPLOAD_KINDS, call, doc_rows, form_of, latest, owned, page, today, visible
 from .render import render, translator
 
 # ------------------------------------------------------------------ applicant: documents and fee
+
+
+def megabytes(size: int) -> str:
+    """A byte limit as the pages state it: whole MB, or MB rounded down to two decimals."""
+    whole, rest = divmod(size, 1024 * 1024)
+    if not rest or whole >= 10:
+        return str(whole)
+    return f"{size * 100 // (1024 * 1024) / 100:.2f}".rstrip("0").rstrip(".")
 
 
 @page("applicant")
@@ -96,7 +104,7 @@ async def document_upload(request: Request, account: Account) -> Response:
     current = latest(shown["documents"]).get(kind)
     base = f"/applications/{application_id}/documents"
     today_ = today(service)
-    max_mb = service.settings.max_upload_bytes // (1024 * 1024)
+    max_mb = megabytes(service.settings.max_upload_bytes)
     accept = ",".join(ALLOWED_TYPES.get(kind, DEFAULT_ALLOWED))
 
     def show(status: int, errors: dict[str, forms.FieldError], values: dict[str, Any]) -> Response:
@@ -135,14 +143,18 @@ async def document_upload(request: Request, account: Account) -> Response:
     form = await form_of(request)
     checked, meta = forms.check_document_meta(kind, form, today_)
     errors = dict(checked.errors)
+    if form.get(TOO_LARGE_FIELD):  # the file went over the body limit: the fields typed are kept
+        errors["file"] = ("v.file_too_large", {"mb": max_mb})
+        return await run_in_threadpool(show, 413, errors, checked.values)
     upload = form.get("file")
     content = b""
     if isinstance(upload, UploadFile):
         content = await upload.read(service.settings.max_upload_bytes + 1)
     if not content:
         errors["file"] = ("v.file_missing", {})
-    elif len(content) > service.settings.max_upload_bytes:
-        errors["file"] = ("v.file_large", {"mb": max_mb})
+    elif len(content) > service.settings.max_upload_bytes:  # over the limit, under the body cap
+        errors["file"] = ("v.file_too_large", {"mb": max_mb})
+        return await run_in_threadpool(show, 413, errors, checked.values)
     elif sniff(content) not in ALLOWED_TYPES.get(kind, DEFAULT_ALLOWED):
         errors["file"] = ("v.photo_type" if kind == "photo" else "v.file_type", {})
     elif kind == "photo":
