@@ -84,12 +84,11 @@ def parse_code(value: str) -> int:
 def parse_fee(value: str) -> int:
     """A fee in KRW: digits (commas allowed), 0 to :data:`MAX_FEE_KRW`."""
     cleaned = value.strip().replace(",", "")
-    if not cleaned.isascii() or not cleaned.isdigit() or len(cleaned) > 12:
+    if not cleaned.isascii() or not cleaned.isdigit():
         raise AgencyInvalid("fee", "v.fee_number", f"fee {value[:20]!r} is not a whole number of won")
-    fee = int(cleaned)
-    if fee > MAX_FEE_KRW:
-        raise AgencyInvalid("fee", "v.fee_range", f"fee {fee} is above {MAX_FEE_KRW}")
-    return fee
+    if len(cleaned.lstrip("0")) > 12 or int(cleaned) > MAX_FEE_KRW:  # no int() of a huge string
+        raise AgencyInvalid("fee", "v.fee_range", f"fee {cleaned[:20]} is above {MAX_FEE_KRW}")
+    return int(cleaned)
 
 
 def parse_name(value: str, field: str, *, required: bool) -> str:
@@ -97,7 +96,7 @@ def parse_name(value: str, field: str, *, required: bool) -> str:
     value = " ".join(value.split())
     if not value:
         if required:
-            raise AgencyInvalid(field, "v.required", f"{field} is required")
+            raise AgencyInvalid(field, "v.enter", f"{field} is required")
         return ""
     if len(value) > MAX_NAME or not value.isprintable():
         raise AgencyInvalid(field, "v.agency_name", f"{field} must be printable and at most {MAX_NAME} characters")

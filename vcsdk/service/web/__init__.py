@@ -10,7 +10,7 @@ from pathlib import Path
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from . import account, applicant, credentials, documents, operator, reviewer
+from . import account, admin, applicant, credentials, documents, operator, reviewer
 
 HERE = Path(__file__).parent
 KRDS_RESOURCES = HERE / "assets" / "node_modules" / "krds-uiux" / "resources"
@@ -48,8 +48,13 @@ def routes() -> list[BaseRoute]:
         Route("/review/{application_id}", reviewer.review_detail, methods=POST),
         Route("/review/{application_id}/audit", reviewer.review_audit, methods=GET),
         Route("/admin/accounts", operator.admin_accounts, methods=POST),
-        Route("/admin/agencies", operator.admin_agencies, methods=GET),
-        Route("/admin/keys", operator.admin_keys, methods=GET),
+        Route("/admin/agencies", admin.admin_agencies, methods=POST),
+        Route("/admin/agencies/{code}", admin.admin_agency, methods=POST),
+        Route("/admin/keys", admin.admin_keys, methods=GET),
+        Route("/admin/keys/rotate", admin.admin_keys_rotate, methods=["POST"]),
+        Route("/admin/keys/{kid}", admin.admin_key, methods=POST),
+        Route("/admin/credentials", admin.admin_credentials, methods=GET),
+        Route("/admin/credentials/{cti}", admin.admin_credential, methods=POST),
         Route("/admin/status", operator.admin_status, methods=POST),
         Route("/admin/audit", operator.admin_audit, methods=POST),
     ]

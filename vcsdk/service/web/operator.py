@@ -1,4 +1,5 @@
-"""The operator's pages: accounts, agencies, keys, the status list and the audit log."""
+"""The operator's pages: accounts, the status list and the audit log (keys, agencies and
+credential actions are in :mod:`.admin`)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from ...errors import AccountExists, UsageError
 from ..accounts import Account
 from ..http import service_of
 from . import forms, queries
-from .common import agencies, call, fee_of, flash_of, form_of, page, text
+from .common import call, flash_of, form_of, page, text
 from .render import render, translator, when
 from .reviewer import audit_rows
 
@@ -52,28 +53,6 @@ async def admin_accounts(request: Request, account: Account) -> Response:
     return render(
         request, "admin_accounts.html", status=status_code, errors=errors, values=values, flash=flash, accounts=listed
     )
-
-
-@page("operator")
-async def admin_agencies(request: Request, account: Account) -> Response:
-    """Agencies offered in the form and their fees."""
-    service = service_of(request)
-    t = translator(request)
-    rows = [
-        {"code": code, "name": name, "fee": fee_of(service, code)} for code, name in agencies(service, t.lang).items()
-    ]
-    return render(request, "admin_agencies.html", agencies=rows)
-
-
-@page("operator")
-async def admin_keys(request: Request, account: Account) -> Response:
-    """Which key signs credentials and status lists, which signs the trust list."""
-    settings = service_of(request).settings
-    keys = [
-        {"role": "issuer", "kid": settings.issuer_key.kid.hex(), "active": True},
-        {"role": "anchor", "kid": settings.anchor_key.kid.hex(), "active": True},
-    ]
-    return render(request, "admin_keys.html", keys=keys, can_rotate=False)
 
 
 @page("operator")

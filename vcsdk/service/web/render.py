@@ -25,6 +25,7 @@ MENUS: dict[str, tuple[tuple[str, str], ...]] = {
         ("/review", "nav.queue"),
         ("/admin/accounts", "nav.accounts"),
         ("/admin/agencies", "nav.agencies"),
+        ("/admin/credentials", "nav.credentials"),
         ("/admin/keys", "nav.keys"),
         ("/admin/status", "nav.status_lists"),
         ("/admin/audit", "nav.audit"),
