@@ -352,3 +352,13 @@ def test_the_keyring_follows_the_configured_key(tmp_path: Path) -> None:
     second.close()
     with pytest.raises(KeyInvalid):
         Service(make_settings(tmp_path / "data", str(tmp_path / "r.sqlite"), port=1, issuer_id="KR-OTHER"))
+
+
+@pytest.mark.parametrize(
+    ("size", "shown"),
+    [(5 * 1024 * 1024, "5"), (300_000, "0.28"), (1024 * 1024 + 512 * 1024, "1.5"), (15 * 1024 * 1024 + 1, "15")],
+)
+def test_the_upload_limit_is_stated_without_rounding_up(size: int, shown: str) -> None:
+    from vcsdk.service.web.documents import megabytes
+
+    assert megabytes(size) == shown

@@ -159,6 +159,12 @@ def test_seed_flow_applicant_and_reviewer(server: Server, people: Callable[..., 
     upload(applicant, "identity_document", "id.txt", b"just text", "text/plain", "identity wrong type")
     assert "PDF, JPEG 또는 PNG 파일만" in page.inner_text(".error-summary")
     assert page.is_checked("#id_type-resident_card") and page.input_value("#id_number") == "880417-1234567"
+    # a scan far over the size limit: the same form with a clear message, the details still there
+    big = PDF + b"0" * (server.settings.max_upload_bytes + 200_000)
+    upload(applicant, "identity_document", "scan.pdf", big, "application/pdf", "identity file too large")
+    assert "5MB보다 커서 올리지 않았습니다" in page.inner_text(".error-summary")
+    assert page.is_checked("#id_type-resident_card") and page.input_value("#id_expiry") == "2031-12-31"
+    assert page.input_value("#id_number") == "880417-1234567"
     upload(applicant, "identity_document", "id.pdf", PDF, "application/pdf", "identity uploaded")
     assert page.locator(".doc-status-missing").count() == 3
 
