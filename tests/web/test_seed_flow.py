@@ -287,7 +287,9 @@ def test_seed_flow_applicant_and_reviewer(server: Server, people: Callable[..., 
     device = Ed25519PrivateKey.generate()
     qr_text = redeem(server, offer_uri, tx_code, device)
     shown = present(qr_text, device, now=int(time.time()))  # the gate wants the phone's presentation
-    verified = Verifier([server.settings.issuer_key.public_key], status_policy=StatusPolicy.ALLOW_UNKNOWN).verify(shown)
+    # the keys the service signs with now (an operator test may have rotated the configured one)
+    keys = server.service.keys.verify_keys(server.clock())
+    verified = Verifier(keys, status_policy=StatusPolicy.ALLOW_UNKNOWN).verify(shown)
     assert verified.claims.name == "김민준"
     assert verified.holder_key is not None and verified.holder_key.to_jwk() == device.public_key.to_jwk()
 
@@ -311,7 +313,7 @@ def test_seed_flow_applicant_and_reviewer(server: Server, people: Callable[..., 
     applicant.check("new phone qr")
     new_device = Ed25519PrivateKey.generate()
     new_text = redeem(server, page.get_attribute("#offer-link", "href") or "", new_code, new_device)
-    renewed = Verifier([server.settings.issuer_key.public_key], status_policy=StatusPolicy.ALLOW_UNKNOWN).verify(
+    renewed = Verifier(keys, status_policy=StatusPolicy.ALLOW_UNKNOWN).verify(
         present(new_text, new_device, now=int(time.time()))
     )
     assert renewed.holder_key is not None and renewed.holder_key.to_jwk() == new_device.public_key.to_jwk()
