@@ -333,6 +333,28 @@ def test_an_upload_over_the_limit_shows_the_form_with_what_was_typed(live: LiveS
     applicant.close()
 
 
+def test_the_status_page_shows_the_publication_and_when_it_expired(live: LiveServer) -> None:
+    """Runs last on the shared server: it moves the clock past the files' validity."""
+    operator = live.staff(f"op-{secrets.token_hex(3)}")
+    assert form(operator, "/admin/status", {}).status_code == 303
+    page = operator.get("/admin/status").text
+    manifest = live.service.publisher.manifest()
+    assert manifest is not None
+    assert live.service.keys.active_kid() in page and f">{manifest['version']}<" in page
+    assert "신뢰 목록과 게이트 번들" in page and "유효기간이 지났습니다" not in page
+    operator.close()
+    live.clock.advance(live.settings.status_validity + 1)  # nobody re-signed in time
+    operator = live.staff(f"op-{secrets.token_hex(3)}")
+    assert "유효기간이 지났습니다" in operator.get("/admin/status").text
+    assert form(operator, "/admin/status", {}).status_code == 303
+    assert "유효기간이 지났습니다" not in operator.get("/admin/status").text
+    reviewer = live.staff(f"rev-{secrets.token_hex(3)}", role="reviewer")
+    assert reviewer.get("/admin/status").status_code == 403
+    assert form(reviewer, "/admin/status", {}).status_code == 403
+    operator.close()
+    reviewer.close()
+
+
 def test_the_keyring_follows_the_configured_key(tmp_path: Path) -> None:
     """A configured key the keyring does not hold becomes the active key on the next start; a
     keyring of another issuer is refused."""

@@ -126,6 +126,7 @@ def test_operator_pages(server: Server, people: Callable[..., Person]) -> None:
     operator.visit("/admin/status", "status lists")
     operator.submit("main form button[type=submit]", "status published")
     assert server.service.publisher.manifest() is not None
+    assert server.service.keys.active_kid() in page.inner_text("main")  # the key that signs the files
     operator.visit("/admin/audit", "audit log")
     operator.submit("main form button[type=submit]", "audit chain checked")
     report = server.service.registry.audit_verify()

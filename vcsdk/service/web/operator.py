@@ -55,6 +55,34 @@ async def admin_accounts(request: Request, account: Account) -> Response:
     )
 
 
+def _publication(request: Request, manifest: dict[str, Any] | None) -> dict[str, Any] | None:
+    """The last publication of the trust list and bundle: when, until when, when it is re-signed
+    next, its version, the key that signs now and the keys the trust list names."""
+    if manifest is None:
+        return None
+    service = service_of(request)
+    settings = service.settings
+    lang = translator(request).lang
+    now = service.clock()
+    published, expires = manifest.get("published_at"), manifest.get("expires_at")
+    if not isinstance(published, int) or not isinstance(expires, int):
+        return None
+    files = {}
+    for name in ("trust-list", "bundle"):
+        content = service.publisher.read(name)
+        files[name] = None if content is None else '"' + hashlib.sha256(content).hexdigest()[:32] + '"'
+    return {
+        "published": when(published, lang),
+        "expires": when(expires, lang),
+        "expired": now >= expires,
+        "next": when(published + max(1, min(settings.status_ttl, settings.status_validity) // 2), lang),
+        "version": manifest.get("version"),
+        "signer": service.keys.active_kid(),
+        "listed": len(service.keys.trusted(now)),
+        "files": files,
+    }
+
+
 @page("operator")
 async def admin_status(request: Request, account: Account) -> Response:
     """Status lists, their allocation and publication; publish now."""
@@ -89,6 +117,7 @@ async def admin_status(request: Request, account: Account) -> Response:
         "admin_status.html",
         lists=rows,
         counts=counts,
+        publication=await call(_publication, request, manifest),
         publish_url="/admin/status",
         flash=flash_of(request),
     )
