@@ -87,3 +87,28 @@ def test_every_triplet_and_pair_exhaustively() -> None:
                     b45decode("FGW" + c1 + c2)
             else:
                 assert b45decode("FGW" + c1 + c2) == b"\xff\xff" + bytes((value,))
+
+
+@pytest.mark.parametrize(
+    ("data", "text"),
+    [(b"AB", "BB8"), (b"Hello!!", "%69 VD92EX0"), (b"base-45", "UJCLQE7W581"), (b"ietf!", "QED8WEX0"), (b"", "")],
+)
+def test_encoder_rfc_9285_vectors(data: bytes, text: str) -> None:
+    assert b45encode(data) == text
+    assert b45encode(bytearray(data)) == text
+    assert b45encode(memoryview(data)) == text
+
+
+def test_encoder_agrees_with_base45_package_on_every_word_and_every_final_byte() -> None:
+    every_word = b"".join(word.to_bytes(2, "big") for word in range(0x10000))
+    assert b45encode(every_word) == reference.b45encode(every_word).decode("ascii")
+    for last in range(256):
+        assert b45encode(bytes((7, last, last))) == reference.b45encode(bytes((7, last, last))).decode("ascii")
+    assert b45decode(b45encode(every_word)) == every_word
+
+
+@given(st.binary(min_size=300, max_size=3000))
+def test_round_trip_of_credential_sized_inputs(data: bytes) -> None:
+    text = b45encode(data)
+    assert text == reference.b45encode(data).decode("ascii")
+    assert b45decode(text) == data

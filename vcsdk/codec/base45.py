@@ -1,11 +1,14 @@
 """Base45 (RFC 9285) with every section 6 reject and no whitespace stripping.
 
-Encoding uses the ``base45`` package; decoding is strict and fast (it is on the verify path).
+Encoding maps each 2-byte word through a 65,536-entry table (built on first use); decoding is
+strict and fast (it is on the verify path).
 """
 
 from __future__ import annotations
 
-import base45 as _base45
+import sys
+from array import array
+from functools import cache
 
 from ..errors import Base45DecodingFailed
 
@@ -14,10 +17,25 @@ _INVALID = 0xFF
 _TABLE = bytes(ALPHABET.index(chr(b)) if chr(b) in ALPHABET else _INVALID for b in range(256))
 
 
+@cache
+def _word_table() -> tuple[str, ...]:
+    """The three Base45 characters of every 16-bit word n: n % 45, n // 45 % 45, n // 2025."""
+    pairs = [a + b for b in ALPHABET for a in ALPHABET]  # index n % 2025 -> its two low characters
+    return tuple(pairs[n % 2025] + ALPHABET[n // 2025] for n in range(0x10000))
+
+
 def b45encode(data: bytes) -> str:
-    """Encode bytes as Base45 text."""
-    encoded: bytes = _base45.b45encode(bytes(data))
-    return encoded.decode("ascii")
+    """Encode bytes as Base45 text (RFC 9285 section 4)."""
+    raw = bytes(data)
+    full = len(raw) & ~1
+    words = array("H", raw[:full])
+    if sys.byteorder == "little":
+        words.byteswap()  # RFC 9285 reads each pair big-endian
+    text = "".join(map(_word_table().__getitem__, words))
+    if full != len(raw):
+        last = raw[full]
+        text += ALPHABET[last % 45] + ALPHABET[last // 45]
+    return text
 
 
 def b45decode(text: str) -> bytes:
