@@ -24,7 +24,7 @@ VERIFIER = Verifier(
 )
 SPOOFING = (
     "\x00\t\n\r\x1f\x7f\x85\x9f\u061c\u115f\u1160\u180e\u200b\u200d\u200e\u200f"
-    "\u2028\u202e\u2060\u2064\u2066\u2069\u3164\ufeff\uffa0"
+    "\u2028\u202e\u2060\u2064\u2066\u2069\u3164\ufeff\uffa0\ud800\udfff"
 )
 BORDER = "\u2065\u202f\u2010\u00a0 ~"  # just outside the refused ranges: allowed
 
@@ -108,6 +108,7 @@ def test_what_issuance_accepts_verifies_with_the_same_claims(claims: dict[Any, A
         ("birth_date", "1988-04-17\n"),
         ("agency_code", 1741000.5),
         ("agency_code", True),
+        ("name", "\ud800"),  # a lone surrogate: not encodable as UTF-8 (it used to crash the encoder)
     ],
 )
 def test_values_the_verifier_would_refuse_are_refused_at_issuance(field: str, value: object) -> None:

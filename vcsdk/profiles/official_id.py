@@ -68,6 +68,8 @@ _SPECS = tuple(
 
 _DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 _DIGEST = re.compile(r"[0-9a-f]{32}")
+_REFUSED_JSON = _CONTROL | frozenset(map(chr, range(0xD800, 0xE000)))
+"""What the JSON form refuses in text: as the CBOR form, plus lone surrogates (UTF-8 cannot carry them)."""
 _JSON_KEYS = frozenset(KEYS)
 _REQUIRED_JSON = frozenset(KEYS) - OPTIONAL
 
@@ -86,7 +88,7 @@ def typed_from_json(data: Mapping[str, Any]) -> OfficialID | None:
         if name not in data:  # optional (the required ones are present)
             continue
         item = data[name]
-        if not (isinstance(item, str) and 0 < len(item) <= max_length and _CONTROL.isdisjoint(item)):
+        if not (isinstance(item, str) and 0 < len(item) <= max_length and _REFUSED_JSON.isdisjoint(item)):
             return None
     birth = data["birth_date"]
     if not isinstance(birth, str) or not _DATE.fullmatch(birth):
