@@ -9,9 +9,14 @@ from __future__ import annotations
 import argparse
 import functools
 import io
+import json
 import os
+import signal
 import sys
+import threading
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from types import FrameType
 from typing import Any, TextIO
 
 from vcsdk.errors import UsageError
@@ -67,6 +72,61 @@ class Reporting:
 
     def check(self, text: str) -> Report:
         return Report(self.checker.check(text), self.claims)
+
+    def check_many(self, texts: list[str]) -> list[Report]:
+        """The reports of a batch, through the checker's batch API when it has one."""
+        many = getattr(self.checker, "check_many", None)
+        results = many(texts) if many is not None else [self.checker.check(text) for text in texts]
+        return [Report(result, self.claims) for result in results]
+
+
+_encode_string = json.encoder.encode_basestring
+"""A JSON string literal with non-ASCII kept, exactly as ``json.dumps(..., ensure_ascii=False)`` writes it."""
+
+
+@functools.lru_cache(maxsize=1024)
+def _message(message: str) -> str:
+    return str(_encode_string(iso_times(message)))
+
+
+@functools.lru_cache(maxsize=4096)
+def _time(seconds: int) -> str:
+    from vcsdk.clock import format_time
+
+    return f'"{format_time(seconds)}"'
+
+
+def verdict_line(report: Report) -> str:
+    """``json.dumps(report.to_json(), ensure_ascii=False) + "\\n"``, byte for byte, built cheaply.
+
+    Official-ID verdicts with no or minimal claims (gate mode's default) are written from a
+    template; anything else (all claims, EU DCC) goes through ``json.dumps``.
+    """
+    from vcsdk.verify.result import VerifiedCredential
+
+    result = report.result
+    credential = result.credential
+    if credential is None:
+        tail = '"claims": null, "status_checked": false, "exp": null}\n'
+    elif type(credential) is VerifiedCredential and report.claims != "all":
+        if report.claims == "none":
+            claims = "null"
+        else:
+            c = credential.claims
+            claims = (
+                f'{{"name": {_encode_string(c.name)}, "agency": {_encode_string(c.agency)}, '
+                f'"rank": {_encode_string(c.rank)}}}'
+            )
+        checked = "false" if credential.status_check is None else "true"
+        tail = f'"claims": {claims}, "status_checked": {checked}, "exp": {_time(credential.expires_at)}}}\n'
+    else:
+        return json.dumps(report.to_json(), ensure_ascii=False) + "\n"
+    kid = "null" if result.kid is None else f'"{result.kid.hex()}"'
+    valid = "true" if result.valid else "false"
+    return (
+        f'{{"valid": {valid}, "code": {_encode_string(str(result.code))}, "message": {_message(result.message)}, '
+        f'"kid": {kid}, {tail}'
+    )
 
 
 def build_verifier(args: argparse.Namespace) -> Any:
@@ -150,13 +210,58 @@ def cmd_verify(args: argparse.Namespace) -> int:
     if args.qr_text == "-":
         if args.workers > 1:
             return _parallel_gate_mode(args, _stdin_lines(), sys.stdout)
-        return _gate_mode(verifier, _stdin_lines(), sys.stdout)
+        return gate_mode(verifier, stdin_batches(sys.stdin), sys.stdout, line_buffered=args.line_buffered)
     if args.image:
         all_valid = True
         for path in args.image:
             all_valid &= _show(_image_report(verifier, path), args.json, path if len(args.image) > 1 else None)
         return EXIT_OK if all_valid else EXIT_INVALID
     return EXIT_OK if _show(verifier.check(args.qr_text), args.json, None) else EXIT_INVALID
+
+
+CHUNK_BYTES = 65536
+MAX_LINE_BYTES = 65536
+"""A QR text is at most 4,296 characters; a longer line is cut here (and still refused, LIMIT_EXCEEDED)."""
+
+
+def stdin_batches(stream: TextIO, *, max_line: int = MAX_LINE_BYTES) -> Iterator[list[str]]:
+    """QR texts, one per line, in batches of the lines already available: never waits for more
+    input while complete lines are ready, so each batch is answered (and flushed) before waiting.
+
+    Lines end at LF, CR LF or CR; a line that is not UTF-8 stays one (invalid) text; memory per
+    line is bounded by ``max_line`` bytes. A text stream without a byte buffer gives one line per batch.
+    """
+    read1 = getattr(getattr(stream, "buffer", None), "read1", None)
+    if read1 is None:  # already text (e.g. replaced in tests)
+        for line in stream:
+            yield [line.rstrip("\r\n")]
+        return
+    pending = b""
+    dropping = False  # the pending line is over-long: the rest of it, up to its line break, is dropped
+    skip_lf = False  # the last line ended at a CR: an LF right after it completes that CR LF
+    while data := read1(CHUNK_BYTES):
+        if skip_lf:
+            skip_lf, data = False, data[1:] if data.startswith(b"\n") else data
+        if dropping:
+            ends = [at for at in (data.find(b"\n"), data.find(b"\r")) if at >= 0]
+            if not ends:
+                continue
+            data, dropping = data[min(ends) :], False
+        lines = (pending + data).splitlines(keepends=True)
+        pending = b""
+        if lines and not lines[-1].endswith((b"\n", b"\r")):
+            pending = lines.pop()  # incomplete: the rest comes with a later read
+            if len(pending) > max_line:
+                pending, dropping = pending[:max_line], True
+        if lines:
+            skip_lf = lines[-1].endswith(b"\r")
+            yield [_text(line, max_line) for line in lines]
+    if pending:
+        yield [_text(pending, max_line)]
+
+
+def _text(line: bytes, max_line: int) -> str:
+    return line.rstrip(b"\r\n")[:max_line].decode("utf-8", "replace")
 
 
 def _stdin_lines() -> TextIO:
@@ -226,14 +331,90 @@ def _parallel_gate_mode(args: argparse.Namespace, lines: TextIO, out: TextIO) ->
     return EXIT_OK if all_valid else EXIT_INVALID
 
 
-def _gate_mode(verifier: Reporting, lines: TextIO, out: TextIO) -> int:
-    """One QR text per input line, one JSON line out per input line."""
+class Terminated(Exception):
+    """SIGTERM in gate mode while waiting for input: stop (every verdict made is already written)."""
+
+
+class _Sigterm:
+    """SIGTERM while a batch is verified finishes and writes that batch first; while waiting for
+    input it stops at once (main thread only; the previous handler is restored on exit)."""
+
+    def __init__(self) -> None:
+        self.received = False
+        self.waiting = False
+        self._previous: Any = None
+
+    def __enter__(self) -> _Sigterm:
+        if threading.current_thread() is threading.main_thread():
+            self._previous = signal.signal(signal.SIGTERM, self._handle)
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        if self._previous is not None:
+            signal.signal(signal.SIGTERM, self._previous)
+
+    def _handle(self, signum: int, frame: FrameType | None) -> None:
+        self.received = True
+        if self.waiting:
+            raise Terminated
+
+    def batches(self, batches: Iterable[list[str]]) -> Iterator[list[str]]:
+        """``batches``, marking the time spent waiting for them; stops after a SIGTERM."""
+        source = iter(batches)
+        while not self.received:
+            self.waiting = True
+            try:
+                texts = next(source, None)
+            finally:
+                self.waiting = False
+            if texts is None:
+                return
+            yield texts
+
+
+def gate_mode(verifier: Reporting, batches: Iterable[list[str]], out: TextIO, *, line_buffered: bool = False) -> int:
+    """One QR text per input line, one JSON line out per input line, in input order.
+
+    Each batch of available lines is verified (through the batch API) and written with one
+    write and one flush, before more input is awaited; ``line_buffered`` verifies and flushes
+    line by line instead. SIGTERM stops after the batch in progress is written (exit 143); a
+    reader that went away (SIGPIPE) ends the run quietly.
+    """
     all_valid = True
-    for line in lines:
-        report = verifier.check(line.rstrip("\r\n"))
-        all_valid &= report.valid
-        emit_json(report.to_json(), out)
+    write, flush = out.write, out.flush
+    with _Sigterm() as sigterm:
+        try:
+            for texts in sigterm.batches(batches):
+                if line_buffered:
+                    for text in texts:
+                        report = verifier.check(text)
+                        all_valid &= report.valid
+                        write(verdict_line(report))
+                        flush()
+                    continue
+                reports = verifier.check_many(texts)
+                all_valid &= all(report.valid for report in reports)
+                write("".join(map(verdict_line, reports)))
+                flush()
+            flush()
+        except Terminated:
+            pass
+        except BrokenPipeError:
+            _silence(out)
+            return EXIT_OK
+        if sigterm.received:
+            return 128 + signal.SIGTERM
     return EXIT_OK if all_valid else EXIT_INVALID
+
+
+def _silence(out: TextIO) -> None:
+    """After a broken pipe: point the descriptor at /dev/null so that exit does not complain."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, out.fileno())
+        os.close(devnull)
+    except (OSError, ValueError, io.UnsupportedOperation):
+        pass
 
 
 def register_verify(commands: argparse._SubParsersAction[Parser]) -> None:
@@ -310,4 +491,10 @@ def register_verify(commands: argparse._SubParsersAction[Parser]) -> None:
         "default all for one credential, minimal in gate mode (-)",
     )
     verify.add_argument("--json", action="store_true", help="one JSON object per verdict")
+    verify.add_argument(
+        "--line-buffered",
+        action="store_true",
+        help="gate mode (-): verify and flush line by line (default: each batch of lines already read "
+        "is verified together and flushed before waiting for more input)",
+    )
     verify.set_defaults(func=cmd_verify)

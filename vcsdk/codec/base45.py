@@ -24,7 +24,7 @@ def _word_table() -> tuple[str, ...]:
     return tuple(pairs[n % 2025] + ALPHABET[n // 2025] for n in range(0x10000))
 
 
-def b45encode(data: bytes) -> str:
+def b45encode(data: bytes | bytearray | memoryview) -> str:
     """Encode bytes as Base45 text (RFC 9285 section 4)."""
     raw = bytes(data)
     full = len(raw) & ~1

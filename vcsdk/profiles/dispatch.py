@@ -49,3 +49,10 @@ class PrefixDispatch:
     def check(self, text: str) -> Any:
         """The verdict of the verifier that ``text``'s prefix selects."""
         return (self.hc1 if text.startswith(HC1_PREFIX) else self.official).check(text)
+
+    def check_many(self, texts: Sequence[str]) -> list[Any]:
+        """The verdicts of a batch, in order: official IDs through ``official``'s batch API if it has one."""
+        many = getattr(self.official, "check_many", None)
+        if many is None or any(text.startswith(HC1_PREFIX) for text in texts):
+            return [self.check(text) for text in texts]
+        return list(many(texts))
