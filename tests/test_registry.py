@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy import text
+from sqlalchemy.exc import OperationalError
 
 from tests.conftest import NOW, ROOT
 from tests.registry_world import (
@@ -32,10 +33,13 @@ from tests.registry_world import (
 from vcsdk import Code, StatusPolicy, Verifier, fixed_clock
 from vcsdk.errors import (
     ActiveCredentialExists,
+    ActorNotAuthorized,
     ApplicationIncomplete,
+    FileError,
     RecordNotFound,
     RegistryTransitionRefused,
     ReviewerConflict,
+    UsageError,
 )
 from vcsdk.registry import IssuerRegistry, SQLStatusStore
 
@@ -321,6 +325,93 @@ def test_sigkill_inside_issuance_leaves_nothing_half_written(target: str, stop_a
     reg = IssuerRegistry.open(target, issuer_id="KR-MOIS", signer=lambda now: KEY, clock=fixed_clock(NOW))
     reg.issue(approved(reg, "after-crash"), actor="lee")  # and it carries on
     assert _consistent(target) == 3
+
+
+CRASH_BATCH_CHILD = """
+import sys
+sys.path.insert(0, {root!r})
+from tests.test_registry import _crash_batch_child
+_crash_batch_child({target!r}, {stop_at!r})
+"""
+
+
+def _crash_batch_child(target: str, stop_at: int) -> None:
+    clock = _TrapClock(stop_at)
+    reg = IssuerRegistry.open(target, issuer_id="KR-MOIS", signer=lambda now: KEY, clock=clock)
+    apps = [approved(reg, f"B-{os.getpid()}-{i}") for i in range(5)]
+    assert all(not isinstance(r, Exception) for r in reg.issue_many(apps[:2], actor="lee", batch_size=2))
+    print("issued 0", flush=True)
+    print("issued 1", flush=True)
+    clock.armed = True
+    reg.issue_many(apps[2:], actor="lee", batch_size=3)  # never returns: killed inside the batch
+    print("returned", flush=True)
+
+
+# Four clock calls per issuance (see above): 6 is the second credential's index claim of the
+# killed batch, 7 its credential row, 12 the third's last write (the whole batch written, not committed).
+@pytest.mark.parametrize("stop_at", [2, 7, 12])
+def test_sigkill_inside_batch_issuance_loses_the_batch_and_nothing_else(target: str, stop_at: int) -> None:
+    registry(target)
+    process = subprocess.Popen(
+        [sys.executable, "-c", CRASH_BATCH_CHILD.format(root=str(ROOT), target=target, stop_at=stop_at)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=ROOT, bufsize=0,
+    )  # fmt: skip
+    try:
+        lines = [_line(process) for _ in range(3)]
+        if process.poll() is not None or lines != ["issued 0", "issued 1", "inside"]:
+            process.kill()
+            stderr = process.communicate(timeout=30)[1].decode(errors="replace")
+            pytest.fail(f"the child did not issue a batch and block inside the next: {lines}\n{stderr[-2000:]}")
+        os.kill(process.pid, signal.SIGKILL)
+        process.wait(timeout=30)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait(timeout=30)
+    assert process.returncode == -signal.SIGKILL
+    assert _consistent(target) == 2  # the committed batch; not a trace of the killed one
+    reg = IssuerRegistry.open(target, issuer_id="KR-MOIS", signer=lambda now: KEY, clock=fixed_clock(NOW))
+    assert not isinstance(reg.issue_many([approved(reg, "after-crash")], actor="lee")[0], Exception)
+    assert _consistent(target) == 3
+
+
+def test_batch_issuance_refusals_leave_no_trace_and_the_rest_commits(target: str) -> None:
+    reg = registry(target)
+    first, second = approved(reg, "E-1"), approved(reg, "E-2")
+    draft = complete_application(reg, "E-3")  # never submitted: not approved
+    twin = approved(reg, "E-1")  # the same person as ``first``: refused once ``first`` is issued
+    results = reg.issue_many([first, draft, "no-such-application", twin, second], actor="ops", batch_size=2)
+    codes = [r.code if isinstance(r, Exception) else "issued" for r in results]
+    assert codes == ["issued", Code.REGISTRY_TRANSITION_REFUSED, Code.RECORD_NOT_FOUND, Code.ACTIVE_CREDENTIAL_EXISTS,
+                     "issued"]  # fmt: skip
+    issued = [r for r in results if not isinstance(r, Exception)]
+    assert [r.application_id for r in issued] == [first, second]
+    assert len({r.status.idx for r in issued}) == 2
+    assert all(gate_code(reg, r.qr_text, r.status.uri) == Code.VALID for r in issued)
+    assert reg.show(draft)["state"] == "draft" and reg.show(twin)["state"] == "approved"
+    assert _consistent(target) == 2
+    with pytest.raises(ActorNotAuthorized):
+        reg.issue_many([twin], actor="mallory")
+    with pytest.raises(UsageError):
+        reg.issue_many([twin], actor="ops", batch_size=0)
+    assert reg.issue_many([], actor="ops") == []
+
+
+def test_a_database_error_rolls_back_the_whole_batch(target: str) -> None:
+    reg = registry(target)
+    apps = [approved(reg, f"E-{i}") for i in range(3)]
+    calls = {"n": 0}
+
+    def failing(now: int) -> Any:
+        calls["n"] += 1
+        if calls["n"] == 3:
+            raise OperationalError("SELECT 1", {}, Exception("connection lost"))
+        return KEY
+
+    broken = IssuerRegistry.open(target, issuer_id="KR-MOIS", signer=failing, clock=fixed_clock(NOW))
+    with pytest.raises(FileError):
+        broken.issue_many(apps, actor="ops")
+    assert _consistent(target) == 0  # the two issued before the error went with the batch
 
 
 def test_claiming_a_taken_index_is_refused(target: str) -> None:

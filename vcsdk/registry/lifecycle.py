@@ -1,6 +1,7 @@
 """Credentials: issuance (bound to a proven device key), suspension, revocation, re-issue to a
 new phone, refresh, and expiry. Each public method is one transaction: the credential row, its
-status entry and the audit entry commit together or not at all.
+status entry and the audit entry commit together or not at all (bulk issuance, :meth:`LifecycleMixin.issue_many`:
+one transaction per batch, one savepoint per credential).
 
 Every credential audit entry records the credential's ``state`` and status ``bit``; issuance
 also records the status index and a digest of the credential row, so that ``audit verify`` can
@@ -11,7 +12,7 @@ from __future__ import annotations
 
 import json
 import secrets
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from sqlalchemy import Connection, delete, insert, select, update
@@ -23,6 +24,7 @@ from ..errors import (
     KeyProofInvalid,
     RegistryTransitionRefused,
     UsageError,
+    VCError,
 )
 from ..holder.proof import KeyProof, verify_key_proof
 from ..issue import Issuer
@@ -36,6 +38,8 @@ from .workflow import next_state, spoken
 
 DEFAULT_NONCE_TTL = 300
 """Seconds a key-proof nonce stays usable."""
+DEFAULT_BATCH_SIZE = 100
+"""Issuances per transaction in :meth:`LifecycleMixin.issue_many`."""
 
 
 class LifecycleMixin(ApplicationsMixin):
@@ -132,35 +136,70 @@ class LifecycleMixin(ApplicationsMixin):
         """
         with self._tx() as conn:
             self._require(conn, "operator", actor)
-            application = self._application(conn, application_id)
-            next_state(application["state"], "issue")
-            replaces = application.get("replaces")
-            old = self._credential(conn, replaces) if replaces else None
-            if old is not None and old["state"] not in ACTIVE_STATES:
-                raise RegistryTransitionRefused(f"the credential to replace is {old['state']}: apply anew")
-            device = application["device_jwk"]
-            if key_proof is not None:
-                proven = json.dumps(self._proven_key(conn, key_proof).to_jwk())
-                if device is not None and json.loads(device) != json.loads(proven):
-                    raise KeyProofInvalid("the key proof is for another device key than the application's")
-                device = proven
-            elif device is not None and (old is None or old["device_jwk"] != device):
-                raise KeyProofInvalid("binding a device key needs its proof of possession (registry nonce)")
-            for person in {application["person"], *([old["person"]] if old else [])}:
-                active = conn.execute(
-                    select(t.credentials.c.cti).where(
-                        t.credentials.c.person == person, t.credentials.c.state.in_(ACTIVE_STATES)
-                    )
-                ).first()
-                if active is not None and (old is None or active[0] != old["cti"]):
-                    raise ActiveCredentialExists(f"{person} already holds {active[0]}: re-issue it instead")
-            record = self._sign(
-                conn, application, json.loads(application["claims"]), device, actor=actor, replaces=replaces
-            )
-            if old is not None:
-                self._supersede(conn, old, actor, record.cti)
-            self._step(conn, application_id, "issue", actor)
-            return record
+            return self._issue(conn, application_id, actor, key_proof)
+
+    def issue_many(
+        self, application_ids: Iterable[str], *, actor: str, batch_size: int = DEFAULT_BATCH_SIZE
+    ) -> list[IssuedRecord | VCError]:
+        """Bulk issuance: the approved applications' credentials, ``batch_size`` per transaction.
+
+        Each application is issued as :meth:`issue` would (without a key proof: a device key
+        recorded at application is refused, as there) inside a savepoint of its batch's
+        transaction: a refused one (its :class:`VCError` in the result, in input order) leaves
+        no trace and the others of the batch commit together. A crash or a database error loses
+        the batch in progress, never part of an issuance; batches committed before it stay.
+        """
+        if type(batch_size) is not int or batch_size < 1:
+            raise UsageError("batch_size must be a positive integer")
+        ids = list(application_ids)
+        results: list[IssuedRecord | VCError] = []
+        for start in range(0, len(ids), batch_size):
+            with self._tx() as conn:
+                self._require(conn, "operator", actor)
+                for application_id in ids[start : start + batch_size]:
+                    savepoint = conn.begin_nested()
+                    try:
+                        record = self._issue(conn, application_id, actor, None)
+                    except VCError as exc:
+                        savepoint.rollback()
+                        results.append(exc)
+                    else:
+                        savepoint.commit()
+                        results.append(record)
+        return results
+
+    def _issue(
+        self, conn: Connection, application_id: str, actor: str, key_proof: bytes | KeyProof | None
+    ) -> IssuedRecord:
+        application = self._application(conn, application_id)
+        next_state(application["state"], "issue")
+        replaces = application.get("replaces")
+        old = self._credential(conn, replaces) if replaces else None
+        if old is not None and old["state"] not in ACTIVE_STATES:
+            raise RegistryTransitionRefused(f"the credential to replace is {old['state']}: apply anew")
+        device = application["device_jwk"]
+        if key_proof is not None:
+            proven = json.dumps(self._proven_key(conn, key_proof).to_jwk())
+            if device is not None and json.loads(device) != json.loads(proven):
+                raise KeyProofInvalid("the key proof is for another device key than the application's")
+            device = proven
+        elif device is not None and (old is None or old["device_jwk"] != device):
+            raise KeyProofInvalid("binding a device key needs its proof of possession (registry nonce)")
+        for person in {application["person"], *([old["person"]] if old else [])}:
+            active = conn.execute(
+                select(t.credentials.c.cti).where(
+                    t.credentials.c.person == person, t.credentials.c.state.in_(ACTIVE_STATES)
+                )
+            ).first()
+            if active is not None and (old is None or active[0] != old["cti"]):
+                raise ActiveCredentialExists(f"{person} already holds {active[0]}: re-issue it instead")
+        record = self._sign(
+            conn, application, json.loads(application["claims"]), device, actor=actor, replaces=replaces
+        )
+        if old is not None:
+            self._supersede(conn, old, actor, record.cti)
+        self._step(conn, application_id, "issue", actor)
+        return record
 
     def _supersede(self, conn: Connection, old: Mapping[str, Any], actor: str, new_cti: str) -> None:
         self._status(conn).set_status(StatusReference(int(old["status_idx"]), old["status_uri"]), Status.REVOKED)
