@@ -152,6 +152,34 @@ def cmd_issue(args: argparse.Namespace) -> int:
     return _issued(args, _open(args).issue(args.application, actor=args.actor, key_proof=_proof(args)))
 
 
+def cmd_issue_many(args: argparse.Namespace) -> int:
+    """Bulk issuance: one transaction per batch; one line per application, in input order."""
+    ids = list(args.application)
+    if args.from_file:
+        text = sys.stdin.read() if args.from_file == "-" else read_bytes(args.from_file).decode("utf-8", "replace")
+        ids += [line.strip() for line in text.splitlines() if line.strip()]
+    if not ids:
+        raise UsageError("give application ids as arguments or with --from FILE (one per line, - for stdin)")
+    results = _open(args).issue_many(ids, actor=args.actor, batch_size=args.batch_size)
+    refused = 0
+    for application, result in zip(ids, results, strict=True):
+        if isinstance(result, VCError):
+            refused += 1
+            data: dict[str, Any] = {"application": application, "issued": False}
+            data |= {"code": str(result.code), "message": result.message}
+            line = f"{application} REFUSED {result.code}: {result.message}"
+        else:
+            data = {"application": application, "issued": True, "cti": result.cti}
+            data |= {"status": {"uri": result.status.uri, "idx": result.status.idx}, "qr_text": result.qr_text}
+            line = f"{application} {result.cti} {result.qr_text}"
+        if args.json:
+            emit_json(data)
+        else:
+            print(line)
+    print(f"{len(ids) - refused} issued, {refused} refused", file=sys.stderr)
+    return EXIT_OK if not refused else EXIT_INVALID
+
+
 def cmd_nonce(args: argparse.Namespace) -> int:
     value = _open(args).nonce(ttl=args.ttl)
     return _out(args, {"nonce": value, "ttl": args.ttl}, value)
@@ -352,6 +380,12 @@ def register_registry(commands: argparse._SubParsersAction[Parser]) -> None:
     issue.add_argument("--holder-proof", metavar="FILE", help="device-key proof (vcsdk.holder.make_key_proof)")
     issue.add_argument("--png", help="also write the QR image (mode 0600)")
     issue.add_argument("--out", help="also write the QR text (mode 0600)")
+    many = command(
+        "issue-many", cmd_issue_many, "bulk issuance of approved applications, one transaction per batch", signer=True
+    )
+    many.add_argument("application", nargs="*", help="application ids (and/or --from)")
+    many.add_argument("--from", dest="from_file", metavar="FILE", help="application ids, one per line (- for stdin)")
+    many.add_argument("--batch-size", type=int, default=100, help="issuances per transaction (default 100)")
     for name, text in (("suspend", "suspend"), ("report-lost", "the phone is lost: suspend at once"),
                        ("reinstate", "reinstate"), ("revoke", "revoke for good")):  # fmt: skip
         parser = command(name, _lifecycle(name), text)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import io
 import json
 import sqlite3
 import stat
@@ -215,3 +216,24 @@ def test_export_status_and_status_refusal_on_both_databases(
     )
     assert sorted(p.name for p in tmp_path.glob("sl*.cwt")) == ["sl7.cwt", "sl8.cwt"]
     assert reg.credential(record.cti)["state"] == "suspended"
+
+
+def test_issue_many_from_a_file_one_line_per_application_in_order(
+    office: dict[str, str], capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    db, key, folder = office["db"], office["key"], Path(office["dir"])
+    ids = folder / "ids.txt"
+    ids.write_text(f"nope\n\n{office['app']}\n")
+    many = ["registry", "issue-many", "--db", db, "--actor", "ops", "--key", key, "--at", str(NOW), "--json"]
+    code, out, err = run(capsys, *many, "--from", str(ids), "--batch-size", "1")
+    lines = [json.loads(line) for line in out.splitlines()]
+    assert code == 1 and "1 issued, 1 refused" in err
+    assert [(line["application"], line["issued"]) for line in lines] == [("nope", False), (office["app"], True)]
+    assert lines[0]["code"] == "RECORD_NOT_FOUND" and lines[1]["qr_text"].startswith("GID1:")
+    monkeypatch.setattr("sys.stdin", io.StringIO(office["app"] + "\n"))
+    code, out, _ = run(capsys, *many[:-1], "--from", "-")
+    assert code == 1 and "REFUSED REGISTRY_TRANSITION_REFUSED" in out  # issued already
+    code, _, err = run(capsys, *many)
+    assert code == 2 and "give application ids" in err
+    code, _, err = run(capsys, *many, office["app"], "--batch-size", "0")
+    assert code == 2 and "USAGE_ERROR" in err
