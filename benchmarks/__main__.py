@@ -7,7 +7,10 @@ import sys
 from pathlib import Path
 
 RESULTS = Path(__file__).resolve().parent / "results"
-NAMES = ("gate", "verify", "status", "qr", "registry", "startup", "degrade", "gate_loop", "presentation")
+NAMES = (
+    "gate", "verify", "status", "qr", "registry", "startup", "degrade", "gate_loop", "presentation",
+    "cli_gate", "issue",
+)  # fmt: skip
 
 
 def parse(argv: list[str] | None) -> argparse.Namespace:

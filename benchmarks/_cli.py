@@ -34,3 +34,11 @@ def save(report: dict[str, Any], path: Path | None) -> None:
     if path is not None:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+
+
+def parser(description: str) -> argparse.ArgumentParser:
+    """The shared parser (``--json PATH``, ``--quick``), for a benchmark that adds options of its own."""
+    out = argparse.ArgumentParser(description=description)
+    out.add_argument("--json", type=Path, help="also write the report as JSON here")
+    out.add_argument("--quick", action="store_true", help="fewer, shorter rounds")
+    return out

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 RESULTS = Path(__file__).resolve().parent / "results"
-NAMES = ("gate", "verify", "status", "qr", "registry", "startup")
+NAMES = ("gate", "verify", "status", "qr", "registry", "startup", "cli_gate", "issue")
 ALIASES = {"tuned vs python-cwt": "ratios.tuned_vs_python_cwt"}
 VERSIONS = ("vcsdk", "pynacl", "cryptography", "cbor2", "zlib-ng", "pillow", "sqlalchemy")
 

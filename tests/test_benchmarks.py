@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from benchmarks import status, verify
+from tests.conftest import ROOT
 
 
 def test_verify_benchmark_reports_ratios() -> None:
@@ -33,8 +34,29 @@ def test_registry_benchmark_reports_both_stores() -> None:
     from benchmarks import registry
 
     report = registry.run(quick=True)
-    assert set(report["ratio_to_bare_signing"]) == {"sqlite", "postgresql"}
+    stores = {f"{db}_{way}" for db in ("sqlite", "postgresql") for way in ("one_transaction_each", "batches_of_100")}
+    assert set(report["ratio_to_bare_signing"]) == stores
     assert all(rate > 0 for rate in report["per_second"].values())
+
+
+def test_issue_benchmark_times_the_baseline_code_in_the_same_run() -> None:
+    from benchmarks import issue
+
+    report = issue.run(quick=True, baseline=ROOT)  # this tree as its own baseline: the probe runs twice
+    assert set(report["code"]) == {"current", "baseline"}
+    assert all(
+        report["code"][name]["issue_us"]["cpu"] > report["code"][name]["sign_us"]["cpu"] > 0 for name in report["code"]
+    )
+    assert set(report["speedup"]) == {"cpu", "wall", "normalised_by_signing"}
+
+
+def test_cli_gate_benchmark_reports_end_to_end_and_in_process_ratios() -> None:
+    from benchmarks import cli_gate
+
+    report = cli_gate.run(quick=True, lines=150)
+    assert report["lines"] == 150
+    assert set(report["ratios_cpu"]) >= {"cli_gate_mode_vs_raw", "verifier_check_vs_raw", "former_loop_vs_raw"}
+    assert all(value > 0 for value in report["cpu_us_per_line"].values())
 
 
 def test_report_writes_markdown_and_chart(tmp_path: object, monkeypatch: object) -> None:
