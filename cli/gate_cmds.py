@@ -3,16 +3,23 @@
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 import threading
 from pathlib import Path
+from typing import Any
 
 from vcsdk.errors import UsageError
 
-from .common import EXIT_INVALID, EXIT_OK, Parser, clock_of, emit_json
+from .common import EXIT_INVALID, EXIT_OK, Parser, clock_of
 
 CLAIMS_CHOICES = ("none", "minimal", "all")  # vcsdk.gate.loop.CLAIMS_MODES (not imported: start-up time)
 DEFAULT_SCAN_BUDGET_MS = 50.0  # vcsdk.qr.ladder.DEFAULT_BUDGET_SECONDS
+
+
+def _write_line(line: dict[str, Any]) -> None:
+    """One verdict as one JSON line (Hangul kept readable), not flushed: the loop flushes."""
+    sys.stdout.write(json.dumps(line, ensure_ascii=False) + "\n")
 
 
 def cmd_gate_run(args: argparse.Namespace) -> int:
@@ -22,7 +29,7 @@ def cmd_gate_run(args: argparse.Namespace) -> int:
     from vcsdk.gate.challenge import ChallengeBoard, ChallengeRotator
     from vcsdk.gate.fetch import BundleKeeper, FileSource, HttpSource, max_bundle_bytes
     from vcsdk.gate.loop import GateLoop, Hooks, WorkerPool, run
-    from vcsdk.gate.sources import camera_frames, folder_images, text_lines, video_frames
+    from vcsdk.gate.sources import camera_frames, folder_images, text_batches, text_lines, video_frames
     from vcsdk.keys.files import load_public_key
     from vcsdk.qr.ladder import ScanLadder
     from vcsdk.trust.floors import default_state_dir
@@ -71,11 +78,12 @@ def cmd_gate_run(args: argparse.Namespace) -> int:
     ladder = None if args.stdin else ScanLadder(backend=args.backend, budget=args.scan_budget / 1000)
     loop = GateLoop(
         keeper.check,
-        lambda line: emit_json(line),
+        _write_line,
         ladder=ladder,
         debounce=args.debounce,
         claims=args.claims,
         hooks=hooks,
+        flush=lambda: sys.stdout.flush(),  # once per frame, text or batch of texts read together
     )
     stop = threading.Event()
     at = parse_time(args.at) if args.at else None
@@ -86,8 +94,10 @@ def cmd_gate_run(args: argparse.Namespace) -> int:
         rotator = ChallengeRotator(board, args.challenge_every)
         rotator.start()  # the first challenge is on disk before the first scan
     try:
-        if args.stdin:
-            summary = run(keeper, loop, texts=text_lines(sys.stdin), pool=pool)
+        if args.stdin and pool is not None:
+            summary = run(keeper, loop, texts=text_lines(sys.stdin), pool=pool)  # line by line, in order
+        elif args.stdin:
+            summary = run(keeper, loop, batches=text_batches(sys.stdin))
         elif args.images is not None:
             frames = folder_images(args.images, stop=stop, existing=not args.new_only, once=args.once)
             summary = run(keeper, loop, frames=frames, report_misses=True, debounce=False, stop=stop)

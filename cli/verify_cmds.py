@@ -210,58 +210,15 @@ def cmd_verify(args: argparse.Namespace) -> int:
     if args.qr_text == "-":
         if args.workers > 1:
             return _parallel_gate_mode(args, _stdin_lines(), sys.stdout)
-        return gate_mode(verifier, stdin_batches(sys.stdin), sys.stdout, line_buffered=args.line_buffered)
+        from vcsdk.gate.sources import text_batches
+
+        return gate_mode(verifier, text_batches(sys.stdin), sys.stdout, line_buffered=args.line_buffered)
     if args.image:
         all_valid = True
         for path in args.image:
             all_valid &= _show(_image_report(verifier, path), args.json, path if len(args.image) > 1 else None)
         return EXIT_OK if all_valid else EXIT_INVALID
     return EXIT_OK if _show(verifier.check(args.qr_text), args.json, None) else EXIT_INVALID
-
-
-CHUNK_BYTES = 65536
-MAX_LINE_BYTES = 65536
-"""A QR text is at most 4,296 characters; a longer line is cut here (and still refused, LIMIT_EXCEEDED)."""
-
-
-def stdin_batches(stream: TextIO, *, max_line: int = MAX_LINE_BYTES) -> Iterator[list[str]]:
-    """QR texts, one per line, in batches of the lines already available: never waits for more
-    input while complete lines are ready, so each batch is answered (and flushed) before waiting.
-
-    Lines end at LF, CR LF or CR; a line that is not UTF-8 stays one (invalid) text; memory per
-    line is bounded by ``max_line`` bytes. A text stream without a byte buffer gives one line per batch.
-    """
-    read1 = getattr(getattr(stream, "buffer", None), "read1", None)
-    if read1 is None:  # already text (e.g. replaced in tests)
-        for line in stream:
-            yield [line.rstrip("\r\n")]
-        return
-    pending = b""
-    dropping = False  # the pending line is over-long: the rest of it, up to its line break, is dropped
-    skip_lf = False  # the last line ended at a CR: an LF right after it completes that CR LF
-    while data := read1(CHUNK_BYTES):
-        if skip_lf:
-            skip_lf, data = False, data[1:] if data.startswith(b"\n") else data
-        if dropping:
-            ends = [at for at in (data.find(b"\n"), data.find(b"\r")) if at >= 0]
-            if not ends:
-                continue
-            data, dropping = data[min(ends) :], False
-        lines = (pending + data).splitlines(keepends=True)
-        pending = b""
-        if lines and not lines[-1].endswith((b"\n", b"\r")):
-            pending = lines.pop()  # incomplete: the rest comes with a later read
-            if len(pending) > max_line:
-                pending, dropping = pending[:max_line], True
-        if lines:
-            skip_lf = lines[-1].endswith(b"\r")
-            yield [_text(line, max_line) for line in lines]
-    if pending:
-        yield [_text(pending, max_line)]
-
-
-def _text(line: bytes, max_line: int) -> str:
-    return line.rstrip(b"\r\n")[:max_line].decode("utf-8", "replace")
 
 
 def _stdin_lines() -> TextIO:

@@ -16,11 +16,12 @@ from typing import Any
 
 import pytest
 from vcsdk_cli.main import main
-from vcsdk_cli.verify_cmds import Report, Reporting, gate_mode, stdin_batches, verdict_line
+from vcsdk_cli.verify_cmds import Report, Reporting, gate_mode, verdict_line
 
 from tests.conftest import ROOT
 from vcsdk import Ed25519PrivateKey, Issuer, StatusReference, Verifier, fixed_clock
 from vcsdk.errors import Code
+from vcsdk.gate.sources import text_batches
 from vcsdk.verify import FastVerifier, Verification
 
 CLAIMS = json.loads((ROOT / "examples" / "reference-claims.json").read_text(encoding="utf-8"))
@@ -42,7 +43,7 @@ class Chunks:
 
 
 def batches(chunks: list[bytes], **kwargs: int) -> list[list[str]]:
-    return list(stdin_batches(Chunks(chunks), **kwargs))
+    return list(text_batches(Chunks(chunks), **kwargs))
 
 
 def test_each_chunk_of_complete_lines_is_one_batch() -> None:
@@ -73,7 +74,7 @@ def test_an_over_long_line_is_cut_and_its_rest_dropped_without_being_held() -> N
 
 
 def test_a_text_stream_without_a_byte_buffer_gives_one_line_per_batch() -> None:
-    assert list(stdin_batches(io.StringIO("a\r\nb\n"))) == [["a"], ["b"]]
+    assert list(text_batches(io.StringIO("a\r\nb\n"))) == [["a"], ["b"]]
 
 
 @pytest.fixture(scope="module")
@@ -123,7 +124,7 @@ def test_each_batch_is_written_and_flushed_before_the_next_read(world: tuple[Rep
     seen_at_read: list[int] = []
 
     def tracked() -> Iterator[list[str]]:
-        for batch in stdin_batches(source):
+        for batch in text_batches(source):
             yield batch
             seen_at_read.append(len(flushed[-1].splitlines()) if flushed else 0)
 

@@ -362,3 +362,39 @@ def test_hooks_never_pile_up_and_are_cleaned_up() -> None:
     missing = Hooks("/nonexistent/relay", None)
     missing({"valid": True, "code": "VALID"})
     assert missing.skipped == 1
+
+
+def test_texts_read_together_are_answered_in_order_with_one_flush(world: World, tmp_path: Path) -> None:
+    lines: list[dict[str, Any]] = []
+    flushed: list[int] = []
+    keeper = _keeper(FileSource(tmp_path / "b", max_bytes=CAP), tmp_path / "s", world)
+    (tmp_path / "b").write_bytes(world.bundle(1))
+    keeper.start()
+    loop = GateLoop(keeper.check, lines.append, flush=lambda: flushed.append(len(lines)))
+    answered = loop.answer_many([world.text, "nope", world.text])
+    assert [line["code"] for line in answered] == ["VALID", "INVALID_SCHEME_PREFIX", "VALID"] and answered == lines
+    assert flushed == [3]  # one flush, after the batch's three lines
+    loop.answer("nope")
+    assert flushed == [3, 4]
+    assert loop.summary()["verdicts"] == {"INVALID_SCHEME_PREFIX": 2, "VALID": 2}
+
+
+@pytest.mark.parametrize("mode", ["none", "minimal", "all"])
+def test_shown_claims_of_an_official_id_match_its_json_claims(world: World, tmp_path: Path, mode: str) -> None:
+    from vcsdk.clock import format_time
+    from vcsdk.gate.loop import shown_claims
+
+    keeper = _keeper(FileSource(tmp_path / "b", max_bytes=CAP), tmp_path / "s", world)
+    (tmp_path / "b").write_bytes(world.bundle(1))
+    keeper.start()
+    result = keeper.check(world.text)
+    assert result.valid and result.credential is not None
+    everything = result.credential.claims_json()
+    expected = {
+        "none": None,
+        "minimal": {k: everything[k] for k in ("name", "agency", "rank")}
+        | {"expires": format_time(result.credential.expires_at)},
+        "all": everything,
+    }[mode]
+    shown = shown_claims(result, mode)
+    assert shown == expected and json.dumps(shown, ensure_ascii=False) == json.dumps(expected, ensure_ascii=False)

@@ -18,6 +18,7 @@ A verdict line::
 
 from __future__ import annotations
 
+import functools
 import json
 import multiprocessing
 import os
@@ -42,6 +43,7 @@ from ..keys import PublicKey
 from ..qr.ladder import ScanLadder
 from ..verify import Verification
 from ..verify.presentation import DEFAULT_PRESENTATION_WINDOW
+from ..verify.result import VerifiedCredential
 from .fetch import BUNDLE_FILE, BundleKeeper
 from .sources import Frame
 
@@ -58,6 +60,9 @@ def shown_claims(result: Verification[Any], mode: str) -> dict[str, Any] | None:
     credential = result.credential
     if credential is None or mode == "none":
         return None
+    if mode == "minimal" and type(credential) is VerifiedCredential:  # the gate's usual line, built directly
+        c = credential.claims
+        return {"name": c.name, "agency": c.agency, "rank": c.rank, "expires": _time(credential.expires_at)}
     everything: dict[str, Any] = credential.claims_json()
     if mode == "all":
         return everything
@@ -66,6 +71,12 @@ def shown_claims(result: Verification[Any], mode: str) -> dict[str, Any] | None:
     if isinstance(expires, int):
         minimal["expires"] = format_time(expires)
     return minimal
+
+
+@functools.lru_cache(maxsize=4096)
+def _time(seconds: int) -> str:
+    """:func:`format_time`, cached (verdict lines repeat expiry dates and the current second)."""
+    return format_time(seconds)
 
 
 class Hooks:
@@ -133,6 +144,7 @@ class GateLoop:
         claims: str = "minimal",
         hooks: Callable[[dict[str, Any]], None] | None = None,
         wallclock: Callable[[], float] = time.time,
+        flush: Callable[[], None] | None = None,
     ) -> None:
         if claims not in CLAIMS_MODES:
             raise UsageError(f"--claims must be one of {', '.join(CLAIMS_MODES)}")
@@ -145,6 +157,8 @@ class GateLoop:
         self.claims = claims
         self._hooks = hooks
         self._wallclock = wallclock
+        self.flush: Callable[[], None] = flush or (lambda: None)
+        """Called after each frame's, text's or batch's lines are emitted (``emit`` need not flush)."""
         self._last_seen: OrderedDict[str, float] = OrderedDict()
         self.frames = 0
         self.decoded = 0
@@ -162,7 +176,7 @@ class GateLoop:
             "kid": None if result.kid is None else result.kid.hex(),
             "claims": shown_claims(result, self.claims),
             "source": origin,
-            "at": format_time(int(self._wallclock())),
+            "at": _time(int(self._wallclock())),
             "latency_ms": round((time.perf_counter() - received) * 1000, 3),
         }
 
@@ -198,6 +212,7 @@ class GateLoop:
                 return []
             line = self.line(Verification(False, exc.code, exc.message), frame.origin, frame.received)
             self.publish(line)
+            self.flush()
             return [line]
         lines = []
         for text in dict.fromkeys(code.text for code in codes):  # one verdict per distinct QR in the frame
@@ -208,6 +223,8 @@ class GateLoop:
             line = self.line(self._check(text), frame.origin, frame.received)
             self.publish(line)
             lines.append(line)
+        if lines:
+            self.flush()
         return lines
 
     def answer(self, text: str, origin: str = "stdin") -> dict[str, Any]:
@@ -215,7 +232,21 @@ class GateLoop:
         received = time.perf_counter()
         line = self.line(self._check(text), origin, received)
         self.publish(line)
+        self.flush()
         return line
+
+    def answer_many(self, texts: Iterable[str], origin: str = "stdin") -> list[dict[str, Any]]:
+        """Verify texts that arrived together and emit their lines in order, then flush once."""
+        received = time.perf_counter()
+        lines = []
+        try:
+            for text in texts:
+                line = self.line(self._check(text), origin, received)
+                self.publish(line)
+                lines.append(line)
+        finally:
+            self.flush()  # also when SIGTERM stops the batch: every verdict made goes out
+        return lines
 
     def summary(self) -> dict[str, Any]:
         """Scans, verdicts by code, frames per second since the loop started."""
@@ -359,6 +390,12 @@ class WorkerPool:
         self._pool.shutdown(wait=True, cancel_futures=True)
 
 
+def answer_batches(loop: GateLoop, batches: Iterable[list[str]]) -> None:
+    """Answer each batch of lines that arrived together (one flush each) before reading on."""
+    for texts in batches:
+        loop.answer_many(texts)
+
+
 def answer_stream(loop: GateLoop, lines: Iterable[str], pool: WorkerPool | None = None) -> None:
     """Answer each line as soon as it is verified (in input order), with or without workers."""
     if pool is None:
@@ -371,6 +408,7 @@ def answer_stream(loop: GateLoop, lines: Iterable[str], pool: WorkerPool | None 
         while (item := pending.get()) is not None:
             future, received = item
             loop.publish(loop.line(future.result(), "stdin", received))
+            loop.flush()
 
     thread = threading.Thread(target=writer, name="gate-writer", daemon=True)
     thread.start()
@@ -466,6 +504,7 @@ def run(
     *,
     frames: Iterator[Frame] | None = None,
     texts: Iterable[str] | None = None,
+    batches: Iterable[list[str]] | None = None,
     pool: WorkerPool | None = None,
     report_misses: bool = False,
     debounce: bool = True,
@@ -480,7 +519,9 @@ def run(
     previous = _install_signals(poller)
     reason = "end of input"
     try:
-        if texts is not None:
+        if batches is not None:
+            answer_batches(loop, batches)
+        elif texts is not None:
             answer_stream(loop, texts, pool)
         elif frames is not None:
             for frame in frames:
