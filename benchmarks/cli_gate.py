@@ -1,5 +1,6 @@
-"""CLI gate mode benchmark: ``vcsdk verify -`` end to end (QR texts on stdin, JSON lines out)
-against one raw PyNaCl Ed25519 verification of the same signed bytes, measured in the same run.
+"""CLI gate mode benchmark: ``vcsdk verify -`` and ``vcsdk gate run --stdin`` end to end (QR texts on
+stdin, JSON lines out) against one raw PyNaCl Ed25519 verification of the same signed bytes,
+measured in the same run; CPU time (user + system of the child) and wall time.
 
 End to end: the real command in a fresh process, stdin from a file of N distinct credentials,
 stdout to a file; the per-line cost is the difference between a run of 3N and of N lines (start-up
@@ -7,7 +8,10 @@ and loading the trust and status files cancel out), median of rounds. Also in pr
 verifier alone, the loop as it was (``json.dumps`` of each verdict and a flush per line) and the
 gate-mode loop, each writing to a file. Usage::
 
-    .venv/bin/python -m benchmarks.cli_gate [--json PATH] [--quick]
+    .venv/bin/python -m benchmarks.cli_gate [--json PATH] [--quick] [--baseline DIR]
+
+``--baseline DIR`` also times both commands of an older checkout (e.g. a ``git worktree`` of the
+main branch) in the same run. CPU time is the steadier figure on a shared machine.
 """
 
 from __future__ import annotations
@@ -50,22 +54,38 @@ def _files(folder: Path, count: int) -> tuple[list[str], Any, list[str]]:
     return texts, (verifier, raw), args
 
 
+def _gate_args(folder: Path) -> list[str]:
+    """``gate run --stdin`` on a bundle (trust list and the same status list) signed by an anchor."""
+    from vcsdk import Ed25519PrivateKey, TrustedKey
+    from vcsdk.trust.bundle import build_bundle
+    from vcsdk.trust.trustlist import TrustList, sign_trust_list
+
+    key, anchor = Ed25519PrivateKey(bytes(range(32))), Ed25519PrivateKey(bytes(range(100, 132)))
+    listed = TrustList(1, NOW - 86400, NOW + 30 * 86400, (TrustedKey(key.public_key, issuer="KR-MOIS"),))
+    token = (folder / "sl.cwt").read_bytes()
+    bundle = build_bundle(
+        sign_trust_list(listed, anchor), [token], anchor, version=1, issued_at=NOW - 60, expires_at=NOW + 86400
+    )
+    (folder / "gate.bundle").write_bytes(bundle)
+    (folder / "anchor.pem").write_bytes(anchor.public_key.to_pem())
+    return ["gate", "run", "--stdin", "--bundle", str(folder / "gate.bundle"), "--trust-anchor",
+            str(folder / "anchor.pem"), "--state", str(folder / "state"), "--at", AT]  # fmt: skip
+
+
 def _cpu_children() -> float:
     usage = resource.getrusage(resource.RUSAGE_CHILDREN)
     return usage.ru_utime + usage.ru_stime
 
 
-def _cli_seconds(
-    folder: Path, args: list[str], texts: list[str], extra: list[str], code: Path | None = None
-) -> tuple[float, float]:
-    """Wall and CPU seconds (user + system, the child's own) of one ``vcsdk verify -`` run."""
+def _cli_seconds(folder: Path, command: list[str], texts: list[str], code: Path | None = None) -> tuple[float, float]:
+    """Wall and CPU seconds (user + system, the child's own) of one ``vcsdk COMMAND`` run on ``texts``."""
     source = folder / f"in-{len(texts)}.txt"
     source.write_text("".join(text + "\n" for text in texts), encoding="ascii")
     with source.open("rb") as stdin, (folder / "out.jsonl").open("wb") as stdout:
         cpu = _cpu_children()
         start = time.perf_counter()
         done = subprocess.run(
-            [sys.executable, "-m", "vcsdk_cli", "verify", *args, *extra, "-"],
+            [sys.executable, "-m", "vcsdk_cli", *command],
             stdin=stdin, stdout=stdout, stderr=subprocess.PIPE, timeout=600, check=False,
             env=_baseline.env(code), cwd=_baseline.cwd(code),
         )  # fmt: skip
@@ -77,14 +97,14 @@ def _cli_seconds(
 
 
 def end_to_end_us(
-    folder: Path, args: list[str], texts: list[str], rounds: int, extra: list[str], code: Path | None = None
+    folder: Path, command: list[str], texts: list[str], rounds: int, code: Path | None = None
 ) -> tuple[float, float]:
     """Per line, wall and CPU: (time for 3N lines - time for N lines) / 2N, median over rounds."""
     third = len(texts) // 3
     wall, cpu = [], []
     for _ in range(rounds):
-        short = _cli_seconds(folder, args, texts[:third], extra, code)
-        long = _cli_seconds(folder, args, texts[: 3 * third], extra, code)
+        short = _cli_seconds(folder, command, texts[:third], code)
+        long = _cli_seconds(folder, command, texts[: 3 * third], code)
         wall.append((long[0] - short[0]) / (2 * third) * 1e6)
         cpu.append((long[1] - short[1]) / (2 * third) * 1e6)
     return statistics.median(wall), statistics.median(cpu)
@@ -142,17 +162,21 @@ def run(quick: bool = False, baseline: Path | None = None, lines: int | None = N
         raw = (raw_key, to_be_signed, signature)
         raw_wall, raw_cpu = raw_us(raw, 7)
         loops = in_process_us(verifier, texts, folder, rounds)
-        cli = end_to_end_us(folder, args, texts, rounds, [])
-        cli_line = end_to_end_us(folder, args, texts, rounds, ["--line-buffered"])
-        before = end_to_end_us(folder, args, texts, rounds, [], baseline) if baseline else None
+        verify, gate = ["verify", *args, "-"], _gate_args(folder)
+        cli = end_to_end_us(folder, verify, texts, rounds)
+        cli_line = end_to_end_us(folder, ["verify", *args, "--line-buffered", "-"], texts, rounds)
+        gate_run = end_to_end_us(folder, gate, texts, rounds)
+        before = end_to_end_us(folder, verify, texts, rounds, baseline) if baseline else None
+        gate_before = end_to_end_us(folder, gate, texts, rounds, baseline) if baseline else None
         raw_wall_after, raw_cpu_after = raw_us(raw, 7)
         raw_wall, raw_cpu = min(raw_wall, raw_wall_after), min(raw_cpu, raw_cpu_after)
         sample = Reporting(FastVerifier(verifier), "minimal").check(texts[0])
         assert verdict_line(sample) == json.dumps(sample.to_json(), ensure_ascii=False) + "\n"
-    cpu = {"raw_pynacl_verify": raw_cpu, **loops, "cli_gate_mode": cli[1], "cli_gate_mode_line_buffered": cli_line[1]}
-    wall = {"raw_pynacl_verify": raw_wall, "cli_gate_mode": cli[0], "cli_gate_mode_line_buffered": cli_line[0]}
-    if before is not None:
-        cpu["cli_gate_mode_baseline"], wall["cli_gate_mode_baseline"] = before[1], before[0]
+    ends = {"cli_gate_mode": cli, "cli_gate_mode_line_buffered": cli_line, "gate_run_stdin": gate_run}
+    if before is not None and gate_before is not None:
+        ends |= {"cli_gate_mode_baseline": before, "gate_run_stdin_baseline": gate_before}
+    cpu = {"raw_pynacl_verify": raw_cpu, **loops, **{name: value[1] for name, value in ends.items()}}
+    wall = {"raw_pynacl_verify": raw_wall, **{name: value[0] for name, value in ends.items()}}
     return {
         "benchmark": "cli gate mode",
         "when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
@@ -167,7 +191,11 @@ def run(quick: bool = False, baseline: Path | None = None, lines: int | None = N
             "former_loop": round(loops["former_loop"] - loops["verifier_check"], 2),
             "gate_mode_loop": round(loops["gate_mode_loop"] - loops["verifier_check"], 2),
         },
-        "targets": {"ratios_cpu.cli_gate_mode_vs_raw": ">= 0.75", "ratios_wall.cli_gate_mode_vs_raw": ">= 0.75"},
+        "targets": {
+            "ratios_cpu.cli_gate_mode_vs_raw": ">= 0.75",
+            "ratios_wall.cli_gate_mode_vs_raw": ">= 0.75",
+            "ratios_cpu.gate_run_stdin_vs_raw": ">= 0.75",
+        },
     }
 
 
