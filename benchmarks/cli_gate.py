@@ -18,7 +18,9 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import resource
+import shutil
 import statistics
 import subprocess
 import sys
@@ -96,6 +98,37 @@ def _cli_seconds(folder: Path, command: list[str], texts: list[str], code: Path 
     return elapsed, cpu
 
 
+def _instructions(folder: Path, command: list[str], texts: list[str], code: Path | None = None) -> int:
+    """Instructions callgrind counts for one ``vcsdk COMMAND`` run on ``texts``."""
+    source = folder / f"in-{len(texts)}.txt"
+    source.write_text("".join(text + "\n" for text in texts), encoding="ascii")
+    with source.open("rb") as stdin, (folder / "out.jsonl").open("wb") as stdout:
+        done = subprocess.run(
+            ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null", sys.executable, "-m", "vcsdk_cli",
+             *command],
+            stdin=stdin, stdout=stdout, stderr=subprocess.PIPE, text=False, timeout=1800, check=False,
+            env={**(_baseline.env(code) or os.environ), "PYTHONHASHSEED": "0"}, cwd=_baseline.cwd(code),
+        )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-2000:]
+    match = re.search(rb"Collected : (\d+)", done.stderr)
+    assert match, done.stderr[-500:]
+    return int(match.group(1))
+
+
+def instructions_per_line(
+    folder: Path, commands: dict[str, tuple[list[str], Path | None]], texts: list[str]
+) -> dict[str, int]:
+    """Per line: (instructions for 3N lines - for N lines) / 2N, for each command; and raw verify."""
+    from benchmarks.instructions import _collected
+
+    third = len(texts) // 3
+    out = {"raw_pynacl_verify": (_collected("raw", 400) - _collected("raw", 100)) // 300}
+    for name, (command, code) in commands.items():
+        short = _instructions(folder, command, texts[:third], code)
+        out[name] = (_instructions(folder, command, texts[: 3 * third], code) - short) // (2 * third)
+    return out
+
+
 def end_to_end_us(
     folder: Path, command: list[str], texts: list[str], rounds: int, code: Path | None = None
 ) -> tuple[float, float]:
@@ -153,7 +186,9 @@ def in_process_us(verifier: Any, texts: list[str], folder: Path, rounds: int) ->
     return out
 
 
-def run(quick: bool = False, baseline: Path | None = None, lines: int | None = None) -> dict[str, Any]:
+def run(
+    quick: bool = False, baseline: Path | None = None, lines: int | None = None, instructions: bool = False
+) -> dict[str, Any]:
     count, rounds = (1200, 3) if quick else (2400, 5)
     count = lines or count  # status indices i * 50 + 1 stay inside the list
     with tempfile.TemporaryDirectory() as name:
@@ -170,6 +205,13 @@ def run(quick: bool = False, baseline: Path | None = None, lines: int | None = N
         gate_before = end_to_end_us(folder, gate, texts, rounds, baseline) if baseline else None
         raw_wall_after, raw_cpu_after = raw_us(raw, 7)
         raw_wall, raw_cpu = min(raw_wall, raw_wall_after), min(raw_cpu, raw_cpu_after)
+        counted = None
+        if instructions and shutil.which("valgrind"):
+            commands: dict[str, tuple[list[str], Path | None]] = {"cli_gate_mode": (verify, None),
+                                                                   "gate_run_stdin": (gate, None)}  # fmt: skip
+            if baseline:
+                commands |= {"cli_gate_mode_baseline": (verify, baseline), "gate_run_stdin_baseline": (gate, baseline)}
+            counted = instructions_per_line(folder, commands, texts[:300])
         sample = Reporting(FastVerifier(verifier), "minimal").check(texts[0])
         assert verdict_line(sample) == json.dumps(sample.to_json(), ensure_ascii=False) + "\n"
     ends = {"cli_gate_mode": cli, "cli_gate_mode_line_buffered": cli_line, "gate_run_stdin": gate_run}
@@ -187,6 +229,14 @@ def run(quick: bool = False, baseline: Path | None = None, lines: int | None = N
         "wall_us_per_line": {k: round(v, 2) for k, v in wall.items()},
         "ratios_cpu": {f"{k}_vs_raw": round(raw_cpu / v, 3) for k, v in cpu.items() if k != "raw_pynacl_verify"},
         "ratios_wall": {f"{k}_vs_raw": round(raw_wall / v, 3) for k, v in wall.items() if k != "raw_pynacl_verify"},
+        "instructions_per_line": counted,
+        "ratios_instructions": None
+        if counted is None
+        else {
+            f"{k}_vs_raw": round(counted["raw_pynacl_verify"] / v, 3)
+            for k, v in counted.items()
+            if k != "raw_pynacl_verify"
+        },
         "overhead_us_per_line": {
             "former_loop": round(loops["former_loop"] - loops["verifier_check"], 2),
             "gate_mode_loop": round(loops["gate_mode_loop"] - loops["verifier_check"], 2),
@@ -202,8 +252,9 @@ def run(quick: bool = False, baseline: Path | None = None, lines: int | None = N
 def main(argv: list[str] | None = None) -> int:
     parser = _cli.parser("CLI gate mode benchmark")
     parser.add_argument("--baseline", type=Path, help="a checkout of older vcsdk code: its gate mode is timed too")
+    parser.add_argument("--instructions", action="store_true", help="also count instructions per line (callgrind)")
     args = parser.parse_args(argv)
-    report = run(quick=args.quick, baseline=args.baseline)
+    report = run(quick=args.quick, baseline=args.baseline, instructions=args.instructions)
     print(json.dumps({k: v for k, v in report.items() if k not in ("when", "benchmark")}, indent=2))
     _cli.save(report, args.json)
     return 0

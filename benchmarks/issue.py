@@ -3,13 +3,17 @@ as a ratio to one bare Ed25519 signature measured in the same process, and, with
 DIR``, against older code (a checkout of vcsdk, e.g. a ``git worktree`` of the main branch) timed
 in the same run: each code base runs in child processes, alternating, median of rounds. Usage::
 
-    .venv/bin/python -m benchmarks.issue [--json PATH] [--quick] [--baseline DIR]
+    .venv/bin/python -m benchmarks.issue [--json PATH] [--quick] [--baseline DIR] [--instructions]
+
+``--instructions`` also counts instructions per issuance under callgrind (steady on a busy machine).
 """
 
 from __future__ import annotations
 
 import json
 import os
+import re
+import shutil
 import statistics
 import subprocess
 import sys
@@ -45,6 +49,34 @@ print(json.dumps({"issue": issue, "sign": [min(a, b) for a, b in zip(sign, sign_
 """
 
 
+COUNT_PROBE = """
+import json, sys
+from vcsdk import Ed25519PrivateKey, Issuer, StatusReference, fixed_clock
+claims = json.loads(open(sys.argv[2], encoding="utf-8").read())
+issuer = Issuer(Ed25519PrivateKey(bytes(range(32))), "KR-MOIS", clock=fixed_clock(1_780_000_000))
+status = StatusReference(1234, "https://id.mois.go.kr/sl/7")
+for _ in range(int(sys.argv[1])):
+    issuer.issue(claims, status=status)
+"""
+
+
+def _collected(count: int, code: Path | None) -> int:
+    done = subprocess.run(
+        ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null", sys.executable, "-c", COUNT_PROBE,
+         str(count), str(ROOT / "examples" / "reference-claims.json")],
+        capture_output=True, text=True, timeout=1800, check=True,
+        env={**(_baseline.env(code) or os.environ), "PYTHONHASHSEED": "0"}, cwd=_baseline.cwd(code),
+    )  # fmt: skip
+    match = re.search(r"Collected : (\d+)", done.stderr)
+    assert match, done.stderr[-500:]
+    return int(match.group(1))
+
+
+def instructions_per_issue(code: Path | None) -> int:
+    """Instructions per ``Issuer.issue`` under callgrind: (400 issuances - 100) / 300."""
+    return (_collected(400, code) - _collected(100, code)) // 300
+
+
 def probe(count: int, code: Path | None) -> dict[str, Any]:
     """One child process: microseconds (wall, CPU) per issuance and per bare signature."""
     claims = ROOT / "examples" / "reference-claims.json"
@@ -56,7 +88,7 @@ def probe(count: int, code: Path | None) -> dict[str, Any]:
     return result
 
 
-def run(quick: bool = False, baseline: Path | None = None) -> dict[str, Any]:
+def run(quick: bool = False, baseline: Path | None = None, instructions: bool = False) -> dict[str, Any]:
     count, rounds = (400, 3) if quick else (1500, 5)
     names = ["current", *(["baseline"] if baseline else [])]
     samples: dict[str, list[dict[str, Any]]] = {name: [] for name in names}
@@ -84,6 +116,9 @@ def run(quick: bool = False, baseline: Path | None = None) -> dict[str, Any]:
         "baseline": str(baseline) if baseline else None,
         "code": out,
     }
+    if instructions and shutil.which("valgrind"):
+        for name in names:
+            out[name]["instructions_per_issue"] = instructions_per_issue(baseline if name == "baseline" else None)
     if baseline:
         before, after = out["baseline"], out["current"]
         report["speedup"] = {
@@ -91,6 +126,10 @@ def run(quick: bool = False, baseline: Path | None = None) -> dict[str, Any]:
             "wall": round(before["issue_us"]["wall"] / after["issue_us"]["wall"], 2),
             "normalised_by_signing": round(after["sign_ratio_cpu"] / before["sign_ratio_cpu"], 2),
         }
+        if "instructions_per_issue" in after:
+            report["speedup"]["instructions"] = round(
+                before["instructions_per_issue"] / after["instructions_per_issue"], 2
+            )
         report["targets"] = {"speedup.cpu": ">= 2", "speedup.wall": ">= 2"}
     return report
 
@@ -98,8 +137,9 @@ def run(quick: bool = False, baseline: Path | None = None) -> dict[str, Any]:
 def main(argv: list[str] | None = None) -> int:
     parser = _cli.parser("issuance benchmark")
     parser.add_argument("--baseline", type=Path, help="a checkout of older vcsdk code, timed in the same run")
+    parser.add_argument("--instructions", action="store_true", help="also count instructions per issuance (callgrind)")
     args = parser.parse_args(argv)
-    report = run(quick=args.quick, baseline=args.baseline)
+    report = run(quick=args.quick, baseline=args.baseline, instructions=args.instructions)
     print(json.dumps({k: v for k, v in report.items() if k not in ("when", "benchmark")}, indent=2))
     _cli.save(report, args.json)
     return 0
