@@ -52,6 +52,8 @@ EXAMPLES: dict[str, str] = {
     "--reason 'signed recommendation missing'",
     "registry issue": "vcsdk registry issue --db registry.sqlite --actor ops --key issuer.key APP "
     "--holder-proof proof.cbor --png credential.png",
+    "registry issue-many": "vcsdk registry issue-many --db registry.sqlite --actor ops --key issuer.key "
+    "--from approved.txt --json > issued.jsonl",
     "registry suspend": "vcsdk registry suspend --db registry.sqlite --actor ops CTI --reason 'phone lost'",
     "registry reinstate": "vcsdk registry reinstate --db registry.sqlite --actor ops CTI",
     "registry revoke": "vcsdk registry revoke --db registry.sqlite --actor ops CTI --reason 'left the service'",
