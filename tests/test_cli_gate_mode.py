@@ -43,7 +43,7 @@ class Chunks:
 
 
 def batches(chunks: list[bytes], **kwargs: int) -> list[list[str]]:
-    return list(text_batches(Chunks(chunks), **kwargs))
+    return list(text_batches(Chunks(chunks), **kwargs))  # type: ignore[arg-type]
 
 
 def test_each_chunk_of_complete_lines_is_one_batch() -> None:
@@ -124,7 +124,7 @@ def test_each_batch_is_written_and_flushed_before_the_next_read(world: tuple[Rep
     seen_at_read: list[int] = []
 
     def tracked() -> Iterator[list[str]]:
-        for batch in text_batches(source):
+        for batch in text_batches(source):  # type: ignore[arg-type]
             yield batch
             seen_at_read.append(len(flushed[-1].splitlines()) if flushed else 0)
 
