@@ -347,8 +347,9 @@ def _crash_batch_child(target: str, stop_at: int) -> None:
     print("returned", flush=True)
 
 
-# Four clock calls per issuance (see above): 6 is the second credential's index claim of the
-# killed batch, 7 its credential row, 12 the third's last write (the whole batch written, not committed).
+# Four clock calls per issuance (see above), counted from the start of the killed batch: 2 is the
+# first credential's index claim, 7 the second's credential row, 12 the third's last write (the
+# whole batch written, not committed).
 @pytest.mark.parametrize("stop_at", [2, 7, 12])
 def test_sigkill_inside_batch_issuance_loses_the_batch_and_nothing_else(target: str, stop_at: int) -> None:
     registry(target)
