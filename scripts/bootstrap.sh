@@ -23,6 +23,9 @@ python3 -c 'import venv, ensurepip' >/dev/null 2>&1 || apt_needed+=(python3-venv
 # zbar (QR scanning via pyzbar) and cairo (SVG rasterising in the tests)
 ldconfig -p 2>/dev/null | grep -q 'libzbar\.so\.0' || apt_needed+=(libzbar0)
 ldconfig -p 2>/dev/null | grep -q 'libcairo\.so\.2' || apt_needed+=(libcairo2)
+# headers for the compiled fast lane (vcsdk/_native, built by cffi): libsodium and zlib
+[ -f /usr/include/sodium.h ] || apt_needed+=(libsodium-dev)
+[ -f /usr/include/zlib.h ] || apt_needed+=(zlib1g-dev)
 # PostgreSQL server binaries: the registry tests start a throwaway cluster of their own
 if [ -n "$for_tests" ]; then
   ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || apt_needed+=(postgresql)
@@ -54,7 +57,8 @@ if [ ! -x .venv/bin/python ]; then
   python3 -m venv .venv
 fi
 stamp=.venv/.vcsdk-installed
-want=$(sha256sum pyproject.toml | cut -d' ' -f1)
+# pyproject.toml, setup.py and the C sources of vcsdk/_native: an edited .c rebuilds the extension
+want=$(cat pyproject.toml setup.py $(ls vcsdk/_native/*.c vcsdk/_native/*.h vcsdk/_native/build_*.py 2>/dev/null) | sha256sum | cut -d' ' -f1)
 if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
   log "installing vcsdk and its dev dependencies into .venv"
   .venv/bin/python -m pip install -q --disable-pip-version-check --upgrade "pip>=25.1"

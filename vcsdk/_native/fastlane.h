@@ -1,0 +1,40 @@
+/* The compiled fast lane's C interface (cffi API mode; vcsdk/_native/build_fastlane.py). */
+#ifndef VCSDK_FASTLANE_H
+#define VCSDK_FASTLANE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define VL_OK 0
+#define VL_FALLBACK 1
+#define VL_CREDENTIAL 0   /* protected header exactly {1: -8, 4: h'<8 bytes>'} */
+#define VL_PRESENTATION 1 /* protected header exactly {1: -8} */
+#define VL_MAX_BUFFER (16u * 1024u * 1024u) /* larger limits: the pure lane */
+
+typedef struct vl_ctx vl_ctx;
+
+/* Pointers into the context's buffers (or into the caller's data for vl_sign1): valid until the
+ * next call on the same context. */
+typedef struct {
+    const uint8_t *kid;
+    size_t kid_len;
+    const uint8_t *payload;
+    size_t payload_len;
+    const uint8_t *signature;
+    size_t signature_len;
+    const uint8_t *tbs;
+    size_t tbs_len;
+} vl_parts;
+
+int vl_init(void);
+const char *vl_sodium_version(void);
+const char *vl_zlib_version(void);
+vl_ctx *vl_new(size_t max_text, size_t max_inflated);
+void vl_free(vl_ctx *ctx);
+int vl_open(vl_ctx *ctx, const uint8_t *text, size_t len, const uint8_t *prefix, size_t prefix_len, int kind,
+            vl_parts *parts);
+int vl_sign1(vl_ctx *ctx, const uint8_t *data, size_t len, int kind, vl_parts *parts);
+int vl_verify(const uint8_t *signature, size_t signature_len, const uint8_t *message, size_t message_len,
+              const uint8_t *public_key, size_t public_key_len);
+
+#endif
