@@ -186,7 +186,7 @@ static int bstr_at(const uint8_t *data, size_t len, size_t *pos, size_t *start, 
 
 static const uint8_t CREDENTIAL_HEAD[5] = {0xA2, 0x01, 0x27, 0x04, 0x48}; /* {1: -8, 4: h'8 bytes'} */
 static const uint8_t PRESENTATION_PROTECTED[3] = {0xA1, 0x01, 0x27};      /* {1: -8} */
-static const uint8_t SIG1_PREFIX[11] = {0x84, 0x6A, 'S', 'i', 'g', 'n', 'a', 't', 'u', 'r', 'e'};
+static const uint8_t SIG1_PREFIX[12] = {0x84, 0x6A, 'S', 'i', 'g', 'n', 'a', 't', 'u', 'r', 'e', '1'};
 
 static size_t put_bstr_head(uint8_t *out, size_t len) {
     if (len < 24) {

@@ -14,6 +14,7 @@ refused -> payload decoded strictly -> key window at the payload's issue time ->
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
@@ -64,6 +65,10 @@ class AuthPolicy:
     its window then. None: no window check (keys without windows only make sense then)."""
     refuse_compromised: bool = True
     """Refuse a signature by a key whose state is compromised (no document type turns this off)."""
+
+
+SignatureCheck = Callable[[tuple[TrustedKey, ...], bytes, bytes], TrustedKey]
+"""(candidates, Sig_structure, signature) -> the candidate that verifies, or ``SIGNATURE_INVALID``."""
 
 
 class Authenticated(NamedTuple):
@@ -139,9 +144,11 @@ def authenticate_parts(
     trust: TrustStore,
     policy: AuthPolicy,
     decoder: StrictDecoder,
+    verify: SignatureCheck | None = None,
 ) -> Authenticated:
     """The key-and-signature half of :func:`authenticate`, for callers (the fast lane) that took
-    the message apart themselves: alg, kid, the payload bytes, the Sig_structure and signature."""
+    the message apart themselves: alg, kid, the payload bytes, the Sig_structure and signature.
+    ``verify`` replaces :func:`verify_signature` (the compiled lane's libsodium check)."""
     if policy.algorithms is not None and alg not in policy.algorithms:
         raise UnsupportedAlgorithm(f"alg {alg_name(alg)} is not accepted for a {policy.document}")
     if kid is None:
@@ -173,7 +180,7 @@ def authenticate_parts(
             candidates = in_window(candidates, iat)
         else:  # no issue time: a key with a window cannot vouch for it
             raise PublicKeyNotYetValid(f"the {policy.document} has no integer issue time for the key's window")
-    return Authenticated(verify_signature(candidates, to_be_signed, signature), kid, value)
+    return Authenticated((verify or verify_signature)(candidates, to_be_signed, signature), kid, value)
 
 
 def in_window(candidates: tuple[TrustedKey, ...], iat: int) -> tuple[TrustedKey, ...]:

@@ -14,6 +14,11 @@ Two mechanisms, both tested to agree with the reference path on every valid and 
   belongs to one verifier and its trust store: new trust means a new verifier (or
   :meth:`clear_cache`).
 
+**Two lanes for the byte work** (the same verdicts by construction, since either only ever
+accepts or hands over): the *compiled* lane (:mod:`vcsdk.verify.native`: prefix, Base45, zlib,
+COSE_Sign1 split, Sig_structure and libsodium's Ed25519 verify in C) when the module is built
+and ``VCSDK_PURE`` is unset, else the *pure-Python* lane. Claims checks are Python in both.
+
 Presentations (``GIDP1:``) use the same lanes for the credential inside them (cached by its
 exact bytes), but the presentation itself is never cached: its device signature, freshness,
 challenge and replay checks run on every scan, so a repeat scan can never turn a replay into
@@ -25,6 +30,7 @@ from __future__ import annotations
 from collections import OrderedDict
 from collections.abc import Iterable
 
+from .. import _native
 from ..codec import base45, deflate
 from ..codec.cbor import StrictDecoder
 from ..codec.cose import sig_structure
@@ -41,6 +47,7 @@ from ..holder.presentation import (
 from ..keys import ALG_EDDSA
 from .authenticate import authenticate_parts
 from .checks import PAYLOAD_TAGS, CWTClaims, credential_auth_policy
+from .native import NativeLane, Parts, verify_candidates, verify_key
 from .presentation import require_presentation
 from .result import Verification, VerifiedCredential
 from .verifier import Verifier
@@ -49,6 +56,7 @@ _PROTECTED_HEAD = b"\xa2\x01\x27\x04\x48"  # {1: -8, 4: h'<8 bytes>'} in canonic
 _SIG1_HEAD = b"\x84\x6aSignature1\x4d"  # ["Signature1", then the 13-byte protected bstr
 DEFAULT_CACHE_SIZE = 4096
 _PRESENTATION_PROTECTED = b"\xa1\x01\x27"  # {1: -8}
+_PRESENTATION_PREFIX_BYTES = PRESENTATION_PREFIX.encode("ascii")
 _PRESENTATION_KEYS = frozenset({KEY_CREDENTIAL, KEY_TIME, KEY_NONCE, KEY_GATE})
 
 
@@ -101,14 +109,21 @@ class FastVerifier:
     authentication step and checks (:mod:`vcsdk.verify.authenticate`, :mod:`vcsdk.verify.checks`).
     Not thread-safe (one reused decoder and cache): one instance per thread.
 
+    ``compiled``: None (default) takes the compiled lane when it is built and ``VCSDK_PURE`` is
+    unset, True requires it (``UsageError`` when absent), False takes the pure-Python lane.
+
     >>> gate = FastVerifier(Verifier(trust, status=checker))  # doctest: +SKIP
     """
 
-    def __init__(self, reference: Verifier, *, cache_size: int = DEFAULT_CACHE_SIZE) -> None:
+    def __init__(
+        self, reference: Verifier, *, cache_size: int = DEFAULT_CACHE_SIZE, compiled: bool | None = None
+    ) -> None:
         if not isinstance(reference, Verifier):
             raise UsageError("FastVerifier wraps a configured Verifier")
         if type(cache_size) is not int or cache_size < 0:
             raise UsageError("cache_size must be a non-negative integer")
+        if compiled is not None and type(compiled) is not bool:
+            raise UsageError("compiled must be None, True or False")
         self.reference = reference
         profile = reference.profile
         self._prefix = profile.prefix
@@ -121,6 +136,17 @@ class FastVerifier:
         self._outer_decoder = StrictDecoder(self._limits)
         self._cache: OrderedDict[str | bytes, tuple[VerifiedCredential, CWTClaims]] = OrderedDict()
         self._cache_size = cache_size
+        self._native: NativeLane | None = None
+        lane = _native.lane()
+        if compiled is True and not _native.available():
+            raise UsageError(f"the compiled fast lane is not available: {lane}")
+        if compiled is True or (compiled is None and lane.compiled):
+            self._native = NativeLane(self._limits, self._prefix)
+
+    @property
+    def compiled(self) -> bool:
+        """True when this verifier runs the compiled lane."""
+        return self._native is not None
 
     @property
     def cache_size(self) -> int:
@@ -200,7 +226,11 @@ class FastVerifier:
         expires_at = self._trust.expires_at
         if len(text) > self._limits.max_text_chars or (expires_at is not None and now >= expires_at):
             return reference.verify_at(text, now)  # the reference path names it
-        presentation = self._fast_outer(text) or decode_presentation(text, self._limits)
+        native = self._native
+        if native is not None:
+            presentation = self._native_outer(native, text) or decode_presentation(text, self._limits)
+        else:
+            presentation = self._fast_outer(text) or decode_presentation(text, self._limits)
         data = presentation.credential
         cached = self._cache.get(data)
         if cached is not None:
@@ -213,7 +243,14 @@ class FastVerifier:
                 inner = reference.verify_cose(data, now)
             else:
                 self._remember(data, inner, claims)
-        return reference.presented(presentation, inner, now)
+        return reference.presented(presentation, inner, now, None if native is None else verify_key)
+
+    def _native_outer(self, native: NativeLane, text: str) -> Presentation | None:
+        """:meth:`_fast_outer` with the byte work in C."""
+        parts = native.open_text(text, _PRESENTATION_PREFIX_BYTES, presentation=True)
+        if parts is None:
+            return None
+        return self._outer_payload(parts.payload, parts.to_be_signed, parts.signature)
 
     def _fast_outer(self, text: str) -> Presentation | None:
         """The presentation's outer layers by slicing, when they have exactly the canonical shape;
@@ -227,6 +264,10 @@ class FastVerifier:
         if parts is None or parts[0] != _PRESENTATION_PROTECTED:
             return None
         protected, payload, signature = parts
+        return self._outer_payload(payload, sig_structure(protected, payload), signature)
+
+    def _outer_payload(self, payload: bytes, to_be_signed: bytes, signature: bytes) -> Presentation | None:
+        """The presentation payload map, when it has exactly the expected keys and types."""
         try:
             value = self._outer_decoder.decode(payload)
         except CredentialInvalid:
@@ -238,10 +279,10 @@ class FastVerifier:
         if type(inner) is not bytes or not inner or type(when) is not int or when < 0:
             return None
         if nonce is None and gate is None:
-            return Presentation(inner, when, None, None, sig_structure(protected, payload), signature)
+            return Presentation(inner, when, None, None, to_be_signed, signature)
         if type(nonce) is not bytes or len(nonce) != 16 or type(gate) is not str or not 1 <= len(gate) <= 64:
             return None
-        return Presentation(inner, when, nonce, gate, sig_structure(protected, payload), signature)
+        return Presentation(inner, when, nonce, gate, to_be_signed, signature)
 
     def _fast(self, text: str, now: int) -> tuple[VerifiedCredential, CWTClaims]:
         if not self._fast_profile or len(text) > self._limits.max_text_chars or not text.startswith(self._prefix):
@@ -249,15 +290,46 @@ class FastVerifier:
         expires_at = self._trust.expires_at
         if expires_at is not None and now >= expires_at:
             raise _Fallback  # the reference path names it (TRUST_LIST_EXPIRED)
+        native = self._native
+        if native is not None:
+            parts = native.open_text(text)
+            if parts is None:
+                raise _Fallback
+            return self._authenticated(parts, now)
         try:
             data = deflate.decompress(base45.b45decode(text[len(self._prefix) :]), self._limits.max_inflated_bytes)
         except CredentialInvalid:
             raise _Fallback from None
         return self._fast_data(data, now)
 
+    def _authenticated(self, parts: Parts, now: int) -> tuple[VerifiedCredential, CWTClaims]:
+        """The compiled lane's parts through the shared authentication step and checks."""
+        kid = parts.kid
+        try:
+            auth = authenticate_parts(
+                ALG_EDDSA,
+                kid,
+                parts.payload,
+                parts.to_be_signed,
+                parts.signature,
+                self._trust,
+                self._auth,
+                self._decoder,
+                verify_candidates,
+            )
+            return self.reference.finish(auth.signer, kid, auth.payload, now)
+        except CredentialInvalid:
+            raise _Fallback from None
+
     def _fast_data(self, data: bytes, now: int) -> tuple[VerifiedCredential, CWTClaims]:
         if not self._fast_profile:
             raise _Fallback
+        native = self._native
+        if native is not None:
+            native_parts = native.open_sign1(data)
+            if native_parts is None:
+                raise _Fallback
+            return self._authenticated(native_parts, now)
         parts = split_sign1(data)
         if parts is None:
             raise _Fallback

@@ -39,6 +39,7 @@ from ..holder.binding import HolderBinding
 from ..holder.challenge import NONCE_BYTES, Challenge, check_gate_id
 from ..holder.presentation import Presentation
 from ..keys import ALG_EDDSA
+from ..keys.base import PublicKey
 from .result import PresentationInfo, VerifiedCredential
 
 DEFAULT_PRESENTATION_WINDOW = 30
@@ -190,15 +191,21 @@ def check_presentation(
     window: int,
     leeway: int,
     guard: PresentationGuard,
+    verify: Callable[[PublicKey, bytes, bytes], None] | None = None,
 ) -> VerifiedCredential:
-    """Steps 1-5 for an inner credential that already verified; the result names the presentation."""
+    """Steps 1-5 for an inner credential that already verified; the result names the presentation.
+
+    ``verify(key, message, signature)`` replaces ``key.verify`` (the compiled lane's libsodium check)."""
     key = credential.holder_key
     if key is None:
         raise HolderKeyMissing("the presented credential has no cnf device key: it cannot be presented")
     if key.alg != ALG_EDDSA:
         raise DeviceSignatureInvalid("the credential's device key is not an Ed25519 key (presentations use EdDSA)")
     try:
-        key.verify(presentation.to_be_signed, presentation.signature)
+        if verify is None:
+            key.verify(presentation.to_be_signed, presentation.signature)
+        else:
+            verify(key, presentation.to_be_signed, presentation.signature)
     except SignatureInvalid:
         raise DeviceSignatureInvalid("the presentation is not signed by the credential's device key") from None
     when = presentation.presented_at

@@ -11,7 +11,7 @@ its ``iat`` selects the key's validity window; malformed payload CBOR is ``CBOR_
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from ..clock import Clock, system_clock
 from ..codec import qrtext
@@ -237,11 +237,24 @@ class Verifier:
         )
         return credential, claims
 
-    def presented(self, presentation: Presentation, inner: VerifiedCredential, now: int) -> VerifiedCredential:
+    def presented(
+        self,
+        presentation: Presentation,
+        inner: VerifiedCredential,
+        now: int,
+        verify: Callable[[PublicKey, bytes, bytes], None] | None = None,
+    ) -> VerifiedCredential:
         """The holder-binding steps for a presentation whose inner credential verified (shared with
-        the fast lane): device signature, window, challenge, replay."""
+        the fast lane): device signature, window, challenge, replay. ``verify`` replaces the device
+        key's own ``verify`` (the compiled lane)."""
         return check_presentation(
-            presentation, inner, now=now, window=self._window, leeway=self._policy.leeway, guard=self._guard
+            presentation,
+            inner,
+            now=now,
+            window=self._window,
+            leeway=self._policy.leeway,
+            guard=self._guard,
+            verify=verify,
         )
 
     # ------------------------------------------------------------------ pipeline
