@@ -22,10 +22,13 @@ sys.path.insert(0, {root!r})
 from benchmarks.gate import world
 from vcsdk.verify import FastVerifier
 verifier, texts, (raw_key, to_be_signed, signature) = world(1)
-fast = FastVerifier(verifier, cache_size=0)
+mode = sys.argv[1]
+lane = {{"compiled": True, "pure": False}}.get(mode)
+fast = FastVerifier(verifier, cache_size=0, compiled=lane)
 text = texts[0]
 run = {{"raw": lambda: raw_key.verify(to_be_signed, signature), "tuned": lambda: fast.verify(text),
-       "reference": lambda: verifier.verify(text)}}[sys.argv[1]]
+       "compiled": lambda: fast.verify(text), "pure": lambda: fast.verify(text),
+       "reference": lambda: verifier.verify(text)}}[mode]
 for _ in range(int(sys.argv[2])):
     run()
 """
@@ -43,8 +46,12 @@ def _collected(mode: str, count: int) -> int:
     return int(match.group(1))
 
 
-def per_verification() -> dict[str, int] | None:
-    """Instructions per verification for raw / tuned / reference, None without valgrind."""
+def per_verification(modes: tuple[str, ...] = ("raw", "tuned", "reference")) -> dict[str, int] | None:
+    """Instructions per verification for each mode, None without valgrind.
+
+    Modes: ``raw`` (one PyNaCl verify), ``tuned`` (FastVerifier, lane chosen automatically),
+    ``compiled`` / ``pure`` (FastVerifier forced onto that lane), ``reference`` (Verifier).
+    """
     if shutil.which("valgrind") is None:
         return None
-    return {mode: (_collected(mode, 400) - _collected(mode, 100)) // 300 for mode in ("raw", "tuned", "reference")}
+    return {mode: (_collected(mode, 400) - _collected(mode, 100)) // 300 for mode in modes}
