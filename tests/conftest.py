@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import pytest
 from hypothesis import settings
 
-from vcsdk import Ed25519PrivateKey, Issuer, StatusPolicy, StatusReference, Verifier, fixed_clock
+from vcsdk import Ed25519PrivateKey, Issuer, StatusPolicy, StatusReference, Verifier, _native, fixed_clock
 
 # No per-example deadline: on a loaded 2-core machine a deadline is a wall-clock assertion (flaky);
 # the examples stay bounded by their size strategies.
@@ -44,6 +45,41 @@ def conformance_file(*parts: str) -> Path:
 
 def load_conformance_json(*parts: str) -> Any:
     return json.loads(conformance_file(*parts).read_text(encoding="utf-8"))
+
+
+# ------------------------------------------------------------------ the two fast lanes
+
+LANES = ("pure", "compiled")
+NATIVE_SKIP = "COMPILED FAST LANE NOT BUILT"
+REQUIRE_NATIVE = os.environ.get("VCSDK_REQUIRE_NATIVE", "") not in ("", "0")
+"""scripts/test.sh sets VCSDK_REQUIRE_NATIVE=1: there a missing compiled module fails, never skips."""
+
+
+T = TypeVar("T")
+
+
+def lanes_of(make: Callable[[bool], T]) -> dict[bool, T]:
+    """``make(compiled)`` for the pure lane and, when it is built, the compiled lane (module-level
+    verifiers of hypothesis tests, looked up by the ``lane`` fixture's value)."""
+    return {flag: make(flag) for flag in (False, True) if not flag or _native.available()}
+
+
+def lane_flag(name: str) -> bool:
+    """``compiled=`` for the lane called ``name`` ("pure" or "compiled"): the compiled lane skips
+    loudly when the module is not built, and fails instead under VCSDK_REQUIRE_NATIVE=1."""
+    if name == "compiled" and not _native.available():
+        why = f"{NATIVE_SKIP}: {_native.lane().detail} (scripts/bootstrap.sh builds it)"
+        if REQUIRE_NATIVE:
+            pytest.fail(f"{why}; VCSDK_REQUIRE_NATIVE=1 requires it")
+        pytest.skip(why)
+    return name == "compiled"
+
+
+@pytest.fixture(scope="session", params=LANES)
+def lane(request: pytest.FixtureRequest) -> bool:
+    """The fast lane under test: False for pure Python, True for the compiled module
+    (``FastVerifier(..., compiled=lane)``); see :func:`lane_flag`."""
+    return lane_flag(request.param)
 
 
 @pytest.fixture(scope="session")
@@ -111,7 +147,11 @@ def target(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 
 
 def pytest_terminal_summary(terminalreporter: Any) -> None:
-    """Make a missing ../shared/conformance impossible to miss in the test summary."""
+    """Make a missing ../shared/conformance or compiled fast lane impossible to miss in the summary."""
+    native = [r for r in terminalreporter.stats.get("skipped", []) if NATIVE_SKIP in str(r.longrepr)]
+    if native:
+        terminalreporter.write_sep("!", f"{NATIVE_SKIP}: {len(native)} tests skipped", red=True, bold=True)
+        terminalreporter.write_line(f"only the pure-Python lane was tested: {_native.lane().detail}")
     skipped = [r for r in terminalreporter.stats.get("skipped", []) if CONFORMANCE_SKIP in str(r.longrepr)]
     if skipped:
         terminalreporter.write_sep("!", f"CONFORMANCE NOT CHECKED: {len(skipped)} tests skipped", red=True, bold=True)

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tests.conftest import NOW, SEED, reference_claims
+from tests.conftest import NOW, SEED, lane_flag, reference_claims
 from vcsdk import DEFAULT_LIMITS, Code, Ed25519PrivateKey, Issuer, StatusReference, TrustStore, Verifier, fixed_clock
 from vcsdk.codec import cbor, cose, qrtext
 from vcsdk.errors import UsageError, VCError
@@ -62,12 +62,15 @@ def _checker() -> StatusListChecker:
 Make = Callable[..., Verifier | FastVerifier]
 
 
-@pytest.fixture(params=["reference", "fast"])
+@pytest.fixture(params=["reference", "pure", "compiled"])
 def make(request: pytest.FixtureRequest) -> Make:
+    """The reference verifier, then the fast verifier on each lane."""
+    compiled = None if request.param == "reference" else lane_flag(request.param)
+
     def build(**kwargs: object) -> Verifier | FastVerifier:
         kwargs.setdefault("presentations", PresentationGuard(GATE))
         verifier = Verifier([ISSUER.public_key], clock=fixed_clock(T), status=_checker(), **kwargs)  # type: ignore[arg-type]
-        return verifier if request.param == "reference" else FastVerifier(verifier)
+        return verifier if compiled is None else FastVerifier(verifier, compiled=compiled)
 
     return build
 
@@ -133,9 +136,9 @@ def test_bound_credential_shown_bare_is_presentation_required(make: Make) -> Non
     assert make(holder_binding=HolderBinding.OFF).check(BOUND).code == Code.VALID
 
 
-def test_fast_path_applies_the_policy_on_cache_hits() -> None:
+def test_fast_path_applies_the_policy_on_cache_hits(lane: bool) -> None:
     verifier = Verifier([ISSUER.public_key], clock=fixed_clock(T), status=_checker())
-    fast = FastVerifier(verifier)
+    fast = FastVerifier(verifier, compiled=lane)
     assert fast.check(present(BOUND, PHONE, now=T)).code == Code.VALID  # caches the inner credential
     assert fast.check(BOUND).code == Code.PRESENTATION_REQUIRED
     assert fast.check(BOUND).code == Code.PRESENTATION_REQUIRED
@@ -224,9 +227,9 @@ def test_same_presentation_twice_is_replayed_even_through_the_cache(make: Make) 
     assert gate.check(present(BOUND, PHONE, now=T + 1)).code == Code.VALID  # a fresh one passes
 
 
-def test_fast_cache_rechecks_status_for_every_presentation() -> None:
+def test_fast_cache_rechecks_status_for_every_presentation(lane: bool) -> None:
     checker = _checker()
-    fast = FastVerifier(Verifier([ISSUER.public_key], clock=fixed_clock(T), status=checker))
+    fast = FastVerifier(Verifier([ISSUER.public_key], clock=fixed_clock(T), status=checker), compiled=lane)
     assert fast.check(present(BOUND, PHONE, now=T)).code == Code.VALID
     checker.load(sign_token(pack([1, 0, 1, 0], 2), URI, ISSUER, issued_at=T - 30), T)  # revoked meanwhile
     assert fast.check(present(BOUND, PHONE, now=T + 1)).code == Code.STATUS_REVOKED
@@ -396,7 +399,7 @@ def _agreement_cases() -> list[tuple[str, Code, Texts, str]]:
     ]  # fmt: skip
 
 
-def test_fast_path_and_reference_agree_on_every_holder_binding_code() -> None:
+def test_fast_path_and_reference_agree_on_every_holder_binding_code(lane: bool) -> None:
     for name, expected, texts, binding in _agreement_cases():
         codes = []
         for fast in (False, True):
@@ -408,7 +411,7 @@ def test_fast_path_and_reference_agree_on_every_holder_binding_code() -> None:
                 presentations=guard,
                 holder_binding=binding,
             )
-            gate: Verifier | FastVerifier = FastVerifier(verifier) if fast else verifier
+            gate: Verifier | FastVerifier = FastVerifier(verifier, compiled=lane) if fast else verifier
             codes.append([gate.check(text).code for text in texts(guard)][-1])
         assert codes == [expected, expected], name
 
