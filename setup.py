@@ -1,21 +1,47 @@
 """The compiled part of vcsdk: cffi extension modules (everything else is in pyproject.toml).
 
 Each entry of ``CFFI_MODULES`` is ``"path/to/build_x.py:ffibuilder"``; add a module by adding a
-line. ``VCSDK_NO_NATIVE=1`` at build time skips them all: the package then runs on its pure-Python
-lane (``vcsdk --version`` says so).
+line. The modules are optional: when one does not build (no C compiler, no libsodium or zlib
+headers) the install goes on with one notice line and the package runs on its pure-Python lane
+(``vcsdk --version`` says so). ``VCSDK_NO_NATIVE=1`` at build time skips them all.
 """
 
 from __future__ import annotations
 
 import os
+import sys
+from typing import Any
 
 from setuptools import setup
+from setuptools.command.build_ext import build_ext
 
 CFFI_MODULES = [
     "vcsdk/_native/build_fastlane.py:ffibuilder",
 ]
 
+
+class OptionalBuildExt(build_ext):
+    """``build_ext`` whose failures are a notice, not an error: the pure lane stays."""
+
+    def run(self) -> None:
+        try:
+            super().run()
+        except Exception as exc:
+            self._notice("the build", exc)
+
+    def build_extension(self, ext: Any) -> None:
+        try:
+            super().build_extension(ext)
+        except Exception as exc:
+            self._notice(ext.name, exc)
+
+    @staticmethod
+    def _notice(what: str, exc: BaseException) -> None:
+        reason = " ".join(str(exc).split()) or type(exc).__name__
+        print(f"vcsdk: compiled fast lane not built ({what}: {reason}); the pure-Python lane will run", file=sys.stderr)
+
+
 if os.environ.get("VCSDK_NO_NATIVE", "") in ("", "0"):
-    setup(cffi_modules=CFFI_MODULES)
+    setup(cffi_modules=CFFI_MODULES, cmdclass={"build_ext": OptionalBuildExt})
 else:
     setup()

@@ -1,10 +1,9 @@
-"""``vcsdk --version``: the package, Python, crypto backends and whether a compiled fast path exists."""
+"""``vcsdk --version``: the package, Python, crypto backends and the fast lane in use (compiled or pure)."""
 
 from __future__ import annotations
 
 import platform
 from importlib import metadata
-from pathlib import Path
 
 BACKENDS = ("pynacl", "cryptography", "cbor2", "zlib-ng", "base45")
 
@@ -17,12 +16,12 @@ def _version(distribution: str) -> str:
 
 
 def fast_path() -> str:
-    """``compiled (FILES)`` when the package ships extension modules, else ``pure Python``."""
-    import vcsdk
+    """The fast lane a verifier made now would use: ``compiled (libsodium X, zlib Y)``, or
+    ``pure Python (why)`` -- the compiled module not built (and the import error), or
+    ``VCSDK_PURE=1``."""
+    from vcsdk import _native
 
-    root = Path(vcsdk.__file__).parent
-    compiled = sorted(str(p.relative_to(root)) for pattern in ("*.so", "*.pyd") for p in root.rglob(pattern))
-    return f"compiled ({', '.join(compiled)})" if compiled else "pure Python"
+    return str(_native.lane())
 
 
 def version_text() -> str:
@@ -37,5 +36,5 @@ def version_text() -> str:
     except ImportError:  # pragma: no cover - cryptography is a dependency
         pass
     lines.append("libsodium bundled with pynacl (Ed25519 signatures)")
-    lines.append(f"fast path: {fast_path()}")
+    lines.append(f"fast lane: {fast_path()}")
     return "\n".join(lines)

@@ -23,7 +23,11 @@ python3 -c 'import venv, ensurepip' >/dev/null 2>&1 || apt_needed+=(python3-venv
 # zbar (QR scanning via pyzbar) and cairo (SVG rasterising in the tests)
 ldconfig -p 2>/dev/null | grep -q 'libzbar\.so\.0' || apt_needed+=(libzbar0)
 ldconfig -p 2>/dev/null | grep -q 'libcairo\.so\.2' || apt_needed+=(libcairo2)
-# headers for the compiled fast lane (vcsdk/_native, built by cffi): libsodium and zlib
+# the compiled fast lane (vcsdk/_native, built by cffi): a C compiler, Python's headers, and
+# libsodium and zlib with their headers. Without them the package still installs (pure lane).
+command -v cc >/dev/null 2>&1 || apt_needed+=(gcc libc6-dev)
+python3 -c 'import os, sysconfig, sys; sys.exit(not os.path.exists(os.path.join(sysconfig.get_paths()["include"], "Python.h")))' \
+  2>/dev/null || apt_needed+=(python3-dev)
 [ -f /usr/include/sodium.h ] || apt_needed+=(libsodium-dev)
 [ -f /usr/include/zlib.h ] || apt_needed+=(zlib1g-dev)
 # PostgreSQL server binaries: the registry tests start a throwaway cluster of their own
@@ -58,13 +62,17 @@ if [ ! -x .venv/bin/python ]; then
 fi
 stamp=.venv/.vcsdk-installed
 # pyproject.toml, setup.py and the C sources of vcsdk/_native: an edited .c rebuilds the extension
-want=$(cat pyproject.toml setup.py $(ls vcsdk/_native/*.c vcsdk/_native/*.h vcsdk/_native/build_*.py 2>/dev/null) | sha256sum | cut -d' ' -f1)
+# (and whether its headers are there: installing them later rebuilds a module that failed before)
+want=$( (cat pyproject.toml setup.py $(ls vcsdk/_native/*.c vcsdk/_native/*.h vcsdk/_native/build_*.py 2>/dev/null)
+         ls /usr/include/sodium.h /usr/include/zlib.h 2>/dev/null) | sha256sum | cut -d' ' -f1)
 if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
   log "installing vcsdk and its dev dependencies into .venv"
   .venv/bin/python -m pip install -q --disable-pip-version-check --upgrade "pip>=25.1"
   .venv/bin/python -m pip install -q --disable-pip-version-check -e . --group dev
   echo "$want" > "$stamp"
 fi
+# One line on the fast lane: compiled, or pure Python and why (a failed C build is not an error)
+log "fast lane: $(.venv/bin/python -c 'from vcsdk import _native; print(_native.lane())' 2>&1 | tail -n 1)"
 
 # --- web assets (npm registry): KRDS served by the web pages, axe-core for their browser tests --
 assets=vcsdk/service/web/assets

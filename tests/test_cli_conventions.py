@@ -20,6 +20,7 @@ from vcsdk_cli.main import FAMILIES, build_parser, main
 
 from tests import forge
 from tests.conftest import ROOT
+from vcsdk import _native
 
 CLAIMS = str(ROOT / "examples" / "reference-claims.json")
 AT = "2026-06-01T00:00:00Z"
@@ -80,14 +81,19 @@ def test_verify_help_spells_the_status_max_age_default() -> None:
     assert STATUS_MAX_AGE_DEFAULT == DEFAULT_MAX_AGE_SECONDS
 
 
-def test_version_names_backends_and_fast_path() -> None:
-    result = cli("--version")
+def test_version_names_backends_and_fast_lane() -> None:
+    result = cli("--version", env={"VCSDK_PURE": "0"})
     assert result.returncode == 0
     lines = result.stdout.splitlines()
     assert lines[0].startswith("vcsdk ")
     for name in ("python", "pynacl", "cryptography", "cbor2", "zlib-ng", "openssl"):
         assert any(line.startswith(name + " ") for line in lines), name
-    assert lines[-1] in ("fast path: pure Python",) or lines[-1].startswith("fast path: compiled (")
+    if _native.available():
+        assert re.fullmatch(r"fast lane: compiled \(libsodium [\d.]+, zlib [\d.]+\)", lines[-1]), lines[-1]
+    else:
+        assert lines[-1].startswith("fast lane: pure Python (compiled module not built: "), lines[-1]
+    forced = cli("--version", env={"VCSDK_PURE": "1"}).stdout.splitlines()
+    assert forced[-1] == "fast lane: pure Python (VCSDK_PURE=1)"
 
 
 def test_completion_script_is_valid_bash_and_knows_subcommands(tmp_path: Path) -> None:
