@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from vcsdk import Code, CredentialInvalid, Ed25519PrivateKey, StatusReference, VCError, Verifier, fixed_clock
+from vcsdk import Code, CredentialInvalid, Ed25519PrivateKey, StatusReference, VCError, Verifier, _native, fixed_clock
 from vcsdk.codec import base45, cbor, cose, deflate, qrtext
 from vcsdk.gate.core import Gate
 from vcsdk.holder.challenge import CHALLENGE_PREFIX, decode_challenge
@@ -40,7 +40,7 @@ from vcsdk.revocation import Freshness, StatusListChecker, pack, sign_token
 from vcsdk.service.uploads import check_upload, parse_meta
 from vcsdk.trust.store import TrustStore
 from vcsdk.trust.trustlist import verify_trust_list
-from vcsdk.verify import FastVerifier
+from vcsdk.verify import FastVerifier, Verification, VerifiedCredential
 from vcsdk.verify.presentation import PresentationGuard
 
 NOW = 1_780_000_000
@@ -126,6 +126,42 @@ def fuzz_qr_fast(data: bytes) -> object:
         raise Escape(f"fast lane says {fast.code}, reference says {reference.code}")
     _FAST.clear_cache()
     return _FAST.verify_at(text, NOW)
+
+
+_LANES = {
+    ("compiled" if flag else "pure"): FastVerifier(
+        Verifier(_TRUST, clock=fixed_clock(NOW), status=_status_checker()), cache_size=0, compiled=flag
+    )
+    for flag in (False, True)
+    if not flag or _native.available()
+}
+"""The fast verifier on each lane that exists here (pure always; compiled when it is built)."""
+
+
+def _verdict(result: Verification[VerifiedCredential]) -> tuple[object, ...]:
+    credential = result.credential
+    return (result.valid, result.code, None if credential is None else credential.claims)
+
+
+def fuzz_qr_lanes(data: bytes) -> object:
+    """Differential: the compiled lane, the pure-Python lane and the reference verifier give the
+    same verdict, code and claims. Bit 2 of the first byte clear: a credential text
+    (:func:`qr_text_of`); set: a presentation text (:func:`presentation_text_of`, one fresh
+    guard with the one challenge per verifier)."""
+    presentation = bool(data) and bool(data[0] & 4)
+    if presentation:
+        text = presentation_text_of(data)
+        lanes = {name: FastVerifier(_presentation_verifier(), compiled=fast.compiled) for name, fast in _LANES.items()}
+    else:
+        text = qr_text_of(data)
+        lanes = _LANES
+    reference = _presentation_verifier() if presentation else _REFERENCE
+    expected = _verdict(reference.check(text, NOW))
+    for name, fast in lanes.items():
+        got = _verdict(fast.check(text, NOW))
+        if got != expected:
+            raise Escape(f"{name} lane says {got[:2]}, reference says {expected[:2]}")
+    return (_presentation_verifier() if presentation else _REFERENCE).verify_at(text, NOW)  # the VCError, if any
 
 
 def presentation_text_of(data: bytes) -> str:
@@ -305,6 +341,7 @@ TARGETS: dict[str, Target] = {
         Target("zlib", fuzz_zlib, "bytes -> bounded zlib"),
         Target("image", fuzz_image, "image bytes -> QR scan", max_seconds=5.0),
         Target("key_proof", fuzz_key_proof, "COSE_Sign1 -> verify_key_proof"),
+        Target("qr_lanes", fuzz_qr_lanes, "QR/presentation text -> compiled lane, pure lane, reference: one verdict"),
         Target("presentation", fuzz_presentation, "GIDP1: text -> Verifier and FastVerifier, one guard each"),
         Target("challenge", fuzz_challenge, "GIDC1: text -> decode_challenge"),
         Target(

@@ -10,6 +10,7 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -137,6 +138,29 @@ def test_presentation_target_flags_lanes_that_disagree(monkeypatch: pytest.Monke
     monkeypatch.setattr(FastVerifier, "verify_at", lambda self, t, now: self.reference.verify_at(text, now))
     with pytest.raises(Escape, match="fast lane"):
         run_one(TARGETS["presentation"], b"\x00GIDP1:not-base45")
+
+
+def test_lanes_target_compares_every_lane_with_the_reference(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The differential target runs the pure lane and, where built, the compiled lane; one lane
+    that answers differently from the reference is an escape, for credentials and presentations."""
+    from fuzz import targets
+    from vcsdk import _native
+    from vcsdk.verify import FastVerifier, Verification
+
+    assert sorted(targets._LANES) == (["compiled", "pure"] if _native.available() else ["pure"])
+    assert [fast.compiled for fast in targets._LANES.values()] == [False, True][: len(targets._LANES)]
+    seeds = sorted((CORPUS / "qr_lanes").iterdir())
+    assert any(p.read_bytes()[0] & 4 for p in seeds) and any(not p.read_bytes()[0] & 4 for p in seeds)
+    original = FastVerifier.check
+
+    def wrong_on_compiled(self: FastVerifier, text: str, now: int | None = None) -> Verification[Any]:
+        result = original(self, text, now)
+        return Verification(False, Code.CWT_EXPIRED, "wrong") if self.compiled or not _native.available() else result
+
+    monkeypatch.setattr(FastVerifier, "check", wrong_on_compiled)
+    for data in (b"\x00" + targets.SEED_TEXT.encode(), b"\x04GIDP1:not-base45"):
+        with pytest.raises(Escape, match="lane says"):
+            run_one(TARGETS["qr_lanes"], data)
 
 
 def test_not_yet_fuzzed_entry_points_are_named() -> None:
