@@ -35,3 +35,5 @@ else
 fi
 echo "== fuzz (short budget; long runs: docs/fuzzing.md)"
 .venv/bin/python -m fuzz.run --seconds 3
+echo "== fuzz the compiled fast lane's C code under AddressSanitizer (20 s; long run: docs/fuzzing.md)"
+.venv/bin/python -m fuzz.native --seconds 20

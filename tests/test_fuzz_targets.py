@@ -7,6 +7,7 @@ in docs/fuzzing.md); this replays the inputs kept in the repository on every tes
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -161,6 +162,22 @@ def test_lanes_target_compares_every_lane_with_the_reference(monkeypatch: pytest
     for data in (b"\x00" + targets.SEED_TEXT.encode(), b"\x04GIDP1:not-base45"):
         with pytest.raises(Escape, match="lane says"):
             run_one(TARGETS["qr_lanes"], data)
+
+
+def test_the_c_part_is_fuzzed_under_addresssanitizer(tmp_path: Path) -> None:
+    """The ASan build of the fast lane's C code, fuzzed for two seconds through the shipped
+    runner (scripts/test.sh runs it for 20 s; docs/fuzzing.md has the long run)."""
+    from fuzz.native import libasan
+
+    if libasan() is None:
+        pytest.skip("no gcc with libasan.so: scripts/bootstrap.sh installs gcc")
+    command = [sys.executable, "-m", "fuzz.native", "--seconds", "2", "--work", str(tmp_path)]
+    result = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, check=False, timeout=180)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert re.fullmatch(r"fuzz\.native \(ASan\): (\d+) executions in .* 0 escapes\n", result.stdout), result.stdout
+    assert int(result.stdout.split()[2]) > 1000
+    log = (tmp_path / "native_asan.log").read_text()
+    assert "INFO: Seed:" in log and "AddressSanitizer" not in log
 
 
 def test_not_yet_fuzzed_entry_points_are_named() -> None:

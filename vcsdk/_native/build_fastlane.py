@@ -50,18 +50,21 @@ def builder(
     extra_link_args: Sequence[str] = (),
     *,
     absolute_paths: bool = False,
+    extra_cdef: str = "",
+    extra_preamble: str = "",
 ) -> cffi.FFI:
     """An FFI builder for the fast lane's C source under the module name ``module``.
 
     setuptools wants source paths relative to ``setup.py`` (the working directory of a build);
-    ``absolute_paths`` is for ``ffi.compile`` elsewhere (the AddressSanitizer build).
+    ``absolute_paths`` is for ``ffi.compile`` elsewhere (the AddressSanitizer build, whose harness
+    also declares libc's ``malloc``/``free`` through ``extra_cdef`` and ``extra_preamble``).
     """
     source = SOURCE if absolute_paths else os.path.relpath(SOURCE)
     ffi = cffi.FFI()
-    ffi.cdef(CDEF)
+    ffi.cdef(CDEF + extra_cdef)
     ffi.set_source(
         module,
-        '#include "fastlane.h"',
+        '#include "fastlane.h"\n' + extra_preamble,
         sources=[source],
         include_dirs=[HERE if absolute_paths else os.path.relpath(HERE)],
         libraries=["sodium", "z"],
