@@ -22,6 +22,10 @@ sys.path.insert(0, {root!r})
 from benchmarks.gate import world
 from vcsdk.verify import FastVerifier
 verifier, texts, (raw_key, to_be_signed, signature) = world(1)
+import gc
+gc.collect()
+gc.freeze()  # the set-up's objects (a 1.2 M-entry list) out of the collector's reach: a full
+             # collection during one run but not the other would add ~10^8 instructions to a mode
 mode = sys.argv[1]
 lane = {{"compiled": True, "pure": False}}.get(mode)
 fast = FastVerifier(verifier, cache_size=0, compiled=lane)

@@ -144,6 +144,9 @@ sys.path.insert(0, {root!r})
 import nacl.signing
 from benchmarks.presentation import world
 fast, reference, texts, raw = world(compiled=False if sys.argv[1] == "pure" else None)
+import gc
+gc.collect()
+gc.freeze()  # set-up objects out of the collector's reach (see benchmarks/instructions.py)
 pair = itertools.cycle(texts)
 run = {{"raw": raw, "fast": lambda: fast.verify_at(next(pair), {now}),
        "pure": lambda: fast.verify_at(next(pair), {now}),
