@@ -131,7 +131,7 @@ def test_each_refused_holder_key_really_is_small_order_or_non_canonical(x: bytes
         assert point == bytes([1]) + bytes(31)
 
 
-def test_a_mixed_order_holder_key_is_refused_at_issuance_and_left_to_the_device_signature_at_gates() -> None:
+def test_a_mixed_order_holder_key_is_refused_at_issuance_and_left_to_the_device_signature_at_gates(lane: bool) -> None:
     # a key with a small-order component: only the subgroup check (about 30 us) finds it, so the
     # issuer runs it once when binding; gates check the encoding and the device signature
     import nacl.bindings
@@ -145,4 +145,4 @@ def test_a_mixed_order_holder_key_is_refused_at_issuance_and_left_to_the_device_
         Issuer(KEY, "KR-MOIS", clock=fixed_clock(NOW)).issue(reference_claims(), holder_key=type(device)(mixed))
     # a forged (issuer-signed) credential with that key: shown bare it still needs a presentation
     text = forge.text(forge.claims(cnf={1: {1: 1, -1: 6, -2: mixed}}))
-    assert verdicts(text) == (Code.PRESENTATION_REQUIRED, Code.PRESENTATION_REQUIRED)
+    assert verdicts(text, lane) == (Code.PRESENTATION_REQUIRED, Code.PRESENTATION_REQUIRED)
