@@ -15,6 +15,7 @@ from pathlib import Path
 
 from PIL import Image
 
+from fuzz import service_json
 from fuzz.targets import (
     ANCHOR,
     AUDIENCE,
@@ -83,6 +84,7 @@ def seeds() -> dict[str, list[bytes]]:
         "presentation": presentation,
         "challenge": challenge,
         "upload": [b"\x01" + photo.getvalue(), b"\x00" + pdf, b"\x02" + small.getvalue()],
+        "service_json": service_json.seeds(),
         "upload_meta": [b'{"captured": "2026-05-01"}', b'{"note": "scan", "pages": 2, "colour": true}', b""],
     }
 
