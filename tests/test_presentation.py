@@ -4,6 +4,7 @@ reference path and the fast path alike (every code of the issue's list, both pat
 from __future__ import annotations
 
 import random
+import threading
 from collections.abc import Callable
 
 import pytest
@@ -225,6 +226,35 @@ def test_same_presentation_twice_is_replayed_even_through_the_cache(make: Make) 
     assert gate.check(shown).code == Code.PRESENTATION_REPLAYED
     assert gate.check(shown).code == Code.PRESENTATION_REPLAYED
     assert gate.check(present(BOUND, PHONE, now=T + 1)).code == Code.VALID  # a fresh one passes
+
+
+def _gate_worker(fast: FastVerifier, texts: list[str], start: threading.Barrier, codes: list[Code]) -> None:
+    start.wait()
+    codes.extend([fast.check(text).code for text in texts])  # list.extend is atomic
+
+
+def test_threaded_workers_settle_replays_in_one_guard(lane: bool) -> None:
+    """Gate workers (one fast verifier per thread, as documented) share one PresentationGuard:
+    the same answer shown on every worker at once is VALID exactly once, whatever the timing."""
+    guard = PresentationGuard(GATE)
+    reference = Verifier([ISSUER.public_key], clock=fixed_clock(T), status=_checker(), presentations=guard)
+    workers = 4
+    for round_ in range(5):
+        answer = present(BOUND, PHONE, now=T - round_, challenge=guard.challenge(T))
+        bare = present(BOUND, PHONE, now=T - 10 - round_)
+        start, codes = threading.Barrier(workers), list[Code]()
+        threads = [
+            threading.Thread(
+                target=_gate_worker, args=(FastVerifier(reference, compiled=lane), [answer, bare], start, codes)
+            )
+            for _ in range(workers)
+        ]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=60)
+        assert sorted(codes) == sorted([Code.VALID] * 2 + [Code.PRESENTATION_REPLAYED] * (2 * workers - 2))
+    assert guard.outstanding() == 0  # every challenge was answered exactly once
 
 
 def test_fast_cache_rechecks_status_for_every_presentation(lane: bool) -> None:
