@@ -1,0 +1,291 @@
+"""Tests written to kill mutants that survived the mutation run over ``vcsdk/verify/``
+(docs/mutation.md, "verify/").
+
+The fast lane's ``check`` answers a failure with the reference verifier's verdict, which hides a
+fast-lane mistake; these tests therefore call ``verify_at`` on each lane and compare the raised
+codes. Each test names the mutants it kills.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+import pytest
+
+from tests import forge
+from tests.conftest import NOW, SEED, reference_claims
+from vcsdk import Code, Ed25519PrivateKey, Issuer, StatusPolicy, StatusReference, TrustStore, Verifier, fixed_clock
+from vcsdk.codec import cbor, cose, qrtext
+from vcsdk.errors import CredentialInvalid, StatusUnknown
+from vcsdk.holder import make_key_proof, present, verify_key_proof
+from vcsdk.holder.presentation import PRESENTATION_PREFIX
+from vcsdk.limits import DEFAULT_LIMITS, Limits
+from vcsdk.trust.store import TrustedKey
+from vcsdk.verify import FastVerifier
+from vcsdk.verify.authenticate import Trace
+from vcsdk.verify.presentation import PresentationGuard
+from vcsdk.verify.result import Verification
+from vcsdk.verify.status import StatusCheck
+
+ISSUER = Ed25519PrivateKey(SEED)
+PHONE = Ed25519PrivateKey(bytes(range(100, 132)))
+AUD = "https://id.mois.go.kr"
+URI = "https://id.mois.go.kr/sl/7"
+GATE = "gate-1"
+T = NOW + 1000
+
+
+def _bound() -> str:
+    proof = verify_key_proof(make_key_proof(PHONE, audience=AUD, nonce="n", issued_at=NOW), audience=AUD, now=NOW)
+    return (
+        Issuer(ISSUER, "KR-MOIS", clock=fixed_clock(NOW))
+        .issue(reference_claims(), status=StatusReference(0, URI), holder=proof)
+        .qr_text
+    )
+
+
+BOUND = _bound()
+INNER = qrtext.unpack(BOUND, "GID1:", DEFAULT_LIMITS)
+
+
+class _Fixed:
+    """A status checker with one answer (value, or StatusUnknown when None), its list made at ``made``."""
+
+    def __init__(self, value: int | None, made: int = T - 60) -> None:
+        self.value, self.made = value, made
+
+    def check(self, reference: StatusReference, now: int, *, issuer: str, signer: TrustedKey) -> StatusCheck:
+        if self.value is None:
+            raise StatusUnknown("no list")
+        return StatusCheck(self.value, reference.uri, self.made)
+
+
+def _reference(**kwargs: Any) -> Verifier:
+    kwargs.setdefault("status", _Fixed(0))
+    kwargs.setdefault("presentations", PresentationGuard(GATE))
+    trust = kwargs.pop("trust", TrustStore([ISSUER.public_key]))
+    return Verifier(trust, clock=fixed_clock(T), **kwargs)
+
+
+def _code(call: Any) -> Code:
+    try:
+        call()
+    except CredentialInvalid as exc:
+        return exc.code
+    return Code.VALID
+
+
+def _both(text: str, now: int = T, **kwargs: Any) -> tuple[Code, Code]:
+    """The verify_at code of a fresh reference verifier and of a fresh fast lane."""
+    return (
+        _code(lambda: _reference(**kwargs).verify_at(text, now)),
+        _code(lambda: FastVerifier(_reference(**kwargs)).verify_at(text, now)),
+    )
+
+
+def _signed(payload: dict[int, Any]) -> str:
+    return qrtext.pack(cose.sign1(cbor.dumps(payload), {1: -8}, PHONE.sign), PRESENTATION_PREFIX)
+
+
+NONCE = bytes(range(16))
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        {1: "text", 2: T},
+        {1: b"", 2: T},
+        {1: INNER, 2: T, 4: GATE},
+        {1: INNER, 2: T, 3: "a" * 16, 4: GATE},
+        {1: INNER, 2: T, 3: NONCE, 4: "g" * 65},
+        {1: INNER, 2: T, 3: NONCE[:15], 4: GATE},
+        {1: INNER, 2: T, 3: NONCE, 4: b"gate"},
+        {1: INNER, 2: T, 3: NONCE, 4: ""},
+    ],
+    ids=[
+        "text-credential",
+        "empty-credential",
+        "gate-without-nonce",
+        "text-nonce",
+        "gate-65",
+        "nonce-15",
+        "bytes-gate",
+        "empty-gate",
+    ],
+)
+def test_fast_outer_layers_refuse_what_the_reference_refuses(payload: dict[int, Any]) -> None:
+    """Kills fast._fast_outer 30-33, 40, 57, 59, 60, 68 and their kin (a malformed payload taken as a presentation)."""
+    assert _both(_signed(payload)) == (Code.CLAIMS_INVALID, Code.CLAIMS_INVALID)
+
+
+def test_an_answer_to_the_gates_challenge_keeps_its_gate_on_the_fast_lane() -> None:
+    """Kills fast._fast_outer 72 (gate id dropped: every answer would be CHALLENGE_MISMATCH)."""
+    for lane in ("reference", "fast"):
+        guard = PresentationGuard(GATE)
+        reference = _reference(presentations=guard)
+        gate = reference if lane == "reference" else FastVerifier(reference)
+        answer = present(BOUND, PHONE, now=T, challenge=guard.challenge(T))
+        credential = gate.verify_at(answer, T)
+        assert credential.presentation is not None and credential.presentation.gate_id == GATE, lane
+        assert _code(lambda: gate.verify_at(answer, T)) == Code.PRESENTATION_REPLAYED  # noqa: B023
+
+
+def test_fast_lane_presentation_respects_the_text_cap_and_trust_expiry() -> None:
+    """Kills fast._presentation 3, 4 (text cap) and 7 (trust list expiring exactly now)."""
+    text = present(BOUND, PHONE, now=T)
+    assert _both(text, limits=Limits(max_text_chars=len(text) - 1)) == (Code.LIMIT_EXCEEDED,) * 2
+    assert _both(text, limits=Limits(max_text_chars=len(text))) == (Code.VALID,) * 2
+    expiring = TrustStore([ISSUER.public_key], expires_at=T)
+    assert _both(text, trust=expiring) == (Code.TRUST_LIST_EXPIRED,) * 2
+    assert _both(text, T - 1, trust=expiring) == (Code.VALID,) * 2
+
+
+def test_fast_lane_decodes_a_presentation_under_the_verifiers_own_limits() -> None:
+    """Kills fast._presentation 18 (the reference decoder called with the default limits)."""
+    inflated = len(cose.decode_sign1(qrtext.unpack(present(BOUND, PHONE, now=T), PRESENTATION_PREFIX,
+                                                   DEFAULT_LIMITS), DEFAULT_LIMITS).payload)  # fmt: skip
+    tight = Limits(max_inflated_bytes=inflated + 20)  # the presentation does not fit, the credential does
+    assert _both(present(BOUND, PHONE, now=T), limits=tight) == (Code.LIMIT_EXCEEDED,) * 2
+
+
+def test_fast_lane_verifies_the_inner_credential_by_the_reference_when_it_must() -> None:
+    """Kills fast._presentation 37 (the reference handed no credential)."""
+    es256_only = dataclasses.replace(_reference().profile, algorithms=frozenset({-7}))
+    assert _both(present(BOUND, PHONE, now=T), profile=es256_only) == (Code.UNSUPPORTED_ALGORITHM,) * 2
+
+
+def test_verify_cose_checks_trust_expiry_and_fills_the_trace() -> None:
+    """Kills verifier.verify_cose 8, 11, 13, 17."""
+    verifier = _reference(trust=TrustStore([ISSUER.public_key], expires_at=T + 1))
+    trace = Trace()
+    credential = verifier.verify_cose(INNER, T, trace)
+    assert credential.holder_key == PHONE.public_key
+    assert trace.kid == ISSUER.public_key.kid
+    assert verifier.verify_cose(INNER, T).kid == ISSUER.public_key.kid
+    assert _code(lambda: verifier.verify_cose(INNER, T + 1)) == Code.TRUST_LIST_EXPIRED
+
+
+@pytest.mark.parametrize("lane", ["reference", "fast"])
+def test_check_many_without_a_time_reads_the_clock(lane: str) -> None:
+    """Kills verifier.check_many 1-8 and fast.check_many 1-8."""
+    reference = Verifier(
+        [ISSUER.public_key], clock=fixed_clock(NOW + 86_400 + 120), status_policy=StatusPolicy.ALLOW_UNKNOWN
+    )
+    gate = reference if lane == "reference" else FastVerifier(reference)
+    texts = [forge.text(), forge.text(forge.claims(cti=bytes(range(16))))]
+    assert [r.code for r in gate.check_many(texts)] == [Code.CWT_EXPIRED] * 2
+    assert [r.code for r in gate.check_many(texts, NOW)] == [Code.VALID] * 2
+    assert [r.credential.credential_id for r in gate.check_many(texts, NOW) if r.credential] == [
+        bytes(16),
+        bytes(range(16)),
+    ]
+
+
+def test_a_repeat_scan_reports_the_lists_age_now_and_keeps_unknown_status_allowed() -> None:
+    """Kills verifier.recheck 21, 34-38 and result.replace_status 2-6."""
+    fast = FastVerifier(_reference(holder_binding="off", status=_Fixed(0, made=T - 60)))
+    first = fast.verify_at(BOUND, T)
+    assert (first.status_list_age, first.status_check) == (60, StatusCheck(0, URI, T - 60))
+    again = fast.verify_at(BOUND, T)
+    assert again == first
+    later = fast.verify_at(BOUND, T + 30)
+    assert later.status_list_age == 90 and later.status_check == first.status_check
+    lenient = FastVerifier(
+        _reference(holder_binding="off", status=_Fixed(None), status_policy=StatusPolicy.ALLOW_UNKNOWN)
+    )
+    assert lenient.verify_at(BOUND, T).status_check is None
+    assert lenient.verify_at(BOUND, T + 1).status_check is None  # the cached repeat scan: still allowed
+
+
+def test_replay_book_holds_exactly_its_capacity() -> None:
+    """Kills PresentationGuard.check_and_record 42 (one entry fewer than the capacity)."""
+    guard = PresentationGuard(GATE, replay_capacity=3)
+    gate = _reference(presentations=guard)
+    shown = [present(BOUND, PHONE, now=T - i) for i in range(3)]
+    for text in shown:
+        assert gate.check(text, T).code == Code.VALID
+    assert [gate.check(text, T).code for text in shown] == [Code.PRESENTATION_REPLAYED] * 3
+
+
+def test_a_challenge_lives_exactly_twice_the_window_plus_leeway() -> None:
+    """Kills PresentationGuard._purge 12 (a challenge forgotten one second early) and
+    check_presentation 34 (a challenge kept for three windows instead of two)."""
+    slack = 30 + 60  # default window and leeway
+    for age, code in ((2 * slack, Code.VALID), (2 * slack + 1, Code.CHALLENGE_MISMATCH)):
+        guard = PresentationGuard(GATE)
+        gate = _reference(presentations=guard)
+        challenge = guard.challenge(T - age)
+        assert gate.check(present(BOUND, PHONE, now=T - slack, challenge=challenge), T).code == code, age
+
+
+def test_an_expired_challenge_is_forgotten_even_when_the_replay_book_is_fresh() -> None:
+    """Kills PresentationGuard._purge 6 (purging stopped at the first fresh replay entry)."""
+    guard = PresentationGuard(GATE)
+    gate = _reference(presentations=guard)
+    old = guard.challenge(T - 1000)
+    assert gate.check(present(BOUND, PHONE, now=T), T).code == Code.VALID  # a fresh replay entry
+    assert gate.check(present(BOUND, PHONE, now=T - 1, challenge=old), T).code == Code.CHALLENGE_MISMATCH
+
+
+def test_a_key_window_includes_both_of_its_ends() -> None:
+    """Kills authenticate.in_window 6 and 9 (a window end excluded)."""
+    iat = NOW - 100  # forge's iat
+    text = forge.text()
+    for not_before, not_after in ((iat, None), (None, iat), (iat, iat)):
+        trust = TrustStore([TrustedKey(ISSUER.public_key, not_before=not_before, not_after=not_after)])
+        verifier = Verifier(trust, clock=fixed_clock(NOW), status_policy=StatusPolicy.ALLOW_UNKNOWN)
+        assert verifier.check(text).code == Code.VALID, (not_before, not_after)
+    late = TrustStore([TrustedKey(ISSUER.public_key, not_before=iat + 1)])
+    early = TrustStore([TrustedKey(ISSUER.public_key, not_after=iat - 1)])
+    assert Verifier(late, clock=fixed_clock(NOW)).check(text).code == Code.PUBLIC_KEY_NOT_YET_VALID
+    assert Verifier(early, clock=fixed_clock(NOW)).check(text).code == Code.PUBLIC_KEY_EXPIRED
+
+
+def test_verified_credential_json_form() -> None:
+    """Kills result.VerifiedCredential.to_json 1-48 and Verification.to_json 1-16: the JSON
+    form is what ``verify --json`` and the gate print, so every field is pinned."""
+    guard = PresentationGuard(GATE)
+    reference = _reference(presentations=guard)
+    nbf_text = forge.text(forge.claims(nbf=NOW - 50))
+    bare = Verifier([ISSUER.public_key], clock=fixed_clock(NOW), status=_Fixed(0, made=NOW - 7)).verify(nbf_text)
+    assert bare.to_json() == {
+        "profile": "official-id-v1",
+        "kid": ISSUER.public_key.kid.hex(),
+        "iss": "KR-MOIS",
+        "cti": "00" * 16,
+        "iat": "2026-05-28T20:25:00Z",
+        "nbf": "2026-05-28T20:25:50Z",
+        "exp": "2026-05-29T20:26:40Z",
+        "status": {"idx": 7, "uri": URI},
+        "status_checked": True,
+        "status_list_age": 7,
+        "trust_source": "keys",
+        "presentation": None,
+        "claims": bare.claims_json(),
+    }
+    answer = present(BOUND, PHONE, now=T - 3, challenge=guard.challenge(T))
+    presented = reference.verify_at(answer, T).to_json()
+    assert presented["presentation"] == {"presented_at": "2026-05-28T20:43:17Z", "challenged": True, "gate_id": GATE}
+    assert (presented["nbf"], presented["status_list_age"]) == (None, 60)
+    unchecked = Verifier([ISSUER.public_key], clock=fixed_clock(NOW), require_status=False)
+    blank = unchecked.verify(forge.text(forge.claims(status=None)))
+    assert (blank.to_json()["status"], blank.to_json()["status_checked"], blank.to_json()["status_list_age"]) == (
+        None,
+        False,
+        None,
+    )
+    assert Verification(True, Code.VALID, "credential is valid", bare.kid, bare).to_json() == {
+        "valid": True,
+        "code": "VALID",
+        "message": "credential is valid",
+        "kid": ISSUER.public_key.kid.hex(),
+        "claims": bare.claims_json(),
+    }
+    assert Verification(False, Code.CWT_EXPIRED, "expired").to_json() == {
+        "valid": False,
+        "code": "CWT_EXPIRED",
+        "message": "expired",
+        "kid": None,
+        "claims": None,
+    }
