@@ -146,3 +146,17 @@ def test_a_hanging_handler_is_an_escape(tmp_path: Path, monkeypatch: pytest.Monk
     with pytest.raises(ServiceEscape, match="no answer"):
         call(GET, w)
     w.loop.close()
+
+
+@pytest.mark.parametrize("path", ["/api/applications/", "/api/applications", "/healthz"])
+def test_a_query_string_that_is_not_utf8_is_a_400_not_a_500(path: str) -> None:
+    """Finding of the long service_json run: raw non-UTF-8 bytes in the query of a path with a
+    trailing slash made Starlette's redirect raise UnicodeDecodeError (a 500). Refused first now."""
+    host = ((b"host", b"testserver"),)
+    for query in (b"q=\xfd", b"\xff", b"a=%FD&b=\xc3"):
+        answer = call(Request("GET", path, query, host, b""))
+        assert answer.status == 400, (path, query, answer.body[:200])
+        assert json.loads(answer.body)["detail"] == "the query string is not UTF-8 text"
+    encoded = call(Request("GET", path, b"q=%FD%C3%A9", host, b""))  # percent-encoded: not refused for it
+    assert encoded.status < 500
+    assert encoded.status != 400 or json.loads(encoded.body)["detail"] != "the query string is not UTF-8 text"

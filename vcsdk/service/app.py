@@ -29,7 +29,14 @@ from ..clock import Clock, system_clock
 from ..errors import VCError
 from . import api, oid4vci, public
 from .core import Service
-from .http import LOGGER, AccessLogMiddleware, BodyLimitMiddleware, SessionMiddleware, configure_logging
+from .http import (
+    LOGGER,
+    AccessLogMiddleware,
+    BodyLimitMiddleware,
+    QueryStringMiddleware,
+    SessionMiddleware,
+    configure_logging,
+)
 from .issuance import WalletError
 from .openapi import build_openapi
 from .problems import problem, problem_for
@@ -158,6 +165,7 @@ def create_app(
     middleware = [
         Middleware(AccessLogMiddleware),
         Middleware(SecurityHeadersMiddleware),
+        Middleware(QueryStringMiddleware),
         Middleware(BodyLimitMiddleware, limit=settings.max_upload_bytes + MULTIPART_OVERHEAD),
         Middleware(SessionMiddleware, service=service),
     ]

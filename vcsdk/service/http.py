@@ -247,6 +247,27 @@ class BodyLimitMiddleware:
         await self.app({**scope, "headers": headers}, replay, send)
 
 
+class QueryStringMiddleware:
+    """Refuses a query string that is not UTF-8 with 400 (``USAGE_ERROR``).
+
+    A conforming client percent-encodes its query, so raw non-UTF-8 bytes are never meant;
+    Starlette decodes the query as UTF-8 whenever it builds the request's URL (the trailing-slash
+    redirect, ``request.url``), and such bytes would end there as an internal error (500)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            try:
+                bytes(scope.get("query_string", b"")).decode("utf-8")
+            except UnicodeDecodeError:
+                response = problem(400, "USAGE_ERROR", "the query string is not UTF-8 text", title="Bad request")
+                await response(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
+
+
 TOO_LARGE_FIELD = "_upload_too_large"
 """Set by :class:`BodyLimitMiddleware` on a web form whose file went over the size limit."""
 SALVAGE_PREFIX = 64 * 1024
