@@ -52,12 +52,31 @@ def _child(name: str, libfuzzer_args: list[str]) -> None:  # pragma: no cover - 
         from fuzz import targets
 
     target = targets.TARGETS[name]
+    prefix = next((a.split("=", 1)[1] for a in libfuzzer_args if a.startswith("-artifact_prefix=")), None)
 
     def one_input(data: bytes) -> None:
-        targets.run_one(target, data)
+        try:
+            targets.run_one(target, data)
+        except BaseException:
+            save_escape(prefix, data)
+            raise
 
     atheris.Setup([sys.argv[0], *libfuzzer_args], one_input)
     atheris.Fuzz()
+
+
+def save_escape(prefix: str | None, data: bytes) -> Path | None:
+    """Keep an input that broke the invariant as ``<prefix>escape-<sha1>`` before atheris reports
+    it: libFuzzer writes its own crash file only when the process dies cleanly, and a target
+    with threads or exit handlers (``service_json``) can be killed first (exit -14, no file)."""
+    if prefix is None:
+        return None
+    import hashlib
+
+    path = Path(f"{prefix}escape-{hashlib.sha1(data).hexdigest()}")  # noqa: S324 - a name, not security
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(data)
+    return path
 
 
 def run_target(name: str, seconds: int, work: Path, artifacts: Path, rss_mb: int, nice: bool) -> Outcome:
@@ -128,7 +147,8 @@ def main(argv: list[str] | None = None) -> int:
         outcomes = [run_target(n, args.seconds, work, args.artifacts, args.rss_mb, args.nice) for n in names]
         failed = [o for o in outcomes if o.exit_code != 0]
         for o in failed:
-            print(f"--- {o.target} (exit {o.exit_code}), log tail:", file=sys.stderr)
+            kept = sorted(str(p) for p in args.artifacts.glob(f"{o.target}-*"))
+            print(f"--- {o.target} (exit {o.exit_code}), inputs kept: {kept or 'none'}; log tail:", file=sys.stderr)
             print("\n".join((work / f"{o.target}.log").read_text().splitlines()[-40:]), file=sys.stderr)
     if args.json:
         print(json.dumps([asdict(o) for o in outcomes], indent=1))

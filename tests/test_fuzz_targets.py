@@ -215,3 +215,14 @@ def test_gif_frame_far_outside_the_screen_is_image_invalid() -> None:
     for backend in ("zxing", "pyzbar"):
         with pytest.raises(ImageInvalid, match="a side over"):
             scan(gif, backend=backend)
+
+
+def test_an_escaping_input_is_kept_before_atheris_reports_it(tmp_path: Path) -> None:
+    """The long service_json run died by SIGALRM (exit -14) after its finding, before libFuzzer
+    wrote a crash file: the child now keeps the input itself."""
+    from fuzz.run import save_escape
+
+    kept = save_escape(f"{tmp_path}/findings/service_json-", b"GET \xfd")
+    assert kept is not None and kept.read_bytes() == b"GET \xfd"
+    assert kept.name.startswith("service_json-escape-") and kept.parent == tmp_path / "findings"
+    assert save_escape(None, b"x") is None
