@@ -100,6 +100,7 @@ NONCE = bytes(range(16))
         {1: INNER, 2: T, 3: "a" * 16, 4: GATE},
         {1: INNER, 2: T, 3: NONCE, 4: "g" * 65},
         {1: INNER, 2: T, 3: NONCE[:15], 4: GATE},
+        {1: INNER, 2: T, 3: NONCE + b"!", 4: GATE},
         {1: INNER, 2: T, 3: NONCE, 4: b"gate"},
         {1: INNER, 2: T, 3: NONCE, 4: ""},
     ],
@@ -110,6 +111,7 @@ NONCE = bytes(range(16))
         "text-nonce",
         "gate-65",
         "nonce-15",
+        "nonce-17",
         "bytes-gate",
         "empty-gate",
     ],
@@ -229,7 +231,7 @@ def test_an_expired_challenge_is_forgotten_even_when_the_replay_book_is_fresh() 
 
 
 def test_a_key_window_includes_both_of_its_ends() -> None:
-    """Kills authenticate.in_window 6 and 9 (a window end excluded)."""
+    """Kills authenticate.in_window 6 and 9 (a window end excluded) and 14."""
     iat = NOW - 100  # forge's iat
     text = forge.text()
     for not_before, not_after in ((iat, None), (None, iat), (iat, iat)):
@@ -240,6 +242,10 @@ def test_a_key_window_includes_both_of_its_ends() -> None:
     early = TrustStore([TrustedKey(ISSUER.public_key, not_after=iat - 1)])
     assert Verifier(late, clock=fixed_clock(NOW)).check(text).code == Code.PUBLIC_KEY_NOT_YET_VALID
     assert Verifier(early, clock=fixed_clock(NOW)).check(text).code == Code.PUBLIC_KEY_EXPIRED
+    # an empty window (two trust sources merged to their most restrictive bounds) ending at iat:
+    # iat is not after the end, so the refusal names the start (kills in_window 14)
+    empty = TrustStore([TrustedKey(ISSUER.public_key, not_before=iat + 1, not_after=iat)])
+    assert Verifier(empty, clock=fixed_clock(NOW)).check(text).code == Code.PUBLIC_KEY_NOT_YET_VALID
 
 
 def test_verified_credential_json_form() -> None:
@@ -289,3 +295,104 @@ def test_verified_credential_json_form() -> None:
         "kid": None,
         "claims": None,
     }
+
+
+def test_fast_lane_bare_credential_respects_the_text_cap_and_trust_expiry() -> None:
+    """Kills fast._fast 2 (text cap skipped), 7 and 10 (trust list expiring exactly now)."""
+    text = forge.text()
+    assert _both(text, limits=Limits(max_text_chars=len(text) - 1)) == (Code.LIMIT_EXCEEDED,) * 2
+    assert _both(text, limits=Limits(max_text_chars=len(text))) == (Code.VALID,) * 2
+    expiring = TrustStore([ISSUER.public_key], expires_at=T)
+    assert _both(text, trust=expiring) == (Code.TRUST_LIST_EXPIRED,) * 2
+    assert _both(text, T - 1, trust=expiring) == (Code.VALID,) * 2
+
+
+def test_fast_lane_verifies_canonical_input_without_the_reference(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Kills fast._bstr_head 10-14 (the head of a payload of 256 bytes or more), fast._presentation
+    20, 21, 41: each makes the fast lane fail over to the reference (same verdict, speed lost)."""
+    reference = _reference()
+    fast = FastVerifier(reference)
+
+    def refuse(*args: object) -> object:
+        raise AssertionError("the fast lane called the reference verifier")
+
+    for name in ("verify_at", "verify_cose", "check"):
+        monkeypatch.setattr(reference, name, refuse)
+    finished: list[bytes] = []
+    finish = reference.finish
+
+    def counted(*args: Any) -> Any:
+        finished.append(args[1])
+        return finish(*args)
+
+    monkeypatch.setattr(reference, "finish", counted)
+    assert fast.verify_at(forge.text(), T).kid == ISSUER.public_key.kid
+    first = fast.verify_at(present(BOUND, PHONE, now=T), T)
+    assert first.presentation is not None and len(finished) == 2  # the bare credential and the inner one
+    assert fast.verify_at(present(BOUND, PHONE, now=T + 1), T).presentation is not None
+    assert len(finished) == 2  # the inner credential came from the cache, rechecked, not verified again
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "build"),
+    [
+        ({"leeway": 300}, "policy"),
+        ({"max_validity": 1}, "policy"),
+        ({"replay_capacity": 1, "nonce_capacity": 1}, "guard"),
+        ({"presentation_window": 0}, "verifier"),
+    ],
+    ids=["leeway-300", "max-validity-1", "capacity-1", "window-0"],
+)
+def test_the_smallest_and_largest_allowed_settings_are_accepted(kwargs: dict[str, Any], build: str) -> None:
+    """Kills VerifyPolicy.__post_init__ 7, 25, PresentationGuard.__init__ 11, 12, Verifier.__init__ 31, 32."""
+    from vcsdk.verify.checks import VerifyPolicy
+
+    if build == "policy":
+        assert VerifyPolicy(**kwargs) is not None
+    elif build == "guard":
+        assert PresentationGuard(GATE, **kwargs).outstanding() == 0
+    else:
+        assert _reference(**kwargs).check(present(BOUND, PHONE, now=T), T).code == Code.VALID
+
+
+def test_a_verifier_refuses_a_profile_that_is_not_a_profile() -> None:
+    """Kills Verifier.__init__ 1."""
+    from vcsdk.errors import UsageError
+
+    with pytest.raises(UsageError, match="official-ID claims"):
+        Verifier([ISSUER.public_key], profile="official-id-v1")  # type: ignore[arg-type]
+
+
+def test_exp_equal_to_iat_is_claims_invalid() -> None:
+    """Kills checks.parse_claims 56."""
+    text = forge.text(forge.claims(iat=NOW - 100, exp=NOW - 100))
+    assert _both(text, NOW - 100) == (Code.CLAIMS_INVALID,) * 2
+
+
+@pytest.mark.parametrize(
+    "cnf",
+    [
+        {1: {1: 1, -1: 6, -2: PHONE.public_key.raw}, 2: 0},
+        {1.0: {1: 1, -1: 6, -2: PHONE.public_key.raw}},
+        "cnf",
+        [1],
+    ],
+    ids=["extra-member", "float-label", "text", "array"],
+)
+def test_cnf_must_be_exactly_one_cose_key_under_label_1(cnf: Any) -> None:
+    """Kills checks.parse_cnf 1 and 2 (a well-formed key with a wrong wrapper accepted)."""
+    from vcsdk.errors import ClaimsInvalid
+    from vcsdk.verify.checks import parse_cnf
+
+    with pytest.raises(ClaimsInvalid):
+        parse_cnf(cnf)
+    assert parse_cnf({1: {1: 1, -1: 6, -2: PHONE.public_key.raw}}) == PHONE.public_key
+
+
+def test_a_presented_credential_keeps_nbf_and_the_status_lists_age() -> None:
+    """Kills result.with_presentation 6 and 11 (nbf or the list's age dropped from the copy)."""
+    cnf = {1: {1: 1, -1: 6, -2: PHONE.public_key.raw}}
+    inner = forge.sign1_bytes(forge.claims(cnf=cnf, nbf=NOW - 50))
+    presented = _reference().verify_at(present(inner, PHONE, now=T), T)
+    assert presented.presentation is not None
+    assert (presented.not_before, presented.status_list_age) == (NOW - 50, 60)
