@@ -21,7 +21,7 @@ from vcsdk.errors import CredentialInvalid, StatusUnknown
 from vcsdk.holder import make_key_proof, present, verify_key_proof
 from vcsdk.holder.presentation import PRESENTATION_PREFIX
 from vcsdk.limits import DEFAULT_LIMITS, Limits
-from vcsdk.trust.store import TrustedKey
+from vcsdk.trust.store import KeyState, TrustedKey
 from vcsdk.verify import FastVerifier
 from vcsdk.verify.authenticate import Trace
 from vcsdk.verify.presentation import PresentationGuard
@@ -396,3 +396,39 @@ def test_a_presented_credential_keeps_nbf_and_the_status_lists_age() -> None:
     presented = _reference().verify_at(present(inner, PHONE, now=T), T)
     assert presented.presentation is not None
     assert (presented.not_before, presented.status_list_age) == (NOW - 50, 60)
+
+
+def test_check_results_carry_valid_message_and_kid_on_both_lanes() -> None:
+    """Kills fast.check 14, 16, 17, 24 and Verifier.check 22, 23, 26, 27, 31, 32: ``valid``
+    (the truth value a door opens on), the message and the kid are part of every result."""
+    expired = forge.text(forge.claims(iat=NOW - 5000, exp=NOW - 1000))
+    for gate in (_reference(holder_binding="off"), FastVerifier(_reference(holder_binding="off"))):
+        ok = gate.check(forge.text(), T - 900)
+        assert (ok.valid, bool(ok), ok.message, ok.kid) == (True, True, "credential is valid", ISSUER.public_key.kid)
+        bad = gate.check(expired, T)
+        assert (bad.valid, bad.code, bad.kid) == (False, Code.CWT_EXPIRED, ISSUER.public_key.kid)
+        assert bad.message.startswith("expired at ")
+
+
+def test_keys_sharing_a_kid_are_each_held_to_their_state_and_window() -> None:
+    """Kills authenticate_parts 23, 33, 35, 36, 38 (the several-candidates branch)."""
+    other = Ed25519PrivateKey(bytes(range(1, 33)))
+    twin = Ed25519PrivateKey(bytes(range(2, 34)))
+    kid = ISSUER.public_key.kid
+    other_key = TrustedKey(type(ISSUER.public_key)(other.public_key.raw, kid=kid))
+    signer = TrustedKey(ISSUER.public_key, state=KeyState.COMPROMISED)
+    twin_bad = TrustedKey(type(ISSUER.public_key)(twin.public_key.raw, kid=kid), state=KeyState.COMPROMISED)
+    text = forge.text()
+
+    def code(*keys: TrustedKey) -> Code:
+        return (
+            Verifier(TrustStore(keys), clock=fixed_clock(NOW), status_policy=StatusPolicy.ALLOW_UNKNOWN)
+            .check(text)
+            .code
+        )
+
+    assert code(twin_bad, signer) == Code.PUBLIC_KEY_COMPROMISED  # every candidate compromised
+    assert code(other_key, signer) == Code.SIGNATURE_INVALID  # the compromised signer is dropped
+    iat = NOW - 100
+    assert code(other_key, TrustedKey(ISSUER.public_key, not_after=iat - 1)) == Code.SIGNATURE_INVALID
+    assert code(other_key, TrustedKey(ISSUER.public_key, not_after=iat)) == Code.VALID
