@@ -388,8 +388,9 @@ def test_fast_lane_falls_back_when_the_signature_is_not_a_bstr() -> None:
     body = cbor2.loads(forge.sign1_bytes())
     broken = cbor2.dumps(cbor2.CBORTag(18, [*body.value[:3], "signature"]))
     text = forge.text_from_cose(broken)
-    fast, reference = FastVerifier(_lenient()), _lenient()
-    assert fast.check(text).code == reference.check(text).code == Code.COSE_MALFORMED
+    reference = _lenient()
+    for fast in (FastVerifier(_lenient()), FastVerifier(_lenient(), compiled=False)):
+        assert fast.check(text).code == reference.check(text).code == Code.COSE_MALFORMED
 
 
 def test_fast_lane_presentation_with_a_non_cbor_payload_is_named_by_the_reference() -> None:
@@ -436,9 +437,10 @@ def test_batches_are_cut_at_the_size_and_keep_the_tail() -> None:
 
 
 def test_parallel_verifier_refuses_bad_sizes() -> None:
-    for kwargs in ({"workers": 0}, {"batch_size": 0}):
-        with pytest.raises(UsageError):
-            parallel.ParallelVerifier(_lenient_factory, **kwargs)
+    with pytest.raises(UsageError):
+        parallel.ParallelVerifier(_lenient_factory, workers=0)
+    with pytest.raises(UsageError):
+        parallel.ParallelVerifier(_lenient_factory, batch_size=0)
 
 
 def test_parallel_verifier_streams_json_results_in_input_order() -> None:
@@ -446,3 +448,47 @@ def test_parallel_verifier_streams_json_results_in_input_order() -> None:
     with parallel.ParallelVerifier[Any](_lenient_factory, workers=1, batch_size=2) as pool:
         codes = [r["code"] for r in pool.check_many_json([good, bad, good])]
     assert codes == ["VALID", "CWT_EXPIRED", "VALID"]
+
+
+def test_absorbed_memory_keeps_the_capacities_and_answered_nonces() -> None:
+    """A guard restored from saved memory (a restart) keeps its capacities, and a nonce answered
+    before the restart stays answered even if this guard holds it unanswered."""
+    text = _bound_text()
+    saved = PresentationGuard("gate", replay_capacity=2, nonce_capacity=2)
+    verifier = _lenient(presentations=saved)
+    answered = saved.challenge(NOW)
+    assert verifier.check(present(text, PHONE, now=NOW + 1, challenge=answered), NOW + 1).code == Code.VALID
+    for offset in (2, 3):
+        assert verifier.check(present(text, PHONE, now=NOW + offset), NOW + offset).code == Code.VALID
+    saved.challenge(NOW + 3)
+    seen, nonces = saved.export(NOW + 3)
+    assert len(seen) == 2 and [a for _, _, a in nonces] == [True, False]
+
+    nonces_made = iter([answered.nonce, bytes(16)])  # this guard made the same nonce, unanswered
+    restored = PresentationGuard("gate", replay_capacity=2, nonce_capacity=2, random=lambda n: next(nonces_made))
+    restored.challenge(NOW)
+    restored.challenge(NOW + 4)
+    restored_gate = _lenient(presentations=restored)
+    assert restored_gate.check(present(text, PHONE, now=NOW + 5), NOW + 5).code == Code.VALID
+    restored.absorb(seen, nonces, NOW + 5)
+    exported_seen, exported_nonces = restored.export(NOW + 5)
+    assert len(exported_seen) == 2  # three entries, capacity two: the oldest went
+    assert [(n, a) for n, _, a in exported_nonces] == [(nonces[1][0], False), (bytes(16), False)]
+    # the answered nonce was the oldest of three: over the capacity, so it is forgotten
+    again = present(text, PHONE, now=NOW + 6, challenge=answered)
+    assert restored_gate.check(again, NOW + 6).code == Code.CHALLENGE_MISMATCH
+
+
+def test_the_pools_shared_book_leaves_challenge_answers_to_their_gate() -> None:
+    """The pool records bare presentations its workers accepted (a second copy is a replay);
+    an answer to a challenge is single-use at the gate that made the challenge, not here."""
+    text = _bound_text()
+    bare = present(text, PHONE, now=NOW + 1)
+    answer = present(text, PHONE, now=NOW + 1, challenge=Challenge(NONCE, "gate", NOW))
+    with parallel.ParallelVerifier[Any](_lenient_factory, workers=1) as pool:
+        assert pool._replayed(answer, True, NOW + 2) is None
+        assert pool._replayed(answer, True, NOW + 2) is None  # not recorded by the pool
+        assert pool._replayed(bare, True, NOW + 2) is None
+        replayed = pool._replayed(bare, True, NOW + 2)
+        assert replayed is not None and replayed.code == Code.PRESENTATION_REPLAYED
+        assert pool._replayed(bare, False, NOW + 2) is None  # refused by its worker: nothing to record
