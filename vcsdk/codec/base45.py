@@ -6,8 +6,7 @@ strict and fast (it is on the verify path).
 
 from __future__ import annotations
 
-import sys
-from array import array
+import struct
 from functools import cache
 
 from ..errors import Base45DecodingFailed
@@ -28,9 +27,7 @@ def b45encode(data: bytes | bytearray | memoryview) -> str:
     """Encode bytes as Base45 text (RFC 9285 section 4)."""
     raw = bytes(data)
     full = len(raw) & ~1
-    words = array("H", raw[:full])
-    if sys.byteorder == "little":
-        words.byteswap()  # RFC 9285 reads each pair big-endian
+    words = struct.unpack(f">{full // 2}H", raw[:full])  # RFC 9285 reads each pair big-endian
     text = "".join(map(_word_table().__getitem__, words))
     if full != len(raw):
         last = raw[full]
