@@ -12,6 +12,7 @@ Which lane runs: the compiled one when the module imports and ``VCSDK_PURE`` is 
 
 from __future__ import annotations
 
+import importlib.util
 import os
 from dataclasses import dataclass
 from typing import Any
@@ -36,7 +37,9 @@ def _import() -> tuple[Any, Any, str]:
     try:
         from . import _fastlane  # type: ignore[attr-defined,unused-ignore]
     except ImportError as exc:
-        return None, None, f"compiled module not built: {exc}"
+        if importlib.util.find_spec(f"{__name__}._fastlane") is None:  # no module file at all
+            return None, None, "compiled module not built: install with a C compiler and the libsodium and zlib headers"
+        return None, None, f"compiled module not loaded: {exc}"  # e.g. libsodium.so missing
     lib = _fastlane.lib
     if lib.vl_init() != 0:  # pragma: no cover - sodium_init fails only without entropy
         return None, None, "libsodium failed to initialise"

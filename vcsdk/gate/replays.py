@@ -27,6 +27,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import stat
 import threading
 import time
 from collections.abc import Callable
@@ -126,10 +127,17 @@ class ReplayBook:
     def load(self) -> int:
         """Absorb the saved book (if any) into the guard; returns how many saved entries were still in time."""
         try:
-            with self.path.open("rb") as handle:
-                data = handle.read(MAX_FILE_BYTES + 1)
+            # O_NONBLOCK: a FIFO in the file's place must not block the gate's start
+            fd = os.open(self.path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
         except FileNotFoundError:
             return 0
+        except OSError as exc:
+            raise FileError(f"cannot read the gate's replay book {self.path}: {exc.strerror}") from None
+        try:
+            with os.fdopen(fd, "rb") as handle:
+                if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
+                    raise FileError(f"the gate's replay book {self.path} is not a regular file")
+                data = handle.read(MAX_FILE_BYTES + 1)
         except OSError as exc:
             raise FileError(f"cannot read the gate's replay book {self.path}: {exc.strerror}") from None
         try:

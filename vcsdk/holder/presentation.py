@@ -110,7 +110,12 @@ def decode_presentation(text: str, limits: Limits = DEFAULT_LIMITS) -> Presentat
     if not isinstance(payload, MAP_TYPES):
         raise ClaimsInvalid("the presentation payload must be a map")
     keys = set(payload)
-    if not keys <= _KEYS or not {KEY_CREDENTIAL, KEY_TIME} <= keys or (KEY_NONCE in keys) != (KEY_GATE in keys):
+    if (
+        not cbor.int_keyed(payload)  # true and 1.0 compare equal to 1 in Python: not CBOR integer keys
+        or not keys <= _KEYS
+        or not {KEY_CREDENTIAL, KEY_TIME} <= keys
+        or (KEY_NONCE in keys) != (KEY_GATE in keys)
+    ):
         raise ClaimsInvalid("a presentation is {1: credential, 2: time} plus, together, {3: nonce, 4: gate id}")
     inner, when = payload[KEY_CREDENTIAL], payload[KEY_TIME]
     if type(inner) is not bytes or not inner:
@@ -118,8 +123,8 @@ def decode_presentation(text: str, limits: Limits = DEFAULT_LIMITS) -> Presentat
     if not is_int(when) or when < 0:
         raise ClaimsInvalid("the presentation time must be unsigned integer Unix seconds")
     nonce, gate = payload.get(KEY_NONCE), payload.get(KEY_GATE)
-    if nonce is not None and (type(nonce) is not bytes or len(nonce) != NONCE_BYTES):
+    if KEY_NONCE in keys and (type(nonce) is not bytes or len(nonce) != NONCE_BYTES):  # null is no nonce
         raise ClaimsInvalid(f"the challenge nonce must be {NONCE_BYTES} bytes")
-    if gate is not None and (not isinstance(gate, str) or not 1 <= len(gate) <= MAX_GATE_ID_CHARS):
+    if KEY_GATE in keys and (not isinstance(gate, str) or not 1 <= len(gate) <= MAX_GATE_ID_CHARS):
         raise ClaimsInvalid(f"the gate id must be text of 1 to {MAX_GATE_ID_CHARS} characters")
     return Presentation(inner, when, nonce, gate, message.to_be_signed(), message.signature)

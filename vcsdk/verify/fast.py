@@ -32,7 +32,7 @@ from collections.abc import Iterable
 
 from .. import _native
 from ..codec import base45, deflate
-from ..codec.cbor import StrictDecoder
+from ..codec.cbor import StrictDecoder, int_keyed
 from ..codec.cose import sig_structure
 from ..errors import CredentialInvalid, UsageError
 from ..holder.presentation import (
@@ -141,7 +141,11 @@ class FastVerifier:
         if compiled is True and not _native.available():
             raise UsageError(f"the compiled fast lane is not available: {lane}")
         if compiled is True or (compiled is None and lane.compiled):
-            self._native = NativeLane(self._limits, self._prefix)
+            try:
+                self._native = NativeLane(self._limits, self._prefix)
+            except UsageError:
+                if compiled is True:
+                    raise  # asked for explicitly; by default, limits beyond the C buffers take the pure lane
 
     @property
     def compiled(self) -> bool:
@@ -272,13 +276,13 @@ class FastVerifier:
             value = self._outer_decoder.decode(payload)
         except CredentialInvalid:
             return None
-        if type(value) is not dict or not _PRESENTATION_KEYS.issuperset(value):
+        if type(value) is not dict or not int_keyed(value) or not _PRESENTATION_KEYS.issuperset(value):
             return None
         inner, when = value.get(KEY_CREDENTIAL), value.get(KEY_TIME)
         nonce, gate = value.get(KEY_NONCE), value.get(KEY_GATE)
         if type(inner) is not bytes or not inner or type(when) is not int or when < 0:
             return None
-        if nonce is None and gate is None:
+        if KEY_NONCE not in value and KEY_GATE not in value:  # by key: a null nonce is not "no challenge"
             return Presentation(inner, when, None, None, to_be_signed, signature)
         if type(nonce) is not bytes or len(nonce) != 16 or type(gate) is not str or not 1 <= len(gate) <= 64:
             return None
