@@ -65,8 +65,10 @@ def test_expired_entries_are_dropped_on_load(tmp_path: Path) -> None:
     guard = PresentationGuard("gate-7")
     answer = present(_bound(world), PHONE, now=world.now)
     assert _codes(_keeper(tmp_path, world, guard), [answer]) == ["VALID"]
-    seen, _ = decode_book((tmp_path / "state" / GATE7).read_bytes(), "gate-7")
-    (forget_after,) = [forget for _, forget in seen]
+    saved = decode_book((tmp_path / "state" / GATE7).read_bytes(), "gate-7")
+    (presented,) = [when for _, when in saved.seen]
+    assert saved.lifetime == 2 * (30 + 60) and presented == world.now  # window 30 s, the bundle's leeway 60 s
+    forget_after = presented + saved.lifetime
     later = PresentationGuard("gate-7")
     book = ReplayBook(tmp_path / "state", later, lambda: forget_after + 1)
     book.load()
@@ -75,7 +77,14 @@ def test_expired_entries_are_dropped_on_load(tmp_path: Path) -> None:
 
 
 def _book(**fields: Any) -> bytes:
-    document = {"format": "vcsdk-replay-book", "version": 1, "gate_id": "gate-7", "seen": [], "nonces": []}
+    document = {
+        "format": "vcsdk-replay-book",
+        "version": 1,
+        "gate_id": "gate-7",
+        "lifetime": 60,
+        "seen": [],
+        "nonces": [],
+    }
     return json.dumps({**document, **fields}).encode()
 
 
@@ -88,6 +97,8 @@ DAMAGED = {
     "hex": _book(seen=[["zz", 1]]),
     "negative": _book(seen=[["00" * 32, -1]]),
     "short-row": _book(seen=[["00" * 32]]),
+    "no-lifetime": _book(lifetime=None),
+    "lifetime-text": _book(lifetime="60"),
     "answered-not-bool": _book(nonces=[["00" * 16, 1, 1]]),
     "seen-map": _book(seen={}),
     "utf8": b"\xff\xfe",
@@ -120,25 +131,24 @@ def test_the_book_is_written_only_when_it_changed_and_at_most_every_period(tmp_p
     assert book.save(force=True) is True  # shutdown
     ticks[0] = 100.0
     assert book.save() is False  # nothing new since
-    _, nonces = decode_book((tmp_path / GATE7).read_bytes(), "gate-7")
-    assert len(nonces) == 2
+    assert len(decode_book((tmp_path / GATE7).read_bytes(), "gate-7").nonces) == 2
 
 
 def test_a_guard_without_gate_id_keeps_replays_but_no_nonces(tmp_path: Path) -> None:
     world = make_world(NOW)
     maker = PresentationGuard("gate-7")
     maker.challenge(world.now)
-    seen, nonces = decode_book(encode_book(maker, world.now), "gate-7")
+    saved = decode_book(encode_book(maker, world.now), "gate-7")
     plain = PresentationGuard()
-    plain.absorb([(b"\x01" * 32, world.now + 10)], nonces, world.now)
-    assert plain.export(world.now) == ([(b"\x01" * 32, world.now + 10)], [])
-    assert seen == []
+    plain.absorb([(b"\x01" * 32, world.now - 10)], saved.nonces, world.now, 60)
+    assert plain.export(world.now) == ([(b"\x01" * 32, world.now - 10)], []) and plain.lifetime == 60
+    assert saved.seen == []
 
 
 def test_absorb_keeps_capacity_and_the_newest_entries(tmp_path: Path) -> None:
     guard = PresentationGuard(replay_capacity=3)
-    saved = [(bytes([n]) * 32, NOW + n) for n in range(5)]
-    guard.absorb(saved, [], NOW)
+    saved = [(bytes([n]) * 32, NOW - n) for n in range(5)]
+    guard.absorb(saved, [], NOW, 60)
     assert [digest[0] for digest, _ in guard.export(NOW)[0]] == [2, 3, 4]
 
 

@@ -428,7 +428,8 @@ class Stop(Exception):
 
 
 class Poller:
-    """A thread that refreshes the bundle when due, at once on :meth:`reload` (SIGHUP)."""
+    """A thread that refreshes the bundle when due, at once on :meth:`reload` (SIGHUP), and one
+    that writes the gate's replay book when it changed."""
 
     def __init__(self, keeper: BundleKeeper, report: Callable[[str], None], tick: float = 0.2) -> None:
         self._keeper = keeper
@@ -439,10 +440,22 @@ class Poller:
         self._force = False
         self._last_line = ""
         self._thread = threading.Thread(target=self._run, name="gate-bundle-poller", daemon=True)
+        # the replay book is saved on a thread of its own: a bundle poll may hang for seconds
+        self._saver = threading.Thread(target=self._save, name="gate-replay-book", daemon=True)
 
     def start(self) -> None:
         self.announce()
         self._thread.start()
+        self._saver.start()
+
+    def _save(self) -> None:
+        while not self._stop.wait(self._tick):
+            try:
+                problem = self._keeper.save_replays()
+            except Exception as exc:  # never let the saver die silently
+                problem = f"gate replay book error: {type(exc).__name__}: {exc}"
+            if problem is not None:
+                self._report(problem)
 
     def reload(self) -> None:
         """Poll the source now, ignoring ETag, mtime and back-off (SIGHUP)."""
@@ -468,9 +481,6 @@ class Poller:
                 if force or self._keeper.due():
                     self._keeper.refresh(force=force)
                 self.announce()
-                problem = self._keeper.save_replays()
-                if problem is not None:
-                    self._report(problem)
             except Exception as exc:  # never let the poller die silently: say so and keep polling
                 self._report(f"gate poller error: {type(exc).__name__}: {exc}")
 
@@ -478,6 +488,7 @@ class Poller:
         self._stop.set()
         self._wake.set()
         self._thread.join(timeout=5)
+        self._saver.join(timeout=5)
 
 
 def _install_signals(poller: Poller) -> dict[int, Any]:

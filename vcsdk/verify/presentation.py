@@ -86,10 +86,11 @@ class PresentationGuard:
         self._replay_capacity = replay_capacity
         self._nonce_capacity = nonce_capacity
         self._random = random
-        self._seen: OrderedDict[bytes, int] = OrderedDict()  # digest -> forget after (Unix seconds)
+        self._seen: OrderedDict[bytes, int] = OrderedDict()  # digest -> presented at (Unix seconds)
         self._nonces: OrderedDict[bytes, tuple[int, bool]] = OrderedDict()  # nonce -> (issued at, answered)
         self._lock = threading.Lock()
         self._changes = 0
+        self._longest = 0  # the longest lifetime any check asked for: memory is never cut shorter
 
     def challenge(self, now: int) -> Challenge:
         """Make and remember a fresh challenge; show :meth:`Challenge.to_text` as a QR code."""
@@ -108,12 +109,17 @@ class PresentationGuard:
         """A counter that grows with every challenge made and presentation recorded."""
         return self._changes
 
+    @property
+    def lifetime(self) -> int:
+        """The longest memory (seconds) any check asked for so far; entries are kept that long."""
+        return self._longest
+
     def export(self, now: int) -> tuple[list[tuple[bytes, int]], list[tuple[bytes, int, bool]]]:
-        """The memory worth keeping across a restart: replay entries still to be remembered at
-        ``now`` as (digest, forget after), and the nonces as (nonce, issued at, answered),
-        oldest first."""
+        """The memory worth keeping across a restart: replay entries still remembered at ``now``
+        as (digest, presented at), and the nonces as (nonce, issued at, answered), oldest first."""
         with self._lock:
-            seen = [(digest, forget) for digest, forget in self._seen.items() if forget >= now]
+            keep = now - self._longest
+            seen = [(digest, when) for digest, when in self._seen.items() if when >= keep]
             nonces = [(nonce, issued, answered) for nonce, (issued, answered) in self._nonces.items()]
         return seen, nonces
 
@@ -122,15 +128,17 @@ class PresentationGuard:
         seen: list[tuple[bytes, int]],
         nonces: list[tuple[bytes, int, bool]],
         now: int,
+        lifetime: int = 0,
     ) -> None:
-        """Add memory saved by :meth:`export` (of this gate: same ``gate_id``) before what this
-        guard already holds; entries past their time are dropped, capacities still hold."""
+        """Add memory saved by :meth:`export` (of this gate: same ``gate_id``) and its
+        :attr:`lifetime` before what this guard already holds; entries past their time are
+        dropped, capacities still hold."""
         with self._lock:
-            merged_seen: OrderedDict[bytes, int] = OrderedDict(
-                (digest, forget) for digest, forget in seen if forget >= now
-            )
-            for digest, forget in self._seen.items():
-                merged_seen[digest] = max(forget, merged_seen.get(digest, forget))
+            self._longest = max(self._longest, lifetime)
+            keep = now - self._longest
+            merged_seen: OrderedDict[bytes, int] = OrderedDict((digest, when) for digest, when in seen if when >= keep)
+            for digest, when in self._seen.items():
+                merged_seen[digest] = max(when, merged_seen.get(digest, when))
             while len(merged_seen) > self._replay_capacity:
                 merged_seen.popitem(last=False)
             merged_nonces: OrderedDict[bytes, tuple[int, bool]] = OrderedDict()
@@ -152,7 +160,9 @@ class PresentationGuard:
         """Steps 4 and 5; on success the presentation (and its nonce) count as used."""
         digest = hashlib.sha256(presentation.signature).digest()
         with self._lock:
-            self._purge(now, lifetime)
+            if lifetime > self._longest:
+                self._longest = lifetime
+            self._purge(now, self._longest)
             nonce = presentation.nonce
             entry = None if nonce is None else self._nonces.get(nonce)
             if nonce is None and self.require_challenge:
@@ -163,7 +173,7 @@ class PresentationGuard:
                 raise PresentationReplayed("this presentation (or an answer to this challenge) was already accepted")
             if nonce is not None and entry is not None:
                 self._nonces[nonce] = (entry[0], True)
-            self._seen[digest] = presentation.presented_at + lifetime
+            self._seen[digest] = presentation.presented_at
             while len(self._seen) > self._replay_capacity:
                 self._seen.popitem(last=False)
             self._changes += 1
@@ -171,8 +181,8 @@ class PresentationGuard:
     def _purge(self, now: int, lifetime: int) -> None:
         seen = self._seen
         while seen:
-            digest, forget_after = next(iter(seen.items()))
-            if forget_after >= now:
+            digest, when = next(iter(seen.items()))
+            if when + lifetime >= now:
                 break
             del seen[digest]
         nonces = self._nonces  # in the order the gate made them: expired ones are at the front
