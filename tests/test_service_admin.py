@@ -47,6 +47,13 @@ def form(client: Client, path: str, data: dict[str, str], *, csrf: bool = True) 
     return client.http.post(path, data=body, follow_redirects=False)
 
 
+def agency_seen(client: Client, code: str) -> dict[str, str]:
+    """The hidden ``seen`` field of an agency's form (what the operator saw)."""
+    found = re.search(r'name="seen" value="([0-9a-f]+)"', client.get(f"/admin/agencies/{code}").text)
+    assert found is not None
+    return {"seen": found.group(1)}
+
+
 def issued(live: LiveServer) -> tuple[str, Ed25519PrivateKey, str]:
     """A fresh applicant's bound credential: (QR text, device key, cti)."""
     applicant = signed_in(live.base, f"holder-{secrets.token_hex(4)}@example.go.kr")
@@ -193,11 +200,17 @@ def test_agencies_are_added_repriced_and_deactivated(live: LiveServer) -> None:
 
     # fee 0 allowed; bad fees refused with the page and the values kept; unknown agencies 404
     assert (
-        form(operator, "/admin/agencies/1613000", {"fee": "0", "name_en": "MOLIT", "active": "yes"}).status_code == 303
+        form(
+            operator,
+            "/admin/agencies/1613000",
+            {"fee": "0", "name_en": "MOLIT", "active": "yes", **agency_seen(operator, "1613000")},
+        ).status_code
+        == 303
     )
     assert live.service.agencies.fee_of(1613000) == 0
     for fee in ("-1", "abc", str(10**12)):
-        refused = form(operator, "/admin/agencies/1613000", {"fee": fee, "name_en": "MOLIT", "active": "yes"})
+        seen = agency_seen(operator, "1613000")
+        refused = form(operator, "/admin/agencies/1613000", {"fee": fee, "name_en": "MOLIT", "active": "yes", **seen})
         assert refused.status_code == 400 and f'value="{fee}"' in refused.text
     assert live.service.agencies.fee_of(1613000) == 0
     for code in ("9999999", "abc", "1613000x", "0000000"):
@@ -207,7 +220,12 @@ def test_agencies_are_added_repriced_and_deactivated(live: LiveServer) -> None:
 
     # deactivated: no longer offered in the form, still listed for operators
     assert (
-        form(operator, "/admin/agencies/1613000", {"fee": "0", "name_en": "MOLIT", "active": "no"}).status_code == 303
+        form(
+            operator,
+            "/admin/agencies/1613000",
+            {"fee": "0", "name_en": "MOLIT", "active": "no", **agency_seen(operator, "1613000")},
+        ).status_code
+        == 303
     )
     assert "국토교통부" not in applicant.get("/applications/new").text
     assert "국토교통부" in operator.get("/admin/agencies").text

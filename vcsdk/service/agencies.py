@@ -178,6 +178,16 @@ class Agencies:
         names = {a.code: a.name(lang) for a in self.all() if a.active}
         return dict(sorted(names.items(), key=lambda item: item[1]))
 
+    def check_claims(self, claims: Mapping[str, Any]) -> None:
+        """Refuse (``USAGE_ERROR``) claims whose ``agency_code`` is not offered now or whose
+        ``agency`` is not that agency's Korean name (the JSON API's counterpart of the form's list)."""
+        offered = self.offered("ko")
+        code = claims.get("agency_code")
+        if not isinstance(code, int) or isinstance(code, bool) or code not in offered:
+            raise UsageError("agency_code must be an agency offered now (see the application form)")
+        if claims.get("agency") != offered[code]:
+            raise UsageError(f"agency must be the agency's Korean name, {offered[code]!r}")
+
     def fee_of(self, code: int) -> int:
         """The agency's fee in KRW (the default fee for an agency not on the list)."""
         return int(self.fees.get(code, DEFAULT_FEE_KRW))

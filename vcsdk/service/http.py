@@ -25,13 +25,15 @@ import uuid
 from collections.abc import Awaitable, Callable
 from http.cookies import SimpleCookie
 from typing import TYPE_CHECKING, Any, cast
+from urllib.parse import unquote_to_bytes
 
 from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from ..errors import CSRFTokenInvalid
+from ..errors import CSRFTokenInvalid, UsageError
 from .accounts import Account, require_role
 from .problems import problem
 
@@ -73,13 +75,30 @@ def csrf_for_session(secret: bytes, session_token: str) -> str:
     return hmac.new(secret, b"csrf:" + session_token.encode("utf-8"), hashlib.sha256).hexdigest()
 
 
+async def read_form(
+    request: Request, *, max_files: int = FORM_MAX_FILES, max_fields: int = FORM_MAX_FIELDS
+) -> FormData:
+    """The request's form, parsed once. An urlencoded body whose names or values are not UTF-8
+    (raw bytes or percent escapes) is refused with ``USAGE_ERROR``: Starlette would decode such
+    bytes as Latin-1 or U+FFFD and the page would store mojibake."""
+    if request.headers.get("content-type", "").startswith("application/x-www-form-urlencoded"):
+        body = await request.body()
+        try:
+            for pair in body.split(b"&"):
+                for part in pair.split(b"=", 1):
+                    unquote_to_bytes(part.replace(b"+", b" ")).decode("utf-8")
+        except UnicodeDecodeError:
+            raise UsageError("the form is not UTF-8 text") from None
+    return await request.form(max_files=max_files, max_fields=max_fields)
+
+
 async def check_csrf(request: Request) -> None:
     """Refuse the request unless it carries this session's CSRF token (header or form field)."""
     expected = csrf_token(request)
     given = request.headers.get(CSRF_HEADER)
     content_type = request.headers.get("content-type", "")
     if given is None and content_type.startswith(("application/x-www-form-urlencoded", "multipart/form-data")):
-        value = (await request.form(max_files=FORM_MAX_FILES, max_fields=FORM_MAX_FIELDS)).get(CSRF_FIELD)
+        value = (await read_form(request)).get(CSRF_FIELD)
         given = value if isinstance(value, str) else None
     if not given or not expected or not hmac.compare_digest(given.encode(), expected.encode()):
         raise CSRFTokenInvalid("the form is missing its CSRF token or it does not match this session")

@@ -19,6 +19,21 @@ ALLOWED_FROM: dict[str, tuple[str, ...]] = {
     "renew": ("issued", "needs_renewal"),
 }
 """The credential states each action starts from (the registry enforces them too)."""
+MAX_REASON = 500
+"""The longest reason an operator may give (characters, after whitespace is collapsed)."""
+
+
+def clean_reason(reason: object) -> str | None:
+    """An operator's reason as stored: text, whitespace collapsed, printable, at most
+    :data:`MAX_REASON` characters (``USAGE_ERROR`` otherwise); None when none is given."""
+    if reason is None:
+        return None
+    if not isinstance(reason, str):
+        raise UsageError("the reason must be text")
+    cleaned = " ".join(reason.split())
+    if len(cleaned) > MAX_REASON or not cleaned.isprintable():
+        raise UsageError(f"the reason must be printable text of at most {MAX_REASON} characters")
+    return cleaned
 
 
 def operate(
@@ -33,6 +48,7 @@ def operate(
     """Run one operator action and republish; returns ``{"cti", "state"}`` (and ``new_cti`` for
     a renewal, whose old credential is superseded)."""
     registry = service.registry
+    reason = clean_reason(reason)
     if action == "renew":
         record = registry.renew(cti, actor=actor, changes=changes or {})
         if reason:

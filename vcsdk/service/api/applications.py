@@ -56,6 +56,7 @@ async def application_create(request: Request) -> Response:
         raise UsageError("claims must be an object of official-ID fields")
     claims.pop("photo_digest", None)
     service = service_of(request)
+    await run_in_threadpool(service.agencies.check_claims, claims)
     application_id = await run_in_threadpool(
         lambda: service.registry.apply(
             applicant=account.actor, claims=claims, contact=_text(data, "contact", limit=256)

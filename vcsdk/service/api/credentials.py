@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from starlette.concurrency import run_in_threadpool
@@ -69,8 +70,11 @@ async def credential_change(request: Request) -> Response:
 
     def run() -> dict[str, Any]:
         service.wallet.owned_credential(account, cti)
-        if service.registry.show(service.registry.credential(cti)["application_id"])["applicant"] != account.actor:
+        record = service.registry.credential(cti)
+        if service.registry.show(record["application_id"])["applicant"] != account.actor:
             raise RecordNotFound("no such credential")
+        if "agency_code" in changes or "agency" in changes:  # a transfer: to an agency offered now
+            service.agencies.check_claims({**json.loads(record["claims"]), **changes})
         application_id = service.registry.apply_change(cti, applicant=account.actor, changes=changes)
         return application_json(service.registry.show(application_id))
 
@@ -89,10 +93,8 @@ def _operate(action: str) -> Any:
             changes = data.get("changes") or {}
             if not isinstance(changes, dict):
                 raise UsageError('changes must be an object, e.g. {"changes": {"rank": "..."}}')
-            reason = data.get("reason")
-            return operations.operate(
-                service, operator.actor, cti, action, reason=None if reason is None else str(reason), changes=changes
-            )
+            reason = operations.clean_reason(data.get("reason"))
+            return operations.operate(service, operator.actor, cti, action, reason=reason, changes=changes)
 
         return JSONResponse(await run_in_threadpool(run))
 

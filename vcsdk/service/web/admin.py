@@ -9,6 +9,7 @@ redirect (reloading never repeats an action) with a message naming what changed.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 from typing import Any
@@ -22,7 +23,7 @@ from ...registry import tables as t
 from ..accounts import Account
 from ..agencies import AgencyInvalid, parse_code, parse_fee, parse_name
 from ..http import service_of
-from ..operations import ACTIONS, ALLOWED_FROM, operate
+from ..operations import ACTIONS, ALLOWED_FROM, MAX_REASON, operate
 from ..tables import accounts
 from . import forms
 from .common import call, form_of, page, text
@@ -30,7 +31,6 @@ from .render import day, render, translator, when
 
 KID = re.compile(r"[0-9a-f]{16}")
 CTI = re.compile(r"[0-9a-f]{32}")
-MAX_REASON = 500
 SEARCH_LIMIT = 50
 
 
@@ -195,6 +195,13 @@ async def admin_agencies(request: Request, account: Account) -> Response:
     )
 
 
+def _agency_seen(agency: Any) -> str:
+    """What the form was built from (fee, English name, offered): a form sent after another
+    change of the agency is refused rather than undoing that change."""
+    data = json.dumps([agency.fee, agency.name_en, agency.active], ensure_ascii=False).encode("utf-8")
+    return hashlib.sha256(data).hexdigest()[:16]
+
+
 @page("operator")
 async def admin_agency(request: Request, account: Account) -> Response:
     """One agency: change its fee (0 allowed) or English name, offer it or not."""
@@ -208,6 +215,17 @@ async def admin_agency(request: Request, account: Account) -> Response:
     if request.method == "POST":
         form = await form_of(request)
         values = {k: text(form, k) for k in ("fee", "name_en", "active")}
+        if text(form, "seen") != _agency_seen(agency):  # sent twice, or another operator changed it
+            t = translator(request)
+            return render(
+                request,
+                "admin_agency.html",
+                status=409,
+                errors={},
+                values=values,
+                flash=("warning", t("agency.stale", code=agency.code)),
+                agency={"code": agency.code, "name_ko": agency.name_ko, "seen": _agency_seen(agency)},
+            )
         fee = name_en = None
         try:
             fee = parse_fee(values["fee"])
@@ -235,7 +253,7 @@ async def admin_agency(request: Request, account: Account) -> Response:
         status=400 if errors else 200,
         errors=errors,
         values=values,
-        agency={"code": agency.code, "name_ko": agency.name_ko},
+        agency={"code": agency.code, "name_ko": agency.name_ko, "seen": _agency_seen(agency)},
     )
 
 
@@ -346,7 +364,7 @@ async def admin_credential(request: Request, account: Account) -> Response:
             errors["action-" + (view["actions"] or ["suspend"])[0]] = ("credops.not_now", {})
         if not reason:
             errors["reason"] = ("v.enter", {"field": "credops.reason"})
-        elif len(reason) > MAX_REASON:
+        elif len(reason) > MAX_REASON or not reason.isprintable():
             errors["reason"] = ("credops.reason_long", {"n": MAX_REASON})
         if not _confirmed(form):
             errors["confirm"] = ("credops.confirm_needed", {})

@@ -21,10 +21,18 @@ from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from ...errors import AccessDenied, AuthenticationRequired, CSRFTokenInvalid, RecordNotFound, ReviewerConflict, VCError
+from ...errors import (
+    AccessDenied,
+    AuthenticationRequired,
+    CSRFTokenInvalid,
+    RecordNotFound,
+    ReviewerConflict,
+    UploadRefused,
+    VCError,
+)
 from ..accounts import Account
 from ..core import Service
-from ..http import LOGGER, BodyTooLarge, check_csrf, current_account
+from ..http import LOGGER, TOO_LARGE_FIELD, BodyTooLarge, check_csrf, current_account, read_form
 from .render import render, translator
 
 Handler = Callable[[Request], Awaitable[Response]]
@@ -127,6 +135,8 @@ def page(*roles: str, csrf: bool = True) -> Callable[[Callable[[Request, Account
                 return login_redirect(request)
             except BodyTooLarge:
                 raise  # the body-limit middleware answers with this page's form
+            except UploadRefused as exc:
+                return error_page(request, 413, t("error.generic"), f"{exc.code.value}: {exc.message}")
             except VCError as exc:
                 return error_page(request, 400, t("error.generic"), f"{exc.code.value}: {exc.message}")
             except Exception as exc:  # a page, not a traceback; the type only goes to the log
@@ -140,9 +150,16 @@ def page(*roles: str, csrf: bool = True) -> Callable[[Callable[[Request, Account
     return wrap
 
 
-async def form_of(request: Request) -> FormData:
-    """The request's form (bounded: a few fields, one file)."""
-    return await request.form(max_files=1, max_fields=20)
+async def form_of(request: Request, *, oversize_ok: bool = False) -> FormData:
+    """The request's form (bounded: a few fields, one file).
+
+    A form the body-limit middleware cut (over the limit, :data:`TOO_LARGE_FIELD` set) is refused
+    with ``UPLOAD_REFUSED`` unless the page shows such a form back itself (``oversize_ok``): the
+    fields salvaged from it must never carry out an action."""
+    form = await read_form(request, max_files=1, max_fields=20)
+    if form.get(TOO_LARGE_FIELD) and not oversize_ok:
+        raise UploadRefused("the request body is larger than the service accepts")
+    return form
 
 
 def text(form: FormData, name: str) -> str:
