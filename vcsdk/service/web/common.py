@@ -28,6 +28,7 @@ from ...errors import (
     RecordNotFound,
     ReviewerConflict,
     UploadRefused,
+    UsageError,
     VCError,
 )
 from ..accounts import Account
@@ -150,15 +151,20 @@ def page(*roles: str, csrf: bool = True) -> Callable[[Callable[[Request, Account
     return wrap
 
 
-async def form_of(request: Request, *, oversize_ok: bool = False) -> FormData:
+async def form_of(request: Request, *, oversize_ok: bool = False, files: bool = False) -> FormData:
     """The request's form (bounded: a few fields, one file).
 
     A form the body-limit middleware cut (over the limit, :data:`TOO_LARGE_FIELD` set) is refused
     with ``UPLOAD_REFUSED`` unless the page shows such a form back itself (``oversize_ok``): the
-    fields salvaged from it must never carry out an action."""
+    fields salvaged from it must never carry out an action. Only a page that takes a file
+    (``files``) accepts ``multipart/form-data``: Starlette decodes multipart text that is not
+    UTF-8 as Latin-1, so every other page takes urlencoded forms only (``USAGE_ERROR``), whose
+    text :func:`read_form` checks."""
     form = await read_form(request, max_files=1, max_fields=20)
     if form.get(TOO_LARGE_FIELD) and not oversize_ok:
         raise UploadRefused("the request body is larger than the service accepts")
+    if not files and request.headers.get("content-type", "").startswith("multipart/form-data"):
+        raise UsageError("this form takes no file: send it as application/x-www-form-urlencoded")
     return form
 
 

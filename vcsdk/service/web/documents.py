@@ -140,7 +140,7 @@ async def document_upload(request: Request, account: Account) -> Response:
         return await run_in_threadpool(show, 200, {}, {})
     if shown["state"] not in EDITABLE:
         return RedirectResponse(f"/applications/{application_id}", status_code=303)
-    form = await form_of(request, oversize_ok=True)
+    form = await form_of(request, oversize_ok=True, files=True)
     checked, meta = forms.check_document_meta(kind, form, today_)
     errors = dict(checked.errors)
     if form.get(TOO_LARGE_FIELD):  # the file went over the body limit: the fields typed are kept

@@ -1,6 +1,6 @@
-"""Review rv2: the operator pages and keyring attacked in process (starlette TestClient).
+"""Defects a hostile review found in the operator pages and keyring, attacked in process (TestClient).
 
-Each test failed before its fix (see the report): an over-limit multipart body runs an operator
+Each test failed before its fix: an over-limit multipart body runs an operator
 action, non-UTF-8 form bytes land as mojibake in agency names (the Korean name becomes a signed
 claim), the JSON API applies for agencies the operator deactivated or never listed, and the JSON
 API takes any JSON value of any length as an operator's reason."""
@@ -21,7 +21,7 @@ pytest.importorskip("starlette")
 
 from starlette.testclient import TestClient
 
-from tests.test_service_kit import reference_claims
+from tests.conftest import reference_claims
 from tests.web.conftest import PDF, png_photo
 from vcsdk import Ed25519PrivateKey
 from vcsdk.service.app import create_app
@@ -134,7 +134,6 @@ def test_an_over_limit_body_never_runs_an_operator_action(app: Any) -> None:
                 for k, v in (("code", b"2345678"), ("fee", b"1"), ("name_ko", b"\xff\xfe"))
             )
             + f"--{BOUNDARY}--\r\n".encode(),
-            marks=pytest.mark.xfail(strict=True, reason="open: Starlette decodes such multipart text as Latin-1"),
         ),
     ],
     ids=["raw-bytes", "percent-escapes", "multipart"],
