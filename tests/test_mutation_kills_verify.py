@@ -9,21 +9,30 @@ codes. Each test names the mutants it kills.
 from __future__ import annotations
 
 import dataclasses
+import datetime
 from typing import Any
 
+import cbor2
 import pytest
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
 
 from tests import forge
 from tests.conftest import NOW, SEED, reference_claims
 from vcsdk import Code, Ed25519PrivateKey, Issuer, StatusPolicy, StatusReference, TrustStore, Verifier, fixed_clock
-from vcsdk.codec import cbor, cose, qrtext
+from vcsdk.codec import cbor, cose, cwt, qrtext
+from vcsdk.codec.cbor import TAG_EPOCH_DAYS, StrictDecoder
 from vcsdk.errors import CredentialInvalid, StatusUnknown
 from vcsdk.holder import make_key_proof, present, verify_key_proof
 from vcsdk.holder.presentation import PRESENTATION_PREFIX
+from vcsdk.keys import PublicKey
+from vcsdk.keys.ecdsa import ECPublicKey
 from vcsdk.limits import DEFAULT_LIMITS, Limits
 from vcsdk.trust.store import KeyState, TrustedKey
 from vcsdk.verify import FastVerifier
-from vcsdk.verify.authenticate import Trace
+from vcsdk.verify.authenticate import AuthPolicy, Trace, open_sign1
+from vcsdk.verify.checks import PAYLOAD_TAGS, parse_claims
 from vcsdk.verify.presentation import PresentationGuard
 from vcsdk.verify.result import Verification
 from vcsdk.verify.status import StatusCheck
@@ -185,7 +194,7 @@ def test_check_many_without_a_time_reads_the_clock(lane: str) -> None:
 
 
 def test_a_repeat_scan_reports_the_lists_age_now_and_keeps_unknown_status_allowed() -> None:
-    """Kills verifier.recheck 21, 34-38 and result.replace_status 2-6."""
+    """Kills verifier.recheck 21, 37, 38 and result.replace_status 2, 3, 6."""
     fast = FastVerifier(_reference(holder_binding="off", status=_Fixed(0, made=T - 60)))
     first = fast.verify_at(BOUND, T)
     assert (first.status_list_age, first.status_check) == (60, StatusCheck(0, URI, T - 60))
@@ -400,7 +409,7 @@ def test_a_presented_credential_keeps_nbf_and_the_status_lists_age() -> None:
 
 
 def test_check_results_carry_valid_message_and_kid_on_both_lanes() -> None:
-    """Kills fast.check 14, 16, 17, 24 and Verifier.check 22, 23, 26, 27, 31, 32: ``valid``
+    """Kills fast.check 14, 16, 17, 24 and Verifier.check 22, 23, 26, 27, 31, 32, Verifier._run 35: ``valid``
     (the truth value a door opens on), the message and the kid are part of every result."""
     expired = forge.text(forge.claims(iat=NOW - 5000, exp=NOW - 1000))
     for gate in (_reference(holder_binding="off"), FastVerifier(_reference(holder_binding="off"))):
@@ -412,7 +421,7 @@ def test_check_results_carry_valid_message_and_kid_on_both_lanes() -> None:
 
 
 def test_keys_sharing_a_kid_are_each_held_to_their_state_and_window() -> None:
-    """Kills authenticate_parts 23, 33, 35, 36, 38 (the several-candidates branch)."""
+    """Kills authenticate_parts 23, 24, 33, 35, 36, 38 (the several-candidates branch)."""
     other = Ed25519PrivateKey(bytes(range(1, 33)))
     twin = Ed25519PrivateKey(bytes(range(2, 34)))
     kid = ISSUER.public_key.kid
@@ -433,3 +442,123 @@ def test_keys_sharing_a_kid_are_each_held_to_their_state_and_window() -> None:
     iat = NOW - 100
     assert code(other_key, TrustedKey(ISSUER.public_key, not_after=iat - 1)) == Code.SIGNATURE_INVALID
     assert code(other_key, TrustedKey(ISSUER.public_key, not_after=iat)) == Code.VALID
+
+
+def test_an_untagged_credential_is_refused_for_its_tag_before_its_headers_are_read() -> None:
+    """Kills authenticate.open_sign1 4 (the tag rule not handed to the decoder): the missing tag
+    18 is the first fault of the structure, so a credential without it is ``COSE_MALFORMED`` even
+    when its protected header is not CBOR (which would otherwise be ``CBOR_MALFORMED``)."""
+    untagged = forge.text_from_cose(forge.sign1_bytes(protected_bytes=b"\xa1", signature=bytes(64), tag=None))
+    assert _code(lambda: _reference().verify_at(untagged, T)) == Code.COSE_MALFORMED
+    tagged = forge.text_from_cose(forge.sign1_bytes(protected_bytes=b"\xa1", signature=bytes(64)))
+    assert _code(lambda: _reference().verify_at(tagged, T)) == Code.CBOR_MALFORMED
+
+
+def test_open_sign1_honours_the_policys_tag_rule_shared_labels_and_decoder() -> None:
+    """Kills authenticate.open_sign1 8, 9, 15, 21. The shipped callers (credentials, status list
+    tokens, trust lists) all require the tag, share no labels and pass no decoder, so these are
+    checked on ``open_sign1`` itself: every field of the policy and the given decoder are used."""
+    trust = TrustStore([ISSUER.public_key])
+    kid = ISSUER.public_key.kid
+    payload = {cwt.IAT: NOW, 99: cbor2.CBORTag(TAG_EPOCH_DAYS, 19_000)}
+    plain = AuthPolicy("test document", payload_tags=frozenset({TAG_EPOCH_DAYS}))
+
+    untagged = forge.sign1_bytes(payload, tag=None)
+    assert open_sign1(untagged, trust, dataclasses.replace(plain, require_tag=False), DEFAULT_LIMITS).kid == kid
+    assert _code(lambda: open_sign1(untagged, trust, plain, DEFAULT_LIMITS)) == Code.COSE_MALFORMED
+
+    kid_twice = forge.sign1_bytes(payload, unprotected={cose.HEADER_KID: kid})
+    shared = dataclasses.replace(plain, shared_labels=frozenset({cose.HEADER_KID}))
+    assert open_sign1(kid_twice, trust, shared, DEFAULT_LIMITS).kid == kid
+    assert _code(lambda: open_sign1(kid_twice, trust, plain, DEFAULT_LIMITS)) == Code.COSE_MALFORMED
+
+    tagged = forge.sign1_bytes(payload)
+    assert open_sign1(tagged, trust, plain, DEFAULT_LIMITS).payload == {cwt.IAT: NOW, 99: datetime.date(2022, 1, 8)}
+    no_tags = StrictDecoder(DEFAULT_LIMITS)  # the caller's decoder wins over the policy's tags
+    assert _code(lambda: open_sign1(tagged, trust, plain, DEFAULT_LIMITS, decoder=no_tags)) == Code.CBOR_MALFORMED
+
+
+def _p256_key(kid: bytes) -> tuple[ec.EllipticCurvePrivateKey, ECPublicKey]:
+    private = ec.derive_private_key(0x5EED, ec.SECP256R1())
+    numbers = private.public_key().public_numbers()
+    return private, ECPublicKey("P-256", numbers.x.to_bytes(32, "big"), numbers.y.to_bytes(32, "big"), kid=kid)
+
+
+def test_a_key_of_another_algorithm_under_the_same_kid_never_verifies() -> None:
+    """Kills authenticate_parts 13, 14 (keys of another algorithm kept among several candidates
+    when the first one matched): the algorithm comes from the trusted key, so an EdDSA message
+    signed by the ES256 key that shares the EdDSA key's kid is ``SIGNATURE_INVALID``."""
+    kid = ISSUER.public_key.kid
+    private, es256 = _p256_key(kid)
+    protected = cose.encode_protected({cose.HEADER_ALG: -8, cose.HEADER_KID: kid})
+    payload = cbor.dumps(forge.claims())
+    r, s = decode_dss_signature(private.sign(cose.sig_structure(protected, payload), ec.ECDSA(hashes.SHA256())))
+    text = forge.text_from_cose(
+        forge.sign1_bytes(payload, protected_bytes=protected, signature=r.to_bytes(32, "big") + s.to_bytes(32, "big"))
+    )
+
+    def code(*keys: PublicKey | TrustedKey) -> Code:
+        verifier = Verifier(TrustStore(keys), clock=fixed_clock(NOW), status_policy=StatusPolicy.ALLOW_UNKNOWN)
+        return verifier.check(text).code
+
+    assert code(es256) == Code.UNSUPPORTED_ALGORITHM
+    assert code(ISSUER.public_key, es256) == Code.SIGNATURE_INVALID
+    assert code(es256, ISSUER.public_key) == Code.SIGNATURE_INVALID
+    assert code(ISSUER.public_key) == Code.SIGNATURE_INVALID
+
+
+def test_several_keys_without_windows_do_not_ask_for_an_issue_time() -> None:
+    """Kills authenticate_parts 39, 40 (keys without any window taken as windowed when several
+    share a kid): a credential without iat then fails on its claims, not on a key window."""
+    other = TrustedKey(type(ISSUER.public_key)(Ed25519PrivateKey(bytes(range(1, 33))).public_key.raw, kid=ISSUER.kid))
+    no_iat = forge.text(forge.claims(iat=None))
+
+    def code(*keys: PublicKey | TrustedKey) -> Code:
+        verifier = Verifier(TrustStore(keys), clock=fixed_clock(NOW), status_policy=StatusPolicy.ALLOW_UNKNOWN)
+        return verifier.check(no_iat).code
+
+    assert code(ISSUER.public_key) == Code.CLAIMS_INVALID
+    assert code(other, ISSUER.public_key) == Code.CLAIMS_INVALID
+    assert code(ISSUER.public_key, other) == Code.CLAIMS_INVALID
+    assert code(other, TrustedKey(ISSUER.public_key, not_before=NOW - 200)) == Code.PUBLIC_KEY_NOT_YET_VALID
+
+
+def test_a_failed_check_names_the_kid_of_a_presented_or_bare_credential() -> None:
+    """Kills Verifier._run 21 and 35 (the trace not handed on): a refused credential's result
+    still names the key it claimed, inside a presentation as well as bare."""
+    cnf = {1: {1: 1, -1: 6, -2: PHONE.public_key.raw}}
+    expired = forge.sign1_bytes(forge.claims(cnf=cnf, iat=NOW - 5000, exp=NOW - 1000))
+    verifier = _reference()
+    presented = verifier.check(present(expired, PHONE, now=T), T)
+    assert (presented.code, presented.kid) == (Code.CWT_EXPIRED, ISSUER.public_key.kid)
+    bare = _reference(holder_binding="off").check(forge.text_from_cose(expired), T)
+    assert (bare.code, bare.kid) == (Code.CWT_EXPIRED, ISSUER.public_key.kid)
+
+
+class _Answer:
+    """A status checker whose answer the test changes: one StatusCheck object, returned as is."""
+
+    def __init__(self, answer: StatusCheck) -> None:
+        self.answer = answer
+
+    def check(self, reference: StatusReference, now: int, *, issuer: str, signer: TrustedKey) -> StatusCheck:
+        return self.answer
+
+
+def test_a_repeat_scan_reports_the_status_check_and_age_of_now() -> None:
+    """Kills Verifier.recheck 34-36 and VerifiedCredential.replace_status 5: a checker that keeps
+    answering with the same object (a cache) still yields the list's age now, and a newer list of
+    the same age replaces the old status check."""
+    checker = _Answer(StatusCheck(0, URI, T - 60))
+    verifier = _reference(holder_binding="off", status=checker)
+    claims = parse_claims(
+        cbor.loads_strict(cose.decode_sign1(INNER, DEFAULT_LIMITS).payload, DEFAULT_LIMITS, PAYLOAD_TAGS)
+    )
+    first = verifier.verify_at(BOUND, T)
+    assert verifier.recheck(first, claims, T) == first
+    later = verifier.recheck(first, claims, T + 30)
+    assert (later.status_check, later.status_list_age) == (checker.answer, 90)
+    checker.answer = StatusCheck(0, URI, T - 30)  # a list issued 30 s later, checked 30 s later
+    newer = verifier.recheck(first, claims, T + 30)
+    assert (newer.status_check, newer.status_list_age) == (StatusCheck(0, URI, T - 30), 60)
+    assert first.replace_status(None, None).status_check is None
