@@ -35,6 +35,27 @@ def reference_claims() -> dict[str, Any]:
 CONFORMANCE_SKIP = "conformance data not present"
 
 
+def page_settings(folder: Path, base_url: str = "http://testserver", **overrides: Any) -> Any:
+    """Issuer-service settings for page and form tests: fresh keys, data under ``folder`` and
+    cheap password hashes (these tests are about pages, not Argon2)."""
+    import secrets
+
+    from vcsdk.service.settings import Settings
+
+    fields: dict[str, Any] = {
+        "database": str(folder / "registry.db"),
+        "base_url": base_url,
+        "issuer_id": "KR-MOIS",
+        "issuer_key": Ed25519PrivateKey.generate(),
+        "anchor_key": Ed25519PrivateKey.generate(),
+        "session_secret": secrets.token_bytes(32),
+        "data_dir": folder / "data",
+        "argon2_time_cost": 1,
+        "argon2_memory_kib": 1024,
+    }
+    return Settings(**{**fields, **overrides})
+
+
 def conformance_file(*parts: str) -> Path:
     """A file from ../shared/conformance, or a skip naming what is missing (reported loudly)."""
     path = CONFORMANCE.joinpath(*parts)

@@ -21,11 +21,9 @@ pytest.importorskip("starlette")
 
 from starlette.testclient import TestClient
 
-from tests.conftest import reference_claims
+from tests.conftest import page_settings, reference_claims
 from tests.web.conftest import PDF, png_photo
-from vcsdk import Ed25519PrivateKey
 from vcsdk.service.app import create_app
-from vcsdk.service.settings import Settings
 
 PASSWORD = "correct horse battery"
 BOUNDARY = "rv2boundary"
@@ -33,18 +31,7 @@ BOUNDARY = "rv2boundary"
 
 @pytest.fixture
 def app(tmp_path: Path) -> Iterator[Any]:
-    settings = Settings(
-        database=str(tmp_path / "registry.db"),
-        base_url="http://testserver",
-        issuer_id="KR-MOIS",
-        issuer_key=Ed25519PrivateKey.generate(),
-        anchor_key=Ed25519PrivateKey.generate(),
-        session_secret=secrets.token_bytes(32),
-        data_dir=tmp_path / "data",
-        argon2_time_cost=1,
-        argon2_memory_kib=1024,
-    )
-    application = create_app(settings, schedule=False)
+    application = create_app(page_settings(tmp_path), schedule=False)
     with TestClient(application):
         yield application
 

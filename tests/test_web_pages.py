@@ -4,7 +4,6 @@ through the ASGI app in process (CSRF, access, static files, no CDN)."""
 from __future__ import annotations
 
 import re
-import secrets
 import string
 from collections.abc import Iterator
 from datetime import date
@@ -17,9 +16,8 @@ pytest.importorskip("starlette")
 
 from starlette.testclient import TestClient
 
-from vcsdk import Ed25519PrivateKey
+from tests.conftest import page_settings
 from vcsdk.service.app import create_app
-from vcsdk.service.settings import Settings
 from vcsdk.service.web import KRDS_RESOURCES, common, forms
 from vcsdk.service.web.i18n import LANGUAGES, Translator, catalogue, choose
 
@@ -119,18 +117,7 @@ def test_document_and_fee_checks() -> None:
 
 @pytest.fixture
 def app_client(tmp_path: Path) -> Iterator[TestClient]:
-    settings = Settings(
-        database=str(tmp_path / "registry.db"),
-        base_url="http://testserver",
-        issuer_id="KR-MOIS",
-        issuer_key=Ed25519PrivateKey.generate(),
-        anchor_key=Ed25519PrivateKey.generate(),
-        session_secret=secrets.token_bytes(32),
-        data_dir=tmp_path / "data",
-        argon2_time_cost=1,
-        argon2_memory_kib=1024,
-    )
-    with TestClient(create_app(settings, schedule=False), follow_redirects=False) as client:
+    with TestClient(create_app(page_settings(tmp_path), schedule=False), follow_redirects=False) as client:
         yield client
 
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 import functools
 import io
 import re
-import secrets
 import shutil
 import socket
 import tempfile
@@ -30,7 +29,7 @@ pytest.importorskip("playwright", reason="the browser tests need playwright (tes
 import uvicorn
 from playwright.sync_api import Browser, BrowserContext, Page, Playwright, ViewportSize, sync_playwright
 
-from vcsdk import Ed25519PrivateKey
+from tests.conftest import page_settings
 from vcsdk.service.app import create_app
 from vcsdk.service.core import Service
 from vcsdk.service.settings import Settings
@@ -91,19 +90,7 @@ def server() -> Iterator[Server]:
     folder = Path(tempfile.mkdtemp(prefix="vcsdk-web-"))
     sock = _free_socket()
     port = sock.getsockname()[1]
-    settings = Settings(
-        database=str(folder / "registry.db"),
-        base_url=f"http://127.0.0.1:{port}",
-        issuer_id="KR-MOIS",
-        issuer_key=Ed25519PrivateKey.generate(),
-        anchor_key=Ed25519PrivateKey.generate(),
-        session_secret=secrets.token_bytes(32),
-        data_dir=folder / "data",
-        fees=FEES,
-        argon2_time_cost=1,
-        argon2_memory_kib=1024,  # cheap password hashes: these tests are about pages
-        republish_interval=3600,
-    )
+    settings = page_settings(folder, f"http://127.0.0.1:{port}", fees=FEES, republish_interval=3600)
     clock = Clock()
     app = create_app(settings, clock=clock, schedule=False)
     config = uvicorn.Config(app, log_level="warning", lifespan="on", access_log=False)

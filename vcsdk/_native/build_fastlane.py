@@ -8,6 +8,7 @@ also makes the AddressSanitizer build the fuzz harness uses (``fuzz/native.py``)
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Sequence
 
 import cffi
@@ -15,33 +16,18 @@ import cffi
 HERE = os.path.dirname(os.path.abspath(__file__))
 SOURCE = os.path.join(HERE, "fastlane.c")
 
-CDEF = """
-#define VL_OK 0
-#define VL_FALLBACK 1
-#define VL_CREDENTIAL 0
-#define VL_PRESENTATION 1
-typedef struct vl_ctx vl_ctx;
-typedef struct {
-    const uint8_t *kid;
-    size_t kid_len;
-    const uint8_t *payload;
-    size_t payload_len;
-    const uint8_t *signature;
-    size_t signature_len;
-    const uint8_t *tbs;
-    size_t tbs_len;
-} vl_parts;
-int vl_init(void);
-const char *vl_sodium_version(void);
-const char *vl_zlib_version(void);
-vl_ctx *vl_new(size_t max_text, size_t max_inflated);
-void vl_free(vl_ctx *ctx);
-int vl_open(vl_ctx *ctx, const uint8_t *text, size_t len, const uint8_t *prefix, size_t prefix_len, int kind,
-            vl_parts *parts);
-int vl_sign1(vl_ctx *ctx, const uint8_t *data, size_t len, int kind, vl_parts *parts);
-int vl_verify(const uint8_t *signature, size_t signature_len, const uint8_t *message, size_t message_len,
-              const uint8_t *public_key, size_t public_key_len);
-"""
+HEADER = os.path.join(HERE, "fastlane.h")
+
+
+def _cdef(header: str) -> str:
+    """The declarations cffi needs, read from the C header itself (one source of truth): the
+    header without its preprocessor lines, except ``#define NAME <integer>`` constants."""
+    with open(header, encoding="utf-8") as handle:
+        lines = handle.read().splitlines()
+    return "\n".join(line for line in lines if not line.startswith("#") or re.fullmatch(r"#define \w+ -?\d+\b.*", line))
+
+
+CDEF = _cdef(HEADER)
 
 
 def builder(
