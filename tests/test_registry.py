@@ -296,13 +296,11 @@ def _line(process: subprocess.Popen[bytes], timeout: float = 120.0) -> str:
     return process.stdout.readline().decode().strip()
 
 
-# The clock calls inside issue(): 1 before allocation, 2 when the index is claimed, 3 when the
-# credential row is written (its audit entry), 4 when the application moves to issued.
-@pytest.mark.parametrize("stop_at", [2, 3, 4])
-def test_sigkill_inside_issuance_leaves_nothing_half_written(target: str, stop_at: int) -> None:
-    registry(target)
+def _sigkill_inside(source: str, what: str) -> None:
+    """Run the child ``source``; once it printed "issued 0", "issued 1", "inside" (it blocks
+    there, mid-write), kill it with SIGKILL."""
     process = subprocess.Popen(
-        [sys.executable, "-c", CRASH_CHILD.format(root=str(ROOT), target=target, stop_at=stop_at)],
+        [sys.executable, "-c", source],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         cwd=ROOT,
@@ -313,7 +311,7 @@ def test_sigkill_inside_issuance_leaves_nothing_half_written(target: str, stop_a
         if process.poll() is not None or lines != ["issued 0", "issued 1", "inside"]:
             process.kill()
             stderr = process.communicate(timeout=30)[1].decode(errors="replace")
-            pytest.fail(f"the child did not issue twice and block inside issue(): {lines}\n{stderr[-2000:]}")
+            pytest.fail(f"the child did not {what}: {lines}\n{stderr[-2000:]}")
         os.kill(process.pid, signal.SIGKILL)
         process.wait(timeout=30)
     finally:
@@ -321,6 +319,16 @@ def test_sigkill_inside_issuance_leaves_nothing_half_written(target: str, stop_a
             process.kill()
             process.wait(timeout=30)
     assert process.returncode == -signal.SIGKILL
+
+
+# The clock calls inside issue(): 1 before allocation, 2 when the index is claimed, 3 when the
+# credential row is written (its audit entry), 4 when the application moves to issued.
+@pytest.mark.parametrize("stop_at", [2, 3, 4])
+def test_sigkill_inside_issuance_leaves_nothing_half_written(target: str, stop_at: int) -> None:
+    registry(target)
+    _sigkill_inside(
+        CRASH_CHILD.format(root=str(ROOT), target=target, stop_at=stop_at), "issue twice and block inside issue()"
+    )
     assert _consistent(target) == 2  # the two finished issuances, not a trace of the third
     reg = IssuerRegistry.open(target, issuer_id="KR-MOIS", signer=lambda now: KEY, clock=fixed_clock(NOW))
     reg.issue(approved(reg, "after-crash"), actor="lee")  # and it carries on
@@ -353,23 +361,10 @@ def _crash_batch_child(target: str, stop_at: int) -> None:
 @pytest.mark.parametrize("stop_at", [2, 7, 12])
 def test_sigkill_inside_batch_issuance_loses_the_batch_and_nothing_else(target: str, stop_at: int) -> None:
     registry(target)
-    process = subprocess.Popen(
-        [sys.executable, "-c", CRASH_BATCH_CHILD.format(root=str(ROOT), target=target, stop_at=stop_at)],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=ROOT, bufsize=0,
-    )  # fmt: skip
-    try:
-        lines = [_line(process) for _ in range(3)]
-        if process.poll() is not None or lines != ["issued 0", "issued 1", "inside"]:
-            process.kill()
-            stderr = process.communicate(timeout=30)[1].decode(errors="replace")
-            pytest.fail(f"the child did not issue a batch and block inside the next: {lines}\n{stderr[-2000:]}")
-        os.kill(process.pid, signal.SIGKILL)
-        process.wait(timeout=30)
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait(timeout=30)
-    assert process.returncode == -signal.SIGKILL
+    _sigkill_inside(
+        CRASH_BATCH_CHILD.format(root=str(ROOT), target=target, stop_at=stop_at),
+        "issue a batch and block inside the next",
+    )
     assert _consistent(target) == 2  # the committed batch; not a trace of the killed one
     reg = IssuerRegistry.open(target, issuer_id="KR-MOIS", signer=lambda now: KEY, clock=fixed_clock(NOW))
     assert not isinstance(reg.issue_many([approved(reg, "after-crash")], actor="lee")[0], Exception)
