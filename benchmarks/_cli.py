@@ -42,3 +42,16 @@ def parser(description: str) -> argparse.ArgumentParser:
     out.add_argument("--json", type=Path, help="also write the report as JSON here")
     out.add_argument("--quick", action="store_true", help="fewer, shorter rounds")
     return out
+
+
+def baseline_main(description: str, run: Callable[..., dict[str, Any]], argv: list[str] | None, unit: str) -> int:
+    """The command line of a benchmark that can time an older checkout (``--baseline DIR``) and
+    count instructions per ``unit`` (``--instructions``): run, print the figures, save."""
+    cli = parser(description)
+    cli.add_argument("--baseline", type=Path, help="a checkout of older vcsdk code, timed in the same run")
+    cli.add_argument("--instructions", action="store_true", help=f"also count instructions per {unit} (callgrind)")
+    args = cli.parse_args(argv)
+    report = run(quick=args.quick, baseline=args.baseline, instructions=args.instructions)
+    print(json.dumps({k: v for k, v in report.items() if k not in ("when", "benchmark")}, indent=2))
+    save(report, args.json)
+    return 0

@@ -250,14 +250,7 @@ def run(
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = _cli.parser("CLI gate mode benchmark")
-    parser.add_argument("--baseline", type=Path, help="a checkout of older vcsdk code: its gate mode is timed too")
-    parser.add_argument("--instructions", action="store_true", help="also count instructions per line (callgrind)")
-    args = parser.parse_args(argv)
-    report = run(quick=args.quick, baseline=args.baseline, instructions=args.instructions)
-    print(json.dumps({k: v for k, v in report.items() if k not in ("when", "benchmark")}, indent=2))
-    _cli.save(report, args.json)
-    return 0
+    return _cli.baseline_main("CLI gate mode benchmark", run, argv, "line")
 
 
 if __name__ == "__main__":

@@ -135,14 +135,7 @@ def run(quick: bool = False, baseline: Path | None = None, instructions: bool = 
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = _cli.parser("issuance benchmark")
-    parser.add_argument("--baseline", type=Path, help="a checkout of older vcsdk code, timed in the same run")
-    parser.add_argument("--instructions", action="store_true", help="also count instructions per issuance (callgrind)")
-    args = parser.parse_args(argv)
-    report = run(quick=args.quick, baseline=args.baseline, instructions=args.instructions)
-    print(json.dumps({k: v for k, v in report.items() if k not in ("when", "benchmark")}, indent=2))
-    _cli.save(report, args.json)
-    return 0
+    return _cli.baseline_main("issuance benchmark", run, argv, "issuance")
 
 
 if __name__ == "__main__":
