@@ -185,6 +185,12 @@ def test_http_source_caps_the_body_and_refuses_other_schemes(world: World, serve
 # ------------------------------------------------------------------ the loop
 
 
+def _no_time() -> float:
+    """A ladder clock that never moves: every frame gets every ladder step, so which frames of a
+    video decode depends on their pixels, not on how loaded the machine is."""
+    return 0.0
+
+
 def test_generated_video_gives_valid_lines_with_the_right_debounce(tmp_path: Path, world: World) -> None:
     path = tmp_path / "phone.avi"
     phone_video(path, world.text)
@@ -193,7 +199,7 @@ def test_generated_video_gives_valid_lines_with_the_right_debounce(tmp_path: Pat
     keeper = _keeper(FileSource(bundle, max_bytes=CAP), tmp_path / "s", world)
     keeper.start()
     lines: list[dict[str, Any]] = []
-    loop = GateLoop(keeper.check, lines.append, ladder=ScanLadder(budget=0.2), debounce=0.5)
+    loop = GateLoop(keeper.check, lines.append, ladder=ScanLadder(budget=0.2, timer=_no_time), debounce=0.5)
     for frame in video_frames(path):
         loop.scan_frame(frame)
     assert [line["code"] for line in lines] == ["VALID", "VALID"]  # one per presentation, not per frame
@@ -210,7 +216,7 @@ def test_generated_video_gives_valid_lines_with_the_right_debounce(tmp_path: Pat
     assert summary["decoded"] >= 20 and summary["debounced"] == summary["decoded"] - 2
 
     held: list[dict[str, Any]] = []  # held still for the whole video with a long debounce: one line
-    loop = GateLoop(keeper.check, held.append, ladder=ScanLadder(), debounce=5.0, claims="none")
+    loop = GateLoop(keeper.check, held.append, ladder=ScanLadder(timer=_no_time), debounce=5.0, claims="none")
     for frame in video_frames(path):
         loop.scan_frame(frame)
     assert [line["code"] for line in held] == ["VALID"] and held[0]["claims"] is None
