@@ -199,7 +199,7 @@ def test_generated_video_gives_valid_lines_with_the_right_debounce(tmp_path: Pat
     keeper = _keeper(FileSource(bundle, max_bytes=CAP), tmp_path / "s", world)
     keeper.start()
     lines: list[dict[str, Any]] = []
-    loop = GateLoop(keeper.check, lines.append, ladder=ScanLadder(budget=0.2, timer=_no_time), debounce=0.5)
+    loop = GateLoop(keeper.check, lines.append, ladder=ScanLadder(budget=0.2, timer=_no_time), debounce=0.9)
     for frame in video_frames(path):
         loop.scan_frame(frame)
     assert [line["code"] for line in lines] == ["VALID", "VALID"]  # one per presentation, not per frame

@@ -304,12 +304,13 @@ def test_video_source_end_to_end(tmp_path: Path, world: World, provisioned: tupl
     phone_video(video, world.text)
     result = subprocess.run(
         [sys.executable, "-m", "vcsdk_cli.main", "gate", "run", "--video", str(video), "--bundle", str(bundle),
-         "--trust-anchor", str(anchor), "--state", str(tmp_path / "s"), "--debounce", "0.5", "--claims", "none",
+         "--trust-anchor", str(anchor), "--state", str(tmp_path / "s"), "--debounce", "0.9", "--claims", "none",
          "--scan-budget", "60000"],  # every ladder step on every frame: the verdicts depend on pixels, not on load
         capture_output=True, text=True, timeout=TIMEOUT, stdin=subprocess.DEVNULL,
     )  # fmt: skip
     lines = [json.loads(line) for line in result.stdout.splitlines()]
     assert result.returncode == 0, result.stderr
     assert [line["code"] for line in lines] == ["VALID", "VALID"]
+    assert [int(line["source"].rsplit("#", 1)[1]) >= 25 for line in lines] == [False, True]  # before and after
     summary = json.loads(result.stderr.strip().splitlines()[-1])
     assert summary["frames"] == 40 and summary["reason"] == "end of input"

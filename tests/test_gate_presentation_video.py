@@ -52,7 +52,7 @@ def test_a_presentation_video_is_valid_once_replayed_when_shown_again_and_valid_
         keeper.check,
         lines.append,
         ladder=ScanLadder(budget=0.2, timer=lambda: 0.0),
-        debounce=0.5,
+        debounce=0.9,
         # a ladder clock that never moves: every step on every frame, so pixels decide, not load
     )
     for frame in video_frames(first):
