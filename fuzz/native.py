@@ -1,4 +1,4 @@
-"""AddressSanitizer fuzzing of the compiled fast lane's C code (``vcsdk/_native/fastlane.c``).
+"""AddressSanitizer fuzzing of the compiled fast lane's C code (``vcsdk/_native/fastlane.c``, ``claims.c``).
 
     python -m fuzz.native                   # the short run (scripts/test.sh: 20 s)
     python -m fuzz.native --seconds 3600    # a long run (docs/fuzzing.md)
@@ -16,9 +16,10 @@ decoders (Base45, zlib with the same cap, the COSE_Sign1 split, the Sig_structur
 Ed25519 verify): the same bytes out, or it is an escape. The Python side of that comparison is
 coverage-instrumented, which steers the fuzzer through the layers the C code mirrors.
 
-First byte of an input (mod 4): 0 a ``GID1:`` credential text, 1 a ``GIDP1:`` presentation text,
+First byte of an input (mod 5): 0 a ``GID1:`` credential text, 1 a ``GIDP1:`` presentation text,
 2 COSE_Sign1 bytes (a credential inside a presentation), 3 an Ed25519 verification (two length
-bytes, then signature, public key and message).
+bytes, then signature, public key and message), 4 a CWT payload for the claims reader
+(``claims.c``), whose every accepted payload must give the typed claims the Python checks give.
 """
 
 from __future__ import annotations
@@ -88,11 +89,17 @@ def seeds() -> list[bytes]:
     signing = SigningKey(bytes(32))
     message = b"fuzz"
     signature = signing.sign(message).signature
+    from vcsdk.verify.fast import split_sign1
+
+    credential = qrtext.unpack(SEED_TEXT, "GID1:", DEFAULT_LIMITS)
+    parts = split_sign1(credential)
+    assert parts is not None
     return [
         b"\x00" + SEED_TEXT.encode("ascii"),
         b"\x01" + presentation,
-        b"\x02" + qrtext.unpack(SEED_TEXT, "GID1:", DEFAULT_LIMITS),
+        b"\x02" + credential,
         b"\x03" + bytes((64, 32)) + signature + bytes(signing.verify_key) + message,
+        b"\x04" + parts[1],
     ]
 
 
@@ -102,12 +109,18 @@ def harness(ffi: Any, lib: Any) -> Callable[[bytes], None]:
     from nacl.signing import VerifyKey
 
     from vcsdk.codec import base45, deflate
+    from vcsdk.codec.cbor import StrictDecoder
     from vcsdk.codec.cose import sig_structure
     from vcsdk.errors import CredentialInvalid
+    from vcsdk.limits import DEFAULT_LIMITS
+    from vcsdk.verify.checks import PAYLOAD_TAGS, parse_claims
     from vcsdk.verify.fast import split_sign1
+    from vcsdk.verify.native import claims_from_slots
 
     ctx = ffi.gc(lib.vl_new(MAX_TEXT, MAX_INFLATED), lib.vl_free)
     parts = ffi.new("vl_parts *")
+    slots = ffi.new("int64_t[]", lib.VL_CLAIM_SLOTS)
+    decoder = StrictDecoder(DEFAULT_LIMITS, PAYLOAD_TAGS)
     prefixes = {0: b"GID1:", 1: b"GIDP1:"}
 
     def exact(data: bytes) -> Any:
@@ -142,7 +155,7 @@ def harness(ffi: Any, lib: Any) -> Callable[[bytes], None]:
     def one_input(data: bytes) -> None:
         if not data:
             return
-        mode, body = data[0] % 4, data[1:]
+        mode, body = data[0] % 5, data[1:]
         block = exact(body)
         try:
             if mode in prefixes:
@@ -164,10 +177,20 @@ def harness(ffi: Any, lib: Any) -> Callable[[bytes], None]:
                     return
                 if taken(True) != pure(body, False):
                     raise Escape("the C part's COSE_Sign1 split differs from the pure split")
-            else:
+            elif mode == 3:
                 verify(body)
+            elif lib.vl_claims(block, len(body), slots) == lib.VL_OK:
+                claims(body)
         finally:
             lib.free(block)
+
+    def claims(payload: bytes) -> None:
+        try:
+            expected = parse_claims(decoder.decode(payload))
+        except CredentialInvalid as exc:
+            raise Escape(f"the C claims reader accepted a payload the Python checks refuse: {exc}") from None
+        if claims_from_slots(payload, ffi.unpack(slots, lib.VL_CLAIM_SLOTS)) != expected:
+            raise Escape("the C claims reader's claims differ from the Python checks'")
 
     def verify(body: bytes) -> None:
         if len(body) < 2:

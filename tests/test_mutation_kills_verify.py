@@ -329,13 +329,13 @@ def test_fast_lane_verifies_canonical_input_without_the_reference(monkeypatch: p
     for name in ("verify_at", "verify_cose", "check"):
         monkeypatch.setattr(reference, name, refuse)
     finished: list[bytes] = []
-    finish = reference.finish
+    finish = reference.finish_claims  # where both lanes end (finish parses claims, then calls it)
 
     def counted(*args: Any) -> Any:
         finished.append(args[1])
         return finish(*args)
 
-    monkeypatch.setattr(reference, "finish", counted)
+    monkeypatch.setattr(reference, "finish_claims", counted)
     assert fast.verify_at(forge.text(), T).kid == ISSUER.public_key.kid
     first = fast.verify_at(present(BOUND, PHONE, now=T), T)
     assert first.presentation is not None and len(finished) == 2  # the bare credential and the inner one

@@ -3,8 +3,9 @@
 ``_fastlane`` is built from ``fastlane.c`` against the system libsodium and zlib by the package's
 own build (``setup.py``). It does the prefix check, Base45, zlib inflate (same absolute cap),
 the COSE_Sign1 split of the canonical shape, the Sig_structure and the Ed25519 verification
-(``crypto_sign_ed25519_verify_detached``); claims checks stay in Python. It never names a
-failure: any input it does not accept goes to the pure-Python reference path, which decides.
+(``crypto_sign_ed25519_verify_detached``); ``claims.c`` reads and checks the claims of a payload in
+the issuers' canonical shape. It never names a failure: any input it does not accept goes to the
+Python checks and the pure-Python reference path, which decide.
 
 Which lane runs: the compiled one when the module imports and ``VCSDK_PURE`` is unset (or
 ``0``); the pure-Python one otherwise (:func:`lane` says which and why).

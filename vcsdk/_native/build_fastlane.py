@@ -14,7 +14,7 @@ from collections.abc import Sequence
 import cffi
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-SOURCE = os.path.join(HERE, "fastlane.c")
+SOURCES = (os.path.join(HERE, "fastlane.c"), os.path.join(HERE, "claims.c"))
 
 HEADER = os.path.join(HERE, "fastlane.h")
 
@@ -45,13 +45,13 @@ def builder(
     ``absolute_paths`` is for ``ffi.compile`` elsewhere (the AddressSanitizer build, whose harness
     also declares libc's ``malloc``/``free`` through ``extra_cdef`` and ``extra_preamble``).
     """
-    source = SOURCE if absolute_paths else os.path.relpath(SOURCE)
+    sources = [path if absolute_paths else os.path.relpath(path) for path in SOURCES]
     ffi = cffi.FFI()
     ffi.cdef(CDEF + extra_cdef)
     ffi.set_source(
         module,
         '#include "fastlane.h"\n' + extra_preamble,
-        sources=[source],
+        sources=sources,
         include_dirs=[HERE if absolute_paths else os.path.relpath(HERE)],
         libraries=["sodium", "z"],
         extra_compile_args=["-std=c11", "-Wall", "-Wextra", *extra_compile_args],

@@ -34,6 +34,20 @@ void vl_free(vl_ctx *ctx);
 int vl_open(vl_ctx *ctx, const uint8_t *text, size_t len, const uint8_t *prefix, size_t prefix_len, int kind,
             vl_parts *parts);
 int vl_sign1(vl_ctx *ctx, const uint8_t *data, size_t len, int kind, vl_parts *parts);
+/* vl_claims (claims.c): the CWT payload of an official-ID credential in its canonical shape, as
+ * VL_CLAIM_SLOTS integers; -1 marks an absent claim. Text and byte strings are (offset, length)
+ * pairs into the payload; birth_date is days since 1970-01-01 and agency_code the integer, each
+ * in the first slot of its pair. */
+#define VL_SLOT_ISS 0        /* iss: offset, length */
+#define VL_SLOT_IAT 2        /* iat */
+#define VL_SLOT_EXP 3        /* exp */
+#define VL_SLOT_NBF 4        /* nbf */
+#define VL_SLOT_CTI 5        /* cti: offset (16 bytes) */
+#define VL_SLOT_STATUS_IDX 6 /* status_list idx */
+#define VL_SLOT_URI 7        /* status_list uri: offset, length */
+#define VL_SLOT_OFFICIAL 9   /* official-ID key k (1-10) at VL_SLOT_OFFICIAL + 2 * (k - 1) */
+#define VL_CLAIM_SLOTS 29
+int vl_claims(const uint8_t *payload, size_t len, int64_t *out);
 int vl_verify(const uint8_t *signature, size_t signature_len, const uint8_t *message, size_t message_len,
               const uint8_t *public_key, size_t public_key_len);
 

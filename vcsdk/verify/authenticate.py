@@ -135,20 +135,12 @@ def authenticate(
     )
 
 
-def authenticate_parts(
-    alg: int | str,
-    kid: bytes | None,
-    payload: bytes,
-    to_be_signed: bytes,
-    signature: bytes,
-    trust: TrustStore,
-    policy: AuthPolicy,
-    decoder: StrictDecoder,
-    verify: SignatureCheck | None = None,
-) -> Authenticated:
-    """The key-and-signature half of :func:`authenticate`, for callers (the fast lane) that took
-    the message apart themselves: alg, kid, the payload bytes, the Sig_structure and signature.
-    ``verify`` replaces :func:`verify_signature` (the compiled lane's libsodium check)."""
+def signing_candidates(
+    alg: int | str, kid: bytes | None, trust: TrustStore, policy: AuthPolicy
+) -> tuple[tuple[TrustedKey, ...], bool]:
+    """The trusted keys that may have signed a message with ``alg`` and ``kid`` (compromised ones
+    refused as ``policy`` says), and whether any has a validity window (then the message's issue
+    time must pick among them: :func:`in_window`)."""
     if policy.algorithms is not None and alg not in policy.algorithms:
         raise UnsupportedAlgorithm(f"alg {alg_name(alg)} is not accepted for a {policy.document}")
     if kid is None:
@@ -171,7 +163,25 @@ def authenticate_parts(
         candidates = tuple(c for c in candidates if c.state is not KeyState.COMPROMISED)
         if not candidates:
             raise PublicKeyCompromised(f"the key with kid {kid.hex()} is marked compromised")
+    return candidates, windowed
 
+
+def authenticate_parts(
+    alg: int | str,
+    kid: bytes | None,
+    payload: bytes,
+    to_be_signed: bytes,
+    signature: bytes,
+    trust: TrustStore,
+    policy: AuthPolicy,
+    decoder: StrictDecoder,
+    verify: SignatureCheck | None = None,
+) -> Authenticated:
+    """The key-and-signature half of :func:`authenticate`, for callers (the fast lane) that took
+    the message apart themselves: alg, kid, the payload bytes, the Sig_structure and signature.
+    ``verify`` replaces :func:`verify_signature` (the compiled lane's libsodium check)."""
+    candidates, windowed = signing_candidates(alg, kid, trust, policy)
+    assert kid is not None  # signing_candidates refuses a message without one
     # The payload is parsed (strictly, bounded) only now: its issue time selects the key window.
     value = decoder.decode(payload)
     if policy.iat_label is not None and windowed:

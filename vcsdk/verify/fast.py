@@ -17,7 +17,9 @@ Two mechanisms, both tested to agree with the reference path on every valid and 
 **Two lanes for the byte work** (the same verdicts by construction, since either only ever
 accepts or hands over): the *compiled* lane (:mod:`vcsdk.verify.native`: prefix, Base45, zlib,
 COSE_Sign1 split, Sig_structure and libsodium's Ed25519 verify in C) when the module is built
-and ``VCSDK_PURE`` is unset, else the *pure-Python* lane. Claims checks are Python in both.
+and ``VCSDK_PURE`` is unset, else the *pure-Python* lane. The compiled lane also reads the
+claims of a payload in the issuers' canonical shape in C (``claims.c``: strict subset, same typed
+result); any other payload, and every payload on the pure lane, goes through the Python checks.
 
 Presentations (``GIDP1:``) use the same lanes for the credential inside them (cached by its
 exact bytes), but the presentation itself is never cached: its device signature, freshness,
@@ -45,7 +47,7 @@ from ..holder.presentation import (
     decode_presentation,
 )
 from ..keys import ALG_EDDSA
-from .authenticate import authenticate_parts
+from .authenticate import authenticate_parts, in_window, signing_candidates
 from .checks import PAYLOAD_TAGS, CWTClaims, credential_auth_policy
 from .native import NativeLane, Parts, verify_candidates, verify_key
 from .presentation import require_presentation
@@ -299,17 +301,25 @@ class FastVerifier:
             parts = native.open_text(text)
             if parts is None:
                 raise _Fallback
-            return self._authenticated(parts, now)
+            return self._authenticated(native, parts, now)
         try:
             data = deflate.decompress(base45.b45decode(text[len(self._prefix) :]), self._limits.max_inflated_bytes)
         except CredentialInvalid:
             raise _Fallback from None
         return self._fast_data(data, now)
 
-    def _authenticated(self, parts: Parts, now: int) -> tuple[VerifiedCredential, CWTClaims]:
-        """The compiled lane's parts through the shared authentication step and checks."""
+    def _authenticated(self, native: NativeLane, parts: Parts, now: int) -> tuple[VerifiedCredential, CWTClaims]:
+        """The compiled lane's parts through the shared authentication step and checks; claims
+        that the C reader accepts skip the CBOR decoder and the Python claim checks."""
         kid = parts.kid
+        claims = native.claims(parts.payload)
         try:
+            if claims is not None:
+                candidates, windowed = signing_candidates(ALG_EDDSA, kid, self._trust, self._auth)
+                if windowed:  # the issue time picks the key window, as authenticate_parts does
+                    candidates = in_window(candidates, claims.iat)
+                signer = verify_candidates(candidates, parts.to_be_signed, parts.signature)
+                return self.reference.finish_claims(signer, kid, claims, now)
             auth = authenticate_parts(
                 ALG_EDDSA,
                 kid,
@@ -333,7 +343,7 @@ class FastVerifier:
             native_parts = native.open_sign1(data)
             if native_parts is None:
                 raise _Fallback
-            return self._authenticated(native_parts, now)
+            return self._authenticated(native, native_parts, now)
         parts = split_sign1(data)
         if parts is None:
             raise _Fallback

@@ -9,14 +9,26 @@ reference key (PyNaCl) say no too, so a rejection always carries the reference's
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any, NamedTuple
 
 from .._native import FFI, LIB
+from ..codec.cwt import StatusReference
 from ..errors import SignatureInvalid, UsageError
 from ..keys.base import PublicKey
 from ..keys.ed25519 import Ed25519PublicKey
 from ..limits import Limits
+from ..profiles.official_id import OfficialID
 from ..trust.store import TrustedKey
+from .checks import CWTClaims
+
+_EPOCH_ORDINAL = date(1970, 1, 1).toordinal()
+_CLAIM_SLOTS = 29
+_CLAIMS_MIN_DEPTH = 8
+_CLAIMS_MIN_ITEMS = 128
+"""The C claims reader runs only under limits that its largest accepted payload (depth 3, under
+60 items) stays well inside; tighter limits leave the payload to the strict decoder, which
+enforces them."""
 
 
 class Parts(NamedTuple):
@@ -36,7 +48,7 @@ class NativeLane:
     module is absent or the limits exceed what the C buffers take (16 MiB).
     """
 
-    __slots__ = ("_ctx", "_parts", "_prefix")
+    __slots__ = ("_claims", "_ctx", "_parts", "_prefix", "reads_claims")
 
     def __init__(self, limits: Limits, prefix: str) -> None:
         if LIB is None:
@@ -47,6 +59,11 @@ class NativeLane:
         self._ctx: Any = FFI.gc(ctx, LIB.vl_free)
         self._parts: Any = FFI.new("vl_parts *")
         self._prefix = prefix.encode("ascii")
+        if getattr(LIB, "VL_CLAIM_SLOTS", None) != _CLAIM_SLOTS:
+            raise UsageError("the compiled fast lane is out of date: reinstall vcsdk to rebuild it")
+        self._claims: Any = FFI.new("int64_t[]", _CLAIM_SLOTS)
+        self.reads_claims = limits.max_cbor_depth >= _CLAIMS_MIN_DEPTH and limits.max_cbor_items >= _CLAIMS_MIN_ITEMS
+        """Whether :meth:`claims` may read payloads under this lane's limits."""
 
     def _taken(self, with_kid: bool) -> Parts:
         parts = self._parts
@@ -76,6 +93,47 @@ class NativeLane:
             return None
         return self._taken(True)
 
+    def claims(self, payload: bytes) -> CWTClaims | None:
+        """The typed claims of a payload in the canonical official-ID shape, read in C (``claims.c``);
+        None: not accepted there (a holder key, another shape, tighter limits), the Python checks decide.
+
+        The result equals what :func:`vcsdk.verify.checks.parse_claims` builds from the strictly
+        decoded payload: the C code accepts only payloads whose every check it has made.
+        """
+        slots = self._claims
+        if not self.reads_claims or LIB.vl_claims(payload, len(payload), slots) != LIB.VL_OK:
+            return None
+        return claims_from_slots(payload, FFI.unpack(slots, _CLAIM_SLOTS))
+
+
+def claims_from_slots(payload: bytes, slots: list[int]) -> CWTClaims:
+    """The typed claims from the ``VL_CLAIM_SLOTS`` integers ``vl_claims`` filled for ``payload``."""
+    (iss, iss_len, iat, exp, nbf, cti, idx, uri, uri_len, name, name_len, latin, latin_len, birth, _, code, _,
+     agency, agency_len, unit, unit_len, rank, rank_len, position, position_len, employee, employee_len,
+     digest, _) = slots  # fmt: skip
+    official = OfficialID(
+        payload[name : name + name_len].decode(),
+        date.fromordinal(_EPOCH_ORDINAL + birth),
+        code,
+        payload[agency : agency + agency_len].decode(),
+        payload[rank : rank + rank_len].decode(),
+        payload[employee : employee + employee_len].decode(),
+        payload[digest : digest + 16],
+        None if latin < 0 else payload[latin : latin + latin_len].decode(),
+        None if unit < 0 else payload[unit : unit + unit_len].decode(),
+        None if position < 0 else payload[position : position + position_len].decode(),
+    )
+    return CWTClaims(
+        payload[iss : iss + iss_len].decode(),
+        iat,
+        exp,
+        None if nbf < 0 else nbf,
+        payload[cti : cti + 16],
+        None,
+        None if idx < 0 else StatusReference(idx, payload[uri : uri + uri_len].decode()),
+        official,
+    )
+
 
 def verify_candidates(candidates: tuple[TrustedKey, ...], to_be_signed: bytes, signature: bytes) -> TrustedKey:
     """:func:`vcsdk.verify.authenticate.verify_signature` with libsodium's detached verify."""
@@ -103,4 +161,4 @@ def verify_key(key: PublicKey, message: bytes, signature: bytes) -> None:
     key.verify(message, signature)
 
 
-__all__ = ["NativeLane", "Parts", "verify_candidates", "verify_key"]
+__all__ = ["NativeLane", "Parts", "claims_from_slots", "verify_candidates", "verify_key"]
