@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import threading
 from pathlib import Path
@@ -17,18 +16,13 @@ CLAIMS_CHOICES = ("none", "minimal", "all")  # vcsdk.gate.loop.CLAIMS_MODES (not
 DEFAULT_SCAN_BUDGET_MS = 50.0  # vcsdk.qr.ladder.DEFAULT_BUDGET_SECONDS
 
 
-def _write_line(line: dict[str, Any]) -> None:
-    """One verdict as one JSON line (Hangul kept readable), not flushed: the loop flushes."""
-    sys.stdout.write(json.dumps(line, ensure_ascii=False) + "\n")
-
-
 def cmd_gate_run(args: argparse.Namespace) -> int:
     # imported here, not at module level: `vcsdk --help` and `vcsdk verify` must not pay for
     # Pillow, the scan ladder or OpenCV
     from vcsdk.clock import parse_time
     from vcsdk.gate.challenge import ChallengeBoard, ChallengeRotator
     from vcsdk.gate.fetch import BundleKeeper, FileSource, HttpSource, max_bundle_bytes
-    from vcsdk.gate.loop import GateLoop, Hooks, WorkerPool, run
+    from vcsdk.gate.loop import GateLoop, Hooks, WorkerPool, run, verdict_text
     from vcsdk.gate.sources import camera_frames, folder_images, text_batches, text_lines, video_frames
     from vcsdk.keys.files import load_public_key
     from vcsdk.qr.ladder import ScanLadder
@@ -75,10 +69,15 @@ def cmd_gate_run(args: argparse.Namespace) -> int:
     )
     keeper.start()
     hooks = Hooks(args.on_valid, args.on_invalid) if (args.on_valid or args.on_invalid) else None
+
+    def write_line(line: dict[str, Any]) -> None:
+        """One verdict as one JSON line (Hangul kept readable), not flushed: the loop flushes."""
+        sys.stdout.write(verdict_text(line))
+
     ladder = None if args.stdin else ScanLadder(backend=args.backend, budget=args.scan_budget / 1000)
     loop = GateLoop(
         keeper.check,
-        _write_line,
+        write_line,
         ladder=ladder,
         debounce=args.debounce,
         claims=args.claims,

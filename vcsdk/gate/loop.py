@@ -79,6 +79,39 @@ def _time(seconds: int) -> str:
     return format_time(seconds)
 
 
+_encode_string = json.encoder.encode_basestring
+"""A JSON string literal with non-ASCII kept, as ``json.dumps(..., ensure_ascii=False)`` writes it."""
+_LINE_KEYS = ("valid", "code", "message", "kid", "claims", "source", "at", "latency_ms")
+
+
+def verdict_text(line: dict[str, Any]) -> str:
+    """``json.dumps(line, ensure_ascii=False) + "\\n"`` byte for byte, built cheaply for the usual
+    verdict line (:meth:`GateLoop.line` with no or minimal claims); any other line goes through
+    ``json.dumps``."""
+    claims = line.get("claims")
+    if (
+        tuple(line) != _LINE_KEYS
+        or type(line["valid"]) is not bool
+        or type(line["latency_ms"]) is not float
+        or not all(type(line[key]) is str for key in ("code", "message", "source", "at"))
+        or not (line["kid"] is None or type(line["kid"]) is str)
+        or not (claims is None or (type(claims) is dict and all(type(v) is str for v in claims.values())))
+    ):
+        return json.dumps(line, ensure_ascii=False) + "\n"
+    shown = (
+        "null"
+        if claims is None
+        else "{" + ", ".join([f"{_encode_string(key)}: {_encode_string(value)}" for key, value in claims.items()]) + "}"
+    )
+    kid = line["kid"]
+    return (
+        f'{{"valid": {"true" if line["valid"] else "false"}, "code": {_encode_string(line["code"])}, '
+        f'"message": {_encode_string(line["message"])}, "kid": {"null" if kid is None else _encode_string(kid)}, '
+        f'"claims": {shown}, "source": {_encode_string(line["source"])}, "at": {_encode_string(line["at"])}, '
+        f'"latency_ms": {line["latency_ms"]!r}}}\n'
+    )
+
+
 class Hooks:
     """Runs ``--on-valid`` / ``--on-invalid`` commands without waiting for them.
 
