@@ -9,10 +9,13 @@ reference key (PyNaCl) say no too, so a rejection always carries the reference's
 
 from __future__ import annotations
 
+import struct
+from collections.abc import Sequence
 from datetime import date
 from typing import Any, NamedTuple
 
 from .._native import FFI, LIB
+from .._slots import slot_constructor
 from ..codec.cwt import StatusReference
 from ..errors import SignatureInvalid, UsageError
 from ..keys.base import PublicKey
@@ -23,7 +26,12 @@ from ..trust.store import TrustedKey
 from .checks import CWTClaims
 
 _EPOCH_ORDINAL = date(1970, 1, 1).toordinal()
+_official_id = slot_constructor(OfficialID)
+_cwt_claims = slot_constructor(CWTClaims)
+_status_reference = slot_constructor(StatusReference)
+"""Constructors without ``__init__``/``__post_init__``: the C reader has made every check."""
 _CLAIM_SLOTS = 29
+_unpack_slots = struct.Struct(f"={_CLAIM_SLOTS}q").unpack_from  # int64_t[29], in one C-level call
 _CLAIMS_MIN_DEPTH = 8
 _CLAIMS_MIN_ITEMS = 128
 """The C claims reader runs only under limits that its largest accepted payload (depth 3, under
@@ -48,7 +56,7 @@ class NativeLane:
     module is absent or the limits exceed what the C buffers take (16 MiB).
     """
 
-    __slots__ = ("_claims", "_ctx", "_parts", "_prefix", "reads_claims")
+    __slots__ = ("_claims", "_claims_bytes", "_ctx", "_parts", "_prefix", "reads_claims")
 
     def __init__(self, limits: Limits, prefix: str) -> None:
         if LIB is None:
@@ -62,6 +70,7 @@ class NativeLane:
         if getattr(LIB, "VL_CLAIM_SLOTS", None) != _CLAIM_SLOTS:
             raise UsageError("the compiled fast lane is out of date: reinstall vcsdk to rebuild it")
         self._claims: Any = FFI.new("int64_t[]", _CLAIM_SLOTS)
+        self._claims_bytes = FFI.buffer(self._claims)
         self.reads_claims = limits.max_cbor_depth >= _CLAIMS_MIN_DEPTH and limits.max_cbor_items >= _CLAIMS_MIN_ITEMS
         """Whether :meth:`claims` may read payloads under this lane's limits."""
 
@@ -103,15 +112,15 @@ class NativeLane:
         slots = self._claims
         if not self.reads_claims or LIB.vl_claims(payload, len(payload), slots) != LIB.VL_OK:
             return None
-        return claims_from_slots(payload, FFI.unpack(slots, _CLAIM_SLOTS))
+        return claims_from_slots(payload, _unpack_slots(self._claims_bytes))
 
 
-def claims_from_slots(payload: bytes, slots: list[int]) -> CWTClaims:
+def claims_from_slots(payload: bytes, slots: Sequence[int]) -> CWTClaims:
     """The typed claims from the ``VL_CLAIM_SLOTS`` integers ``vl_claims`` filled for ``payload``."""
     (iss, iss_len, iat, exp, nbf, cti, idx, uri, uri_len, name, name_len, latin, latin_len, birth, _, code, _,
      agency, agency_len, unit, unit_len, rank, rank_len, position, position_len, employee, employee_len,
      digest, _) = slots  # fmt: skip
-    official = OfficialID(
+    official = _official_id(
         payload[name : name + name_len].decode(),
         date.fromordinal(_EPOCH_ORDINAL + birth),
         code,
@@ -123,14 +132,14 @@ def claims_from_slots(payload: bytes, slots: list[int]) -> CWTClaims:
         None if unit < 0 else payload[unit : unit + unit_len].decode(),
         None if position < 0 else payload[position : position + position_len].decode(),
     )
-    return CWTClaims(
+    return _cwt_claims(
         payload[iss : iss + iss_len].decode(),
         iat,
         exp,
         None if nbf < 0 else nbf,
         payload[cti : cti + 16],
         None,
-        None if idx < 0 else StatusReference(idx, payload[uri : uri + uri_len].decode()),
+        None if idx < 0 else _status_reference(idx, payload[uri : uri + uri_len].decode()),
         official,
     )
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 
+from .._slots import slot_constructor
 from ..clock import Clock, system_clock
 from ..codec import qrtext
 from ..errors import CredentialInvalid, TrustListExpired, UsageError
@@ -42,6 +43,9 @@ from .presentation import (
 )
 from .result import Verification, VerifiedCredential
 from .status import StatusChecker, StatusPolicy
+
+_verified_credential = slot_constructor(VerifiedCredential)
+"""VerifiedCredential's fields in order, without the dataclass ``__init__`` (every scan makes one)."""
 
 
 def check_trust_fresh(trust: TrustStore, now: int) -> None:
@@ -222,23 +226,22 @@ class Verifier:
         check_claims_policy(claims, signer, policy)
         check_times(claims, now, policy.leeway)
         status_check = check_status(claims, signer, now, self._status, policy.status)
-        credential = VerifiedCredential(
-            profile=self._profile.name,
-            kid=kid,
-            issuer=claims.iss,
-            credential_id=claims.cti,
-            issued_at=claims.iat,
-            not_before=claims.nbf,
-            expires_at=claims.exp,
-            claims=claims.official,
-            status=claims.status,
-            status_check=status_check,
-            status_list_age=None
-            if status_check is None or status_check.list_issued_at is None
-            else now - status_check.list_issued_at,
-            holder_key=claims.cnf,
-            trust_source=signer.source,
-            signer=signer,
+        credential = _verified_credential(
+            self._profile.name,
+            kid,
+            claims.iss,
+            claims.cti,
+            claims.iat,
+            claims.nbf,
+            claims.exp,
+            claims.official,
+            claims.status,
+            status_check,
+            None if status_check is None or status_check.list_issued_at is None else now - status_check.list_issued_at,
+            claims.cnf,
+            signer.source,
+            signer,
+            None,  # presentation: set by with_presentation when it came inside one
         )
         return credential, claims
 
