@@ -8,6 +8,8 @@ verifier's: the C reader may only hand a payload over, never accept what the Pyt
 
 from __future__ import annotations
 
+import json
+import math
 from typing import Any
 
 import pytest
@@ -17,6 +19,7 @@ from tests.conftest import NOW, SEED, lane_flag
 from vcsdk import Ed25519PrivateKey, StatusPolicy, TrustStore, Verifier, fixed_clock
 from vcsdk.codec.cbor import StrictDecoder
 from vcsdk.errors import CredentialInvalid
+from vcsdk.gate.loop import verdict_text
 from vcsdk.keys.ed25519 import Ed25519PublicKey
 from vcsdk.limits import DEFAULT_LIMITS, Limits
 from vcsdk.trust.store import KeyState, TrustedKey
@@ -226,3 +229,31 @@ def test_key_windows_on_claims_read_in_c_match_the_reference(native: Any, keys: 
     assert _verdict(got) == _verdict(expected)
     if expected.valid:
         assert got.credential == expected.credential
+
+
+# ------------------------------------------------------------------ verdict_text
+
+LINE: dict[str, Any] = {
+    "valid": True,
+    "code": "VALID",
+    "message": "credential is valid",
+    "kid": "56475aa75463474c",
+    "claims": {"name": "김민준"},
+    "source": "stdin#1",
+    "at": "2026-05-28T20:26:40Z",
+    "latency_ms": 0.25,
+}
+
+
+@pytest.mark.parametrize("latency", [math.nan, math.inf, -math.inf], ids=["nan", "inf", "-inf"])
+def test_verdict_text_writes_non_finite_latency_as_json_dumps(latency: float) -> None:
+    """json.dumps writes NaN and Infinity; the template wrote Python's nan and inf."""
+    line = {**LINE, "latency_ms": latency}
+    assert verdict_text(line) == json.dumps(line, ensure_ascii=False) + "\n"
+
+
+@pytest.mark.parametrize("key", [1, 2.5, True, None], ids=["int", "float", "bool", "None"])
+def test_verdict_text_takes_claims_keys_that_are_not_text(key: Any) -> None:
+    """json.dumps turns such keys into strings; the template raised TypeError on them."""
+    line = {**LINE, "claims": {key: "x", "name": "김민준"}}
+    assert verdict_text(line) == json.dumps(line, ensure_ascii=False) + "\n"
