@@ -257,3 +257,27 @@ def test_verdict_text_takes_claims_keys_that_are_not_text(key: Any) -> None:
     """json.dumps turns such keys into strings; the template raised TypeError on them."""
     line = {**LINE, "claims": {key: "x", "name": "김민준"}}
     assert verdict_text(line) == json.dumps(line, ensure_ascii=False) + "\n"
+
+
+# ------------------------------------------------------------------ a stale compiled module
+
+
+def test_a_compiled_module_built_before_the_claims_reader_is_named_out_of_date(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A module built from older sources loads, but no verifier can use it (NativeLane refuses it):
+    ``lane()`` (and so ``vcsdk --version`` and the benchmarks' lane line) said "compiled" while every
+    FastVerifier silently ran the pure lane."""
+    import sys
+    from types import SimpleNamespace
+
+    from vcsdk import _native
+
+    stale = SimpleNamespace(ffi=object(), lib=SimpleNamespace(vl_init=lambda: 0))  # no VL_CLAIM_SLOTS
+    monkeypatch.setitem(sys.modules, "vcsdk._native._fastlane", stale)
+    monkeypatch.setattr(_native, "_fastlane", stale, raising=False)
+    ffi, lib, why = _native._import()
+    assert (ffi, lib) == (None, None)
+    assert why == "compiled module out of date: reinstall vcsdk to rebuild it"
+    monkeypatch.delenv(_native.ENV_PURE, raising=False)
+    monkeypatch.setattr(_native, "LIB", lib)
+    monkeypatch.setattr(_native, "_IMPORT_ERROR", why)
+    assert str(_native.lane()) == f"pure Python ({why})"

@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any, NamedTuple
 
-from .._native import FFI, LIB
+from .._native import CLAIM_SLOTS, FFI, LIB
 from ..codec.cwt import StatusReference
 from ..errors import SignatureInvalid, UsageError
 from ..keys.base import PublicKey
@@ -23,7 +23,7 @@ from ..trust.store import TrustedKey
 from .checks import CWTClaims
 
 _EPOCH_ORDINAL = date(1970, 1, 1).toordinal()
-_CLAIM_SLOTS = 29
+_CLAIM_SLOTS = CLAIM_SLOTS
 _CLAIMS_MIN_DEPTH = 8
 _CLAIMS_MIN_ITEMS = 128
 """The C claims reader runs only under limits that its largest accepted payload (depth 3, under
