@@ -17,6 +17,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import event, given, settings
+from hypothesis import strategies as st
 
 from tests import forge
 from tests.conftest import NOW, ROOT, SEED, lane_flag
@@ -178,6 +180,58 @@ def test_a_status_member_cannot_leak_into_the_top_map(native: Any) -> None:
     payload = _claims(status=_status(inner), count=1)
     assert _python(payload) is None
     assert native.claims(payload) is None
+
+
+_ENTRY = st.sampled_from(
+    [
+        *((_int(1) + v, "iss") for v in (_text("KR-MOIS"), _text("KR-X"))),
+        *((_int(k) + _int(v), str(k)) for k in (4, 5, 6) for v in (IAT, IAT + 86_400, 2**62 - 1)),
+        (_int(7) + _bytes(b"d" * 16), "cti"),
+        (_int(8) + _map([]), "cnf"),
+        (_int(65535) + _status(), "status"),
+        (_int(-65537) + _map(OFFICIAL), "official"),
+        (_int(2) + _int(1), "unknown"),
+    ]
+)
+
+
+def _widen(payload: bytes, at: int) -> bytes:
+    """The head at ``at`` (if it is a small one) in its one-byte-argument form: not the shortest."""
+    byte = payload[at]
+    if byte & 0x1F < 24 and byte >> 5 in (0, 1, 2, 3, 4, 5):
+        return payload[:at] + bytes((byte & 0xE0 | 24, byte & 0x1F)) + payload[at + 1 :]
+    return payload
+
+
+_OFFICIAL_ENTRY = st.sampled_from([*OFFICIAL, (_int(2), _text("KIM")), (_int(6), _text("팀")), (_int(11), _int(1))])
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    extra=st.lists(_ENTRY, max_size=2),
+    official=st.lists(_OFFICIAL_ENTRY, max_size=2),
+    widen=st.lists(st.integers(0, 400), max_size=1),
+    indefinite=st.booleans(),
+)
+def test_repeats_longer_heads_and_indefinite_maps_never_read_differently(
+    native: Any,
+    extra: list[tuple[bytes, str]],
+    official: list[tuple[bytes, bytes]],
+    widen: list[int],
+    indefinite: bool,
+) -> None:
+    """Written head by head (cbor2 cannot write a repeated key): the canonical payload with claims
+    and official-ID fields appended (often repeats), a head in a longer form, the top map of
+    indefinite length."""
+    payload = _claims([*OFFICIAL, *official], extra=b"".join(entry for entry, _ in extra), count=len(extra))
+    if indefinite:
+        payload = b"\xbf" + payload[1:] + b"\xff"
+    for at in widen:
+        payload = _widen(payload, at % len(payload))
+    python = _python(payload)
+    read = native.claims(payload)
+    assert read is None or read == python, payload.hex()
+    event(f"python {'accepts' if python else 'refuses'}, C {'reads' if read else 'leaves it'}")
 
 
 # ------------------------------------------------------------------ limits
