@@ -41,10 +41,21 @@ def _import() -> tuple[Any, Any, str]:
         if importlib.util.find_spec(f"{__name__}._fastlane") is None:  # no module file at all
             return None, None, "compiled module not built: install with a C compiler and the libsodium and zlib headers"
         return None, None, f"compiled module not loaded: {exc}"  # e.g. libsodium.so missing
-    lib = _fastlane.lib
+    return _loaded(_fastlane.ffi, _fastlane.lib)
+
+
+CLAIM_SLOTS = 29
+"""``VL_CLAIM_SLOTS`` of the C sources this Python code was written for (``fastlane.h``)."""
+
+
+def _loaded(ffi: Any, lib: Any) -> tuple[Any, Any, str]:
+    """The module's ffi and lib, or why they cannot serve: a module built from older sources
+    (without the claims reader) loads, but no verifier could use it; :func:`lane` says so."""
+    if getattr(lib, "VL_CLAIM_SLOTS", None) != CLAIM_SLOTS:
+        return None, None, "compiled module out of date: reinstall vcsdk to rebuild it"
     if lib.vl_init() != 0:  # pragma: no cover - sodium_init fails only without entropy
         return None, None, "libsodium failed to initialise"
-    return _fastlane.ffi, lib, ""
+    return ffi, lib, ""
 
 
 FFI, LIB, _IMPORT_ERROR = _import()

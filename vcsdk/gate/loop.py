@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import functools
 import json
+import math
 import multiprocessing
 import os
 import queue
@@ -93,9 +94,13 @@ def verdict_text(line: dict[str, Any]) -> str:
         tuple(line) != _LINE_KEYS
         or type(line["valid"]) is not bool
         or type(line["latency_ms"]) is not float
+        or not math.isfinite(line["latency_ms"])  # json.dumps writes NaN and Infinity, repr nan and inf
         or not all(type(line[key]) is str for key in ("code", "message", "source", "at"))
         or not (line["kid"] is None or type(line["kid"]) is str)
-        or not (claims is None or (type(claims) is dict and all(type(v) is str for v in claims.values())))
+        or not (
+            claims is None
+            or (type(claims) is dict and all(type(k) is str and type(v) is str for k, v in claims.items()))
+        )
     ):
         return json.dumps(line, ensure_ascii=False) + "\n"
     shown = (

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from datetime import date
 from typing import Any, NamedTuple
 
-from .._native import FFI, LIB
+from .._native import CLAIM_SLOTS, FFI, LIB
 from .._slots import slot_constructor
 from ..codec.cwt import StatusReference
 from ..errors import SignatureInvalid, UsageError
@@ -30,7 +30,7 @@ _official_id = slot_constructor(OfficialID)
 _cwt_claims = slot_constructor(CWTClaims)
 _status_reference = slot_constructor(StatusReference)
 """Constructors without ``__init__``/``__post_init__``: the C reader has made every check."""
-_CLAIM_SLOTS = 29
+_CLAIM_SLOTS = CLAIM_SLOTS
 _unpack_slots = struct.Struct(f"={_CLAIM_SLOTS}q").unpack_from  # int64_t[29], in one C-level call
 _CLAIMS_MIN_DEPTH = 8
 _CLAIMS_MIN_ITEMS = 128
