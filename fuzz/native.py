@@ -4,17 +4,24 @@
     python -m fuzz.native --seconds 3600    # a long run (docs/fuzzing.md)
 
 The C source is built a second time, with ``-fsanitize=address``, as its own cffi module in
-``fuzz/work/asan/`` (never the installed one), and fuzzed by atheris (libFuzzer) in a child
-process that runs with GCC's ASan runtime preloaded (``LD_PRELOAD=libasan.so``, leak checks off:
-the interpreter itself never frees everything). Each input is copied into a ``malloc`` block of
-exactly its length, so a read one byte past any input is an ASan report, not a silent read of
-Python's heap. The C part's buffers are sized from small limits (text 2,048, inflated 4,096
-bytes) so that the caps are reached often.
+``fuzz/work/asan/`` (never the installed one), and run in a child process with GCC's ASan runtime
+preloaded (``LD_PRELOAD=libasan.so``, leak checks off: the interpreter itself never frees
+everything). Each input is copied into a ``malloc`` block of exactly its length, so a read one
+byte past any input is an ASan report, not a silent read of Python's heap. The C part's buffers
+are sized from small limits (text 2,048, inflated 4,096 bytes) so that the caps are reached often.
+
+The inputs are structure-aware mutations of valid ones (:func:`variants`), not libFuzzer's:
+GCC's preloaded ASan runtime takes the place of libFuzzer's coverage callbacks, and the C code
+is not built with coverage instrumentation, so a coverage-guided run would only ever mutate a
+near-empty input. A text is changed as characters, as its zlib stream or as its COSE bytes
+(compressed and encoded again); COSE bytes, payloads and signature inputs are changed as bytes,
+with CBOR heads and UTF-8 boundary bytes favoured. The run prints how many inputs of each entry
+point the C code accepted, so a run that never gets past the first layer shows.
 
 Beyond memory safety, every input the C part *accepts* is checked against the pure-Python
 decoders (Base45, zlib with the same cap, the COSE_Sign1 split, the Sig_structure, PyNaCl's
-Ed25519 verify): the same bytes out, or it is an escape. The Python side of that comparison is
-coverage-instrumented, which steers the fuzzer through the layers the C code mirrors.
+Ed25519 verify, the strict CBOR decoder and claim checks): the same bytes or claims out, or it
+is an escape. The input running when the child stops is kept in ``fuzz/findings/``.
 
 First byte of an input (mod 5): 0 a ``GID1:`` credential text, 1 a ``GIDP1:`` presentation text,
 2 COSE_Sign1 bytes (a credential inside a presentation), 3 an Ed25519 verification (two length
@@ -25,15 +32,17 @@ bytes, then signature, public key and message), 4 a CWT payload for the claims r
 from __future__ import annotations
 
 import argparse
+import hashlib
 import importlib
+import json
 import os
-import re
+import random
 import shutil
 import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -43,7 +52,6 @@ MODULE = "vcsdk_fastlane_asan"
 MAX_TEXT = 2048
 MAX_INFLATED = 4096
 ASAN_OPTIONS = "detect_leaks=0:abort_on_error=1:symbolize=1:allocator_may_return_null=1"
-_DONE = re.compile(r"Done (\d+) runs in (\d+) second")
 
 
 class Escape(AssertionError):
@@ -103,7 +111,7 @@ def seeds() -> list[bytes]:
     ]
 
 
-def harness(ffi: Any, lib: Any) -> Callable[[bytes], None]:
+def harness(ffi: Any, lib: Any) -> Callable[[bytes], bool]:
     """The one-input function over the ASan module ``(ffi, lib)``."""
     from nacl.exceptions import BadSignatureError
     from nacl.signing import VerifyKey
@@ -152,9 +160,10 @@ def harness(ffi: Any, lib: Any) -> Callable[[bytes], None]:
             return None
         return kid, payload, signature, sig_structure(protected, payload)
 
-    def one_input(data: bytes) -> None:
+    def one_input(data: bytes) -> bool:
+        """Run one input; True when the C code accepted it (then it agreed with Python)."""
         if not data:
-            return
+            return False
         mode, body = data[0] % 5, data[1:]
         block = exact(body)
         try:
@@ -162,7 +171,7 @@ def harness(ffi: Any, lib: Any) -> Callable[[bytes], None]:
                 prefix = prefixes[mode]
                 kind = lib.VL_PRESENTATION if mode == 1 else lib.VL_CREDENTIAL
                 if lib.vl_open(ctx, block, len(body), prefix, len(prefix), kind, parts) != lib.VL_OK:
-                    return
+                    return False
                 got = taken(mode == 0)
                 if len(body) > MAX_TEXT or not body.startswith(prefix):
                     raise Escape("the C part accepted a text over its limit or without the prefix")
@@ -172,15 +181,19 @@ def harness(ffi: Any, lib: Any) -> Callable[[bytes], None]:
                     raise Escape(f"the C part accepted a text the pure decoders refuse: {exc}") from None
                 if got != pure(inflated, mode == 1):
                     raise Escape("the C part's parts differ from the pure split")
-            elif mode == 2:
+                return True
+            if mode == 2:
                 if lib.vl_sign1(ctx, block, len(body), lib.VL_CREDENTIAL, parts) != lib.VL_OK:
-                    return
+                    return False
                 if taken(True) != pure(body, False):
                     raise Escape("the C part's COSE_Sign1 split differs from the pure split")
-            elif mode == 3:
-                verify(body)
-            elif lib.vl_claims(block, len(body), slots) == lib.VL_OK:
-                claims(body)
+                return True
+            if mode == 3:
+                return verify(body)
+            if lib.vl_claims(block, len(body), slots) != lib.VL_OK:
+                return False
+            claims(body)
+            return True
         finally:
             lib.free(block)
 
@@ -192,9 +205,9 @@ def harness(ffi: Any, lib: Any) -> Callable[[bytes], None]:
         if claims_from_slots(payload, ffi.unpack(slots, lib.VL_CLAIM_SLOTS)) != expected:
             raise Escape("the C claims reader's claims differ from the Python checks'")
 
-    def verify(body: bytes) -> None:
+    def verify(body: bytes) -> bool:
         if len(body) < 2:
-            return
+            return False
         sig_len, key_len = body[0], body[1]
         signature, key, message = (
             body[2 : 2 + sig_len],
@@ -214,64 +227,162 @@ def harness(ffi: Any, lib: Any) -> Callable[[bytes], None]:
             expected = False
         if ok != expected:
             raise Escape(f"libsodium through the C part says {ok}, PyNaCl says {expected}")
+        return bool(ok)
 
     return one_input
 
 
-def _child(build_dir: str, libfuzzer_args: list[str]) -> None:  # pragma: no cover - runs under ASan
-    import atheris
+INTERESTING = bytes(
+    (0x00, 0x01, 0x17, 0x18, 0x19, 0x1A, 0x1B, 0x1C, 0x1F, 0x20, 0x3A, 0x40, 0x57, 0x58, 0x59, 0x5F, 0x60,
+     0x78, 0x79, 0x7F, 0x80, 0x9F, 0xA0, 0xBF, 0xC0, 0xC2, 0xD8, 0xDF, 0xE0, 0xED, 0xEF, 0xF0, 0xF4, 0xF5, 0xFF)
+)  # fmt: skip
+"""CBOR heads (every width, indefinite and reserved), UTF-8 lead and boundary bytes."""
+_B45 = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ $%*+-./:"
 
+
+def mutate(data: bytes, rng: random.Random, alphabet: bytes | None = None) -> bytes:
+    """One to four edits: flip a bit, set an interesting byte, insert, delete, truncate, repeat a chunk.
+    With ``alphabet`` the set and inserted bytes mostly come from it (a Base45 text stays Base45)."""
+    out = bytearray(data)
+    for _ in range(rng.randint(1, 4)):
+        edit, at = rng.randrange(6), rng.randrange(len(out) + 1)
+        byte = rng.choice(alphabet) if alphabet and rng.random() < 0.9 else rng.choice(INTERESTING)
+        if edit == 0 and at < len(out):
+            out[at] ^= 1 << rng.randrange(8)
+        elif edit == 1 and at < len(out):
+            out[at] = byte
+        elif edit == 2:
+            out[at:at] = bytes((byte,))
+        elif edit == 3:
+            del out[at : at + rng.randint(1, 8)]
+        elif edit == 4:
+            del out[at:]
+        else:
+            chunk = out[at : at + rng.randint(1, 16)]
+            where = rng.randrange(len(out) + 1)
+            out[where:where] = chunk
+    return bytes(out)
+
+
+def variants(seed_inputs: list[bytes], rng: random.Random) -> Iterator[bytes]:
+    """Endless inputs near the valid ones, for every entry point and every layer of a text.
+
+    A text is changed as characters, or as its zlib stream, or as its COSE bytes (compressed and
+    encoded again), so the changes reach Base45, inflate and the split; COSE bytes, payloads and
+    signature inputs are changed as bytes. One input in 64 is random bytes.
+    """
+    import zlib
+
+    from vcsdk.codec import base45
+
+    prefixes = {0: b"GID1:", 1: b"GIDP1:"}
+    while True:
+        if rng.randrange(64) == 0:
+            yield bytes(rng.randrange(256) for _ in range(rng.randrange(64)))
+            continue
+        seed = rng.choice(seed_inputs)
+        mode, body = seed[0], seed[1:]
+        if mode in prefixes:
+            prefix = prefixes[mode]
+            raw = base45.b45decode(body[len(prefix) :].decode("ascii"))
+            layer = rng.randrange(3)
+            if layer == 0:
+                body = mutate(body, rng, _B45)
+            elif layer == 1:
+                body = prefix + base45.b45encode(mutate(raw, rng)).encode("ascii")
+            else:
+                cose = mutate(zlib.decompress(raw), rng)
+                body = prefix + base45.b45encode(zlib.compress(cose, 9)).encode("ascii")
+        else:
+            body = mutate(body, rng)
+        yield bytes((mode,)) + body
+
+
+def _child(build_dir: str, seconds: float, seed: int, last: str) -> None:  # pragma: no cover - runs under ASan
+    """Run mutated inputs for ``seconds``; print the counts as JSON. Each input is written to
+    ``last`` first, so an ASan abort leaves it behind for the parent to keep."""
     sys.path.insert(0, build_dir)
     module = importlib.import_module(MODULE)
     if module.lib.vl_init() != 0:
         raise SystemExit("libsodium failed to initialise")
-    with atheris.instrument_imports(include=["vcsdk"]):
-        one_input = harness(module.ffi, module.lib)
-    atheris.Setup([sys.argv[0], *libfuzzer_args], one_input)
-    atheris.Fuzz()
+    one_input = harness(module.ffi, module.lib)
+    initial = seeds()
+    for data in initial:  # the valid inputs themselves are accepted, or the harness is wrong
+        if not one_input(data):
+            raise SystemExit(f"the C code refused a valid seed input (entry point {data[0]})")
+    runs, accepted = [0] * 5, [0] * 5
+    deadline = time.monotonic() + seconds
+    fd = os.open(last, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    rng = random.Random(seed)  # noqa: S311 - reproducible test inputs, not secrets
+    for number, data in enumerate(variants(initial, rng)):
+        if number % 256 == 0 and time.monotonic() >= deadline:
+            break
+        os.pwrite(fd, len(data).to_bytes(4, "big") + data, 0)
+        mode = data[0] % 5 if data else 0
+        runs[mode] += 1
+        accepted[mode] += one_input(data)
+    os.close(fd)
+    print(json.dumps({"runs": runs, "accepted": accepted}))
+
+
+ENTRY_POINTS = ("credential text", "presentation text", "COSE_Sign1", "Ed25519", "claims payload")
 
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if argv[:1] == ["--child"]:  # pragma: no cover - the child process
-        _child(argv[1], argv[3:] if argv[2:3] == ["--"] else argv[2:])
+        _child(argv[1], float(argv[2]), int(argv[3]), argv[4])
         return 0
     parser = argparse.ArgumentParser(prog="python -m fuzz.native", description=__doc__.split("\n\n")[0])
     parser.add_argument("--seconds", type=int, default=20, help="fuzzing time (default 20)")
-    parser.add_argument("--work", type=Path, help="scratch corpus and log (default: a temporary folder)")
+    parser.add_argument("--seed", type=int, help="random seed (default: a new one, printed)")
+    parser.add_argument("--work", type=Path, help="scratch folder for the log (default: a temporary folder)")
     parser.add_argument("--artifacts", type=Path, default=HERE / "findings", help="where crashing inputs go")
     args = parser.parse_args(argv)
     runtime = libasan()
     if runtime is None:
         print("fuzz.native: no gcc with libasan.so here: the ASan build cannot be made", file=sys.stderr)
         return 1
+    seed = random.SystemRandom().randrange(2**32) if args.seed is None else args.seed
     started = time.monotonic()
     module_path = build()
     built = time.monotonic() - started
     with tempfile.TemporaryDirectory(prefix="vcsdk-asan-") as tmp:
         work = args.work or Path(tmp)
-        corpus = work / "native_asan"
-        corpus.mkdir(parents=True, exist_ok=True)
-        for number, seed in enumerate(seeds()):
-            (corpus / f"seed-{number}").write_bytes(seed)
-        args.artifacts.mkdir(parents=True, exist_ok=True)
-        artifacts = f"-artifact_prefix={args.artifacts}/native_asan-"
-        libfuzzer = [str(corpus), f"-max_total_time={args.seconds}", "-rss_limit_mb=2048", "-timeout=20",
-                     "-max_len=4096", artifacts, "-print_final_stats=1"]  # fmt: skip
-        command = [sys.executable, "-m", "fuzz.native", "--child", str(module_path.parent), "--", *libfuzzer]
+        work.mkdir(parents=True, exist_ok=True)
+        last = work / "native_asan.last"
+        command = [sys.executable, "-m", "fuzz.native", "--child", str(module_path.parent), str(args.seconds),
+                   str(seed), str(last)]  # fmt: skip
         env = {**os.environ, "LD_PRELOAD": runtime, "ASAN_OPTIONS": ASAN_OPTIONS, "PYTHONHASHSEED": "0"}
         result = subprocess.run(command, capture_output=True, text=True, env=env, cwd=HERE.parent, check=False)  # noqa: S603
-        log = result.stderr
-        (work / "native_asan.log").write_text(log, encoding="utf-8")
-        done = _DONE.search(log)
-        executions = int(done.group(1)) if done else 0
-        if result.returncode != 0 or "ERROR: AddressSanitizer" in log:
-            print("\n".join(log.splitlines()[-60:]), file=sys.stderr)
-            print(f"fuzz.native: ESCAPE (exit {result.returncode}); the input is in {args.artifacts}", file=sys.stderr)
+        (work / "native_asan.log").write_text(result.stdout + result.stderr, encoding="utf-8")
+        if result.returncode != 0 or "ERROR: AddressSanitizer" in result.stderr:
+            print("\n".join(result.stderr.splitlines()[-60:]), file=sys.stderr)
+            kept = _keep(last, args.artifacts)
+            escape = f"fuzz.native: ESCAPE (exit {result.returncode}, seed {seed}); the input is in {kept}"
+            print(escape, file=sys.stderr)
             return 1
+        counts = json.loads(result.stdout.strip().splitlines()[-1])
     total = time.monotonic() - started
-    print(f"fuzz.native (ASan): {executions} executions in {total:.1f} s (build {built:.1f} s), 0 escapes")
+    runs, accepted = counts["runs"], counts["accepted"]
+    detail = ", ".join(f"{name} {a:,}/{r:,}" for name, r, a in zip(ENTRY_POINTS, runs, accepted, strict=True))
+    print(
+        f"fuzz.native (ASan): {sum(runs):,} executions in {total:.1f} s (build {built:.1f} s, seed {seed}), "
+        f"0 escapes; accepted by the C code per entry point: {detail}"
+    )
     return 0
+
+
+def _keep(last: Path, artifacts: Path) -> Path | None:
+    """Copy the input the child was running when it stopped into ``artifacts``."""
+    if not last.exists() or last.stat().st_size < 4:
+        return None
+    blob = last.read_bytes()
+    data = blob[4 : 4 + int.from_bytes(blob[:4], "big")]
+    artifacts.mkdir(parents=True, exist_ok=True)
+    kept = artifacts / f"native_asan-{hashlib.sha256(data).hexdigest()[:16]}"
+    kept.write_bytes(data)
+    return kept
 
 
 if __name__ == "__main__":
