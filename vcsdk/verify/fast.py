@@ -33,6 +33,7 @@ from collections import OrderedDict
 from collections.abc import Iterable
 
 from .. import _native
+from .._slots import slot_constructor
 from ..codec import base45, deflate
 from ..codec.cbor import StrictDecoder, int_keyed
 from ..codec.cose import sig_structure
@@ -60,6 +61,8 @@ DEFAULT_CACHE_SIZE = 4096
 _PRESENTATION_PROTECTED = b"\xa1\x01\x27"  # {1: -8}
 _PRESENTATION_PREFIX_BYTES = PRESENTATION_PREFIX.encode("ascii")
 _PRESENTATION_KEYS = frozenset({KEY_CREDENTIAL, KEY_TIME, KEY_NONCE, KEY_GATE})
+_valid = slot_constructor(Verification)
+"""``Verification(...)`` with every field, without the dataclass ``__init__`` (every valid scan makes one)."""
 
 
 def _bstr(data: bytes, pos: int) -> tuple[bytes, int] | None:
@@ -200,7 +203,7 @@ class FastVerifier:
             credential = self.verify_at(text, when)
         except CredentialInvalid:
             return self.reference.check(text, when)  # the reference path names the failure
-        return Verification(True, credential.code, "credential is valid", credential.kid, credential)
+        return _valid(True, credential.code, "credential is valid", credential.kid, credential)
 
     def check_many(
         self, texts: Iterable[str | bytes], now: int | None = None

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from typing import Any, Generic, Protocol, TypeVar
 
+from .._slots import slot_constructor
 from ..clock import format_time
 from ..codec.cwt import StatusReference
 from ..errors import Code
@@ -63,7 +64,7 @@ class VerifiedCredential:
 
     def with_presentation(self, info: PresentationInfo) -> VerifiedCredential:
         """A copy that records the presentation it came in."""
-        return VerifiedCredential(  # positional: on the presentation hot path, cheaper than replace()
+        return new_verified_credential(  # on the presentation hot path: cheaper than replace() or __init__
             self.profile,
             self.kid,
             self.issuer,
@@ -77,8 +78,8 @@ class VerifiedCredential:
             self.status_list_age,
             self.holder_key,
             self.trust_source,
-            signer=self.signer,
-            presentation=info,
+            self.signer,
+            info,
         )
 
     def replace_status(self, status_check: StatusCheck | None, status_list_age: int | None) -> VerifiedCredential:
@@ -113,6 +114,10 @@ class VerifiedCredential:
             "claims": self.claims.to_json(),
         }
 
+
+new_verified_credential = slot_constructor(VerifiedCredential)
+"""``VerifiedCredential`` from every field in order (signer and presentation too), without the
+dataclass ``__init__``: what the verifiers use on every scan (about half the interpreter's work)."""
 
 C = TypeVar("C", bound=Credential, covariant=True)
 

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 
-from .._slots import slot_constructor
 from ..clock import Clock, system_clock
 from ..codec import qrtext
 from ..errors import CredentialInvalid, TrustListExpired, UsageError
@@ -41,11 +40,8 @@ from .presentation import (
     check_presentation,
     require_presentation,
 )
-from .result import Verification, VerifiedCredential
+from .result import Verification, VerifiedCredential, new_verified_credential
 from .status import StatusChecker, StatusPolicy
-
-_verified_credential = slot_constructor(VerifiedCredential)
-"""VerifiedCredential's fields in order, without the dataclass ``__init__`` (every scan makes one)."""
 
 
 def check_trust_fresh(trust: TrustStore, now: int) -> None:
@@ -226,7 +222,7 @@ class Verifier:
         check_claims_policy(claims, signer, policy)
         check_times(claims, now, policy.leeway)
         status_check = check_status(claims, signer, now, self._status, policy.status)
-        credential = _verified_credential(
+        credential = new_verified_credential(
             self._profile.name,
             kid,
             claims.iss,
