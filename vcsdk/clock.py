@@ -40,5 +40,10 @@ def parse_time(text: str) -> int:
 
 
 def format_time(seconds: int) -> str:
-    """Unix seconds as ``YYYY-MM-DDTHH:MM:SSZ``."""
-    return datetime.fromtimestamp(seconds, tz=UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    """Unix seconds as ``YYYY-MM-DDTHH:MM:SSZ``; a time outside the years 1 to 9999 (a signed claim
+    may hold any integer) as ``@`` and the seconds, e.g. ``@-4611686018427387904``."""
+    try:
+        moment = datetime.fromtimestamp(seconds, tz=UTC).replace(tzinfo=None)
+    except (OverflowError, OSError, ValueError):
+        return f"@{seconds}"
+    return moment.isoformat(timespec="seconds") + "Z"  # four-digit years (strftime writes year 1 as "1")
