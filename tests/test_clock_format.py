@@ -31,7 +31,9 @@ def test_every_integer_is_shown(seconds: int, shown: str) -> None:
 
 def test_an_extreme_nbf_still_has_a_summary_and_a_gate_line() -> None:
     text = forge.text(forge.claims(nbf=-(2**62)))
-    verifier = Verifier([Ed25519PrivateKey(SEED).public_key], clock=fixed_clock(NOW), status_policy=StatusPolicy.ALLOW_UNKNOWN)
+    verifier = Verifier(
+        [Ed25519PrivateKey(SEED).public_key], clock=fixed_clock(NOW), status_policy=StatusPolicy.ALLOW_UNKNOWN
+    )
     result = verifier.check(text)
     assert result.valid, result.message
     assert result.credential is not None and result.credential.to_json()["nbf"] == "@-4611686018427387904"
