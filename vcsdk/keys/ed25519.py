@@ -3,7 +3,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Container, Mapping
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
@@ -28,6 +29,13 @@ from .base import (
     kid_for,
 )
 
+BATCH_VERIFIED: ContextVar[Container[tuple[bytes, bytes, bytes]] | None] = ContextVar(
+    "vcsdk_ed25519_batch_verified", default=None
+)
+"""(raw public key, message, signature) triples that a batch verification already proved valid;
+set only by :mod:`vcsdk.verify.batch` for the duration of one batch, so that the usual pipeline
+runs unchanged and :meth:`Ed25519PublicKey.verify` skips the second check of exactly those."""
+
 
 @dataclass(frozen=True, slots=True)
 class Ed25519PublicKey:
@@ -50,6 +58,9 @@ class Ed25519PublicKey:
         """Verify an Ed25519 signature (libsodium: canonical S, no small-order keys)."""
         if len(signature) != 64:
             raise SignatureInvalid("an Ed25519 signature is exactly 64 bytes")
+        proven = BATCH_VERIFIED.get()
+        if proven is not None and (self.raw, message, signature) in proven:
+            return
         try:
             self._verifier.verify(message, signature)
         except nacl.exceptions.BadSignatureError:

@@ -47,7 +47,8 @@ from ..holder.presentation import (
     Presentation,
     decode_presentation,
 )
-from ..keys import ALG_EDDSA
+from ..keys import ALG_EDDSA, Ed25519PublicKey
+from . import batch
 from .authenticate import authenticate_parts, in_window, signing_candidates
 from .checks import PAYLOAD_TAGS, CWTClaims, credential_auth_policy
 from .native import NativeLane, Parts, verify_candidates, verify_key
@@ -152,6 +153,12 @@ class FastVerifier:
                 if compiled is True:
                     raise  # asked for explicitly; by default, limits beyond the C buffers take the pure lane
 
+        # layers decoded by check_many's signature pass, each used once by the lanes
+        self._pending_data: dict[str, bytes] = {}  # pure lane: a credential text's inflated bytes
+        self._pending_parts: dict[str, Parts] = {}  # compiled lane: a credential text's parts
+        self._pending_inner: dict[bytes, Parts] = {}  # compiled lane: a presented credential's parts
+        self._pending_outer: dict[str, Presentation] = {}
+
     @property
     def compiled(self) -> bool:
         """True when this verifier runs the compiled lane."""
@@ -208,14 +215,113 @@ class FastVerifier:
     def check_many(
         self, texts: Iterable[str | bytes], now: int | None = None
     ) -> list[Verification[VerifiedCredential]]:
-        """:meth:`check` over many texts at one time (batch API)."""
+        """:meth:`check` over many texts at one time (batch API): results and codes identical to
+        :meth:`check` on each text. On the compiled lane, the Ed25519 signatures of up to
+        :data:`~vcsdk.verify.batch.BATCH_SCANS` scans (the credential's and, in a presentation,
+        the device's) are first verified together (:mod:`vcsdk.verify.batch`); whatever the batch
+        does not prove is verified singly by the usual pipeline."""
         when = self._clock() if now is None else now
-        return [self.check(text, when) for text in texts]
+        results: list[Verification[VerifiedCredential]] = []
+        chunk: list[str | bytes] = []
+        for text in texts:
+            chunk.append(text)
+            if len(chunk) == batch.BATCH_SCANS:
+                results.extend(self._check_chunk(chunk, when))
+                chunk = []
+        if chunk:
+            results.extend(self._check_chunk(chunk, when))
+        return results
 
     verify_many = check_many
     """Former name of :meth:`check_many`."""
 
     # ------------------------------------------------------------------ internals
+
+    def _check_chunk(self, texts: list[str | bytes], when: int) -> list[Verification[VerifiedCredential]]:
+        if len(texts) < 2 or self._native is None or not batch.native_enabled() or type(when) is not int:
+            return [self.check(text, when) for text in texts]
+        try:
+            triples = [triple for text in texts for triple in self._signed_triples(text, when)]
+            with batch.presumed(batch.proven(triples)):
+                return [self.check(text, when) for text in texts]
+        finally:
+            self._pending_data.clear()
+            self._pending_parts.clear()
+            self._pending_inner.clear()
+            self._pending_outer.clear()
+
+    def _signed_triples(self, text: str | bytes, now: int) -> list[batch.Triple]:
+        """The Ed25519 (key, message, signature) triples the lanes will check for ``text``; the
+        decoded layers are kept for them. Anything unusual: none (the lanes decide as usual)."""
+        if type(text) is not str or len(text) > self._limits.max_text_chars:
+            return []
+        expires_at = self._trust.expires_at
+        if expires_at is not None and now >= expires_at:
+            return []
+        native = self._native
+        try:
+            if text.startswith(PRESENTATION_PREFIX):
+                presentation = self._native_outer(native, text) if native is not None else self._fast_outer(text)
+                if presentation is None:
+                    return []
+                self._pending_outer[text] = presentation
+                data = presentation.credential
+                found = [] if data in self._cache else self._credential_triple(data)
+                device = self._device_key(data)
+                if device is not None:
+                    found.append((device, presentation.to_be_signed, presentation.signature))
+                return found
+            if not self._fast_profile or not text.startswith(self._prefix) or text in self._cache:
+                return []
+            if native is not None:
+                parts = native.open_text(text)
+                if parts is None:
+                    return []
+                self._pending_parts[text] = parts
+                return self._parts_triple(parts)
+            data = deflate.decompress(base45.b45decode(text[len(self._prefix) :]), self._limits.max_inflated_bytes)
+            self._pending_data[text] = data
+            return self._credential_triple(data)
+        except CredentialInvalid:
+            return []
+
+    def _credential_triple(self, data: bytes) -> list[batch.Triple]:
+        """The issuer's signature over a credential's bytes, when it has the canonical shape."""
+        if not self._fast_profile:
+            return []
+        native = self._native
+        if native is not None:
+            parts = native.open_sign1(data)
+            if parts is None:
+                return []
+            self._pending_inner[data] = parts
+            return self._parts_triple(parts)
+        split = split_sign1(data)
+        if split is None:
+            return []
+        protected, payload, signature = split
+        if len(protected) != 13 or protected[:5] != _PROTECTED_HEAD:
+            return []
+        return self._parts_triple(Parts(protected[5:], payload, sig_structure(protected, payload), signature))
+
+    def _parts_triple(self, parts: Parts) -> list[batch.Triple]:
+        candidates = self._trust.candidates(parts.kid)
+        if len(candidates) != 1 or type(candidates[0].key) is not Ed25519PublicKey:
+            return []
+        return [(candidates[0].key.raw, parts.to_be_signed, parts.signature)]
+
+    def _device_key(self, data: bytes) -> bytes | None:
+        """The raw Ed25519 device key in the credential's cnf, when it has the canonical shape."""
+        parts = split_sign1(data)
+        if parts is None:
+            return None
+        value = self._decoder.decode(parts[1])
+        cnf = value.get(8) if type(value) is dict else None
+        key = cnf.get(1) if type(cnf) is dict else None
+        if type(key) is not dict or key.get(1) != 1 or key.get(-1) != 6:
+            return None
+        raw = key.get(-2)
+        return raw if type(raw) is bytes and len(raw) == 32 else None
 
     def _recheck(self, key: str | bytes, cached: tuple[VerifiedCredential, CWTClaims], now: int) -> VerifiedCredential:
         try:
@@ -236,9 +342,10 @@ class FastVerifier:
         if len(text) > self._limits.max_text_chars or (expires_at is not None and now >= expires_at):
             return reference.verify_at(text, now)  # the reference path names it
         native = self._native
-        if native is not None:
+        presentation = self._pending_outer.pop(text, None)
+        if presentation is None and native is not None:
             presentation = self._native_outer(native, text) or decode_presentation(text, self._limits)
-        else:
+        elif presentation is None:
             presentation = self._fast_outer(text) or decode_presentation(text, self._limits)
         data = presentation.credential
         cached = self._cache.get(data)
@@ -301,14 +408,16 @@ class FastVerifier:
             raise _Fallback  # the reference path names it (TRUST_LIST_EXPIRED)
         native = self._native
         if native is not None:
-            parts = native.open_text(text)
+            parts = self._pending_parts.pop(text, None) or native.open_text(text)
             if parts is None:
                 raise _Fallback
             return self._authenticated(native, parts, now)
-        try:
-            data = deflate.decompress(base45.b45decode(text[len(self._prefix) :]), self._limits.max_inflated_bytes)
-        except CredentialInvalid:
-            raise _Fallback from None
+        data = self._pending_data.pop(text, None)
+        if data is None:
+            try:
+                data = deflate.decompress(base45.b45decode(text[len(self._prefix) :]), self._limits.max_inflated_bytes)
+            except CredentialInvalid:
+                raise _Fallback from None
         return self._fast_data(data, now)
 
     def _authenticated(self, native: NativeLane, parts: Parts, now: int) -> tuple[VerifiedCredential, CWTClaims]:
@@ -343,7 +452,7 @@ class FastVerifier:
             raise _Fallback
         native = self._native
         if native is not None:
-            native_parts = native.open_sign1(data)
+            native_parts = self._pending_inner.pop(data, None) or native.open_sign1(data)
             if native_parts is None:
                 raise _Fallback
             return self._authenticated(native, native_parts, now)

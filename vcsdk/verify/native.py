@@ -19,7 +19,7 @@ from .._slots import slot_constructor
 from ..codec.cwt import StatusReference
 from ..errors import SignatureInvalid, UsageError
 from ..keys.base import PublicKey
-from ..keys.ed25519 import Ed25519PublicKey
+from ..keys.ed25519 import BATCH_VERIFIED, Ed25519PublicKey
 from ..limits import Limits
 from ..profiles.official_id import OfficialID
 from ..trust.store import TrustedKey
@@ -145,10 +145,14 @@ def claims_from_slots(payload: bytes, slots: Sequence[int]) -> CWTClaims:
 
 
 def verify_candidates(candidates: tuple[TrustedKey, ...], to_be_signed: bytes, signature: bytes) -> TrustedKey:
-    """:func:`vcsdk.verify.authenticate.verify_signature` with libsodium's detached verify."""
+    """:func:`vcsdk.verify.authenticate.verify_signature` with libsodium's detached verify (or
+    the batch's proof, inside :func:`vcsdk.verify.batch.presumed`)."""
+    proven = BATCH_VERIFIED.get()
     for candidate in candidates:
         key = candidate.key
         if type(key) is Ed25519PublicKey:
+            if proven is not None and (key.raw, to_be_signed, signature) in proven:
+                return candidate
             if LIB.vl_verify(signature, len(signature), to_be_signed, len(to_be_signed), key.raw, 32) == 0:
                 return candidate
             continue
@@ -161,12 +165,14 @@ def verify_candidates(candidates: tuple[TrustedKey, ...], to_be_signed: bytes, s
 
 
 def verify_key(key: PublicKey, message: bytes, signature: bytes) -> None:
-    """``key.verify`` with libsodium's detached verify first; a rejection is the key's own."""
-    if (
-        type(key) is Ed25519PublicKey
-        and LIB.vl_verify(signature, len(signature), message, len(message), key.raw, 32) == 0
-    ):
-        return
+    """``key.verify`` with libsodium's detached verify first (or the batch's proof, inside
+    :func:`vcsdk.verify.batch.presumed`); a rejection is the key's own."""
+    if type(key) is Ed25519PublicKey:
+        proven = BATCH_VERIFIED.get()
+        if proven is not None and (key.raw, message, signature) in proven:
+            return
+        if LIB.vl_verify(signature, len(signature), message, len(message), key.raw, 32) == 0:
+            return
     key.verify(message, signature)
 
 

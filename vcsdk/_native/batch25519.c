@@ -1,0 +1,583 @@
+/*
+ * Ed25519 batch verification for vcsdk (RFC 8032 curve edwards25519).
+ *
+ * Written for this project from the mathematics: field arithmetic mod p = 2^255 - 19 in radix
+ * 2^51 (five 64-bit limbs, products in unsigned __int128), points in extended twisted-Edwards
+ * coordinates (X:Y:Z:T) with x = X/Z, y = Y/Z, xy = T/Z (Hisil-Wong-Carter-Dawson formulas for
+ * a = -1), decompression as in RFC 8032 section 5.1.3, and a variable-time Straus multi-scalar
+ * multiplication with width-5 signed sliding windows. Everything here handles public data only
+ * (signatures, public keys, messages), so variable time is fine.
+ *
+ * libsodium supplies SHA-512, arithmetic mod L and the random batch coefficients.
+ *
+ * Semantics: vcb_verify() marks item i ok only when (a) it passes the same pre-checks as
+ * libsodium's crypto_sign_verify_detached (S < L, R and A canonical encodings of curve points,
+ * neither of small order) and (b) a random linear combination sum z_i (S_i B - h_i A_i - R_i)
+ * that contains it equals the identity, with z_i uniform 128-bit. The caller must pass only keys
+ * accepted by vcb_key_check() (prime-order subgroup), and verifies every item left unmarked on
+ * its own. A failing combination is bisected down to VCB_LEAF items, which stay unmarked.
+ */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "batch25519.h"
+
+typedef unsigned __int128 u128;
+typedef struct { uint64_t v[5]; } fe;
+typedef struct { fe X, Y, Z, T; } ge;          /* extended coordinates */
+typedef struct { fe YpX, YmX, Z, T2d; } gec;   /* cached form for additions */
+
+#define MASK51 ((uint64_t)0x7ffffffffffffULL)
+#define VCB_LEAF 2
+#define WINDOW_ENTRIES 8 /* odd multiples 1P, 3P, ..., 15P */
+
+static const unsigned char D_BYTES[32] = {
+    0xa3, 0x78, 0x59, 0x13, 0xca, 0x4d, 0xeb, 0x75, 0xab, 0xd8, 0x41, 0x41, 0x4d, 0x0a, 0x70, 0x00,
+    0x98, 0xe8, 0x79, 0x77, 0x79, 0x40, 0xc7, 0x8c, 0x73, 0xfe, 0x6f, 0x2b, 0xee, 0x6c, 0x03, 0x52};
+static const unsigned char D2_BYTES[32] = {
+    0x59, 0xf1, 0xb2, 0x26, 0x94, 0x9b, 0xd6, 0xeb, 0x56, 0xb1, 0x83, 0x82, 0x9a, 0x14, 0xe0, 0x00,
+    0x30, 0xd1, 0xf3, 0xee, 0xf2, 0x80, 0x8e, 0x19, 0xe7, 0xfc, 0xdf, 0x56, 0xdc, 0xd9, 0x06, 0x24};
+static const unsigned char SQRTM1_BYTES[32] = {
+    0xb0, 0xa0, 0x0e, 0x4a, 0x27, 0x1b, 0xee, 0xc4, 0x78, 0xe4, 0x2f, 0xad, 0x06, 0x18, 0x43, 0x2f,
+    0xa7, 0xd7, 0xfb, 0x3d, 0x99, 0x00, 0x4d, 0x2b, 0x0b, 0xdf, 0xc1, 0x4f, 0x80, 0x24, 0x83, 0x2b};
+/* the group order L = 2^252 + 27742317777372353535851937790883648493, little-endian */
+static const unsigned char L_BYTES[32] = {
+    0xed, 0xd3, 0xf5, 0x5c, 0x1a, 0x63, 0x12, 0x58, 0xd6, 0x9c, 0xf7, 0xa2, 0xde, 0xf9, 0xde, 0x14,
+    0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x10};
+/* the base point B: y = 4/5, x even */
+static const unsigned char B_BYTES[32] = {
+    0x58, 0x66, 0x66, 0x66, 0x66, 0x66, 0x66, 0x66, 0x66, 0x66, 0x66, 0x66, 0x66, 0x66, 0x66, 0x66,
+    0x66, 0x66, 0x66, 0x66, 0x66, 0x66, 0x66, 0x66, 0x66, 0x66, 0x66, 0x66, 0x66, 0x66, 0x66, 0x66};
+
+static fe FE_D, FE_D2, FE_SQRTM1, FE_ONE;
+static gec B_TABLE[WINDOW_ENTRIES];
+static int initialised = 0;
+
+/* ------------------------------------------------------------------ field arithmetic */
+
+static uint64_t load64(const unsigned char *s) {
+    uint64_t r = 0;
+    for (int i = 7; i >= 0; i--) r = (r << 8) | s[i];
+    return r;
+}
+
+static void fe_frombytes(fe *h, const unsigned char s[32]) { /* ignores bit 255 */
+    h->v[0] = load64(s) & MASK51;
+    h->v[1] = (load64(s + 6) >> 3) & MASK51;
+    h->v[2] = (load64(s + 12) >> 6) & MASK51;
+    h->v[3] = (load64(s + 19) >> 1) & MASK51;
+    h->v[4] = (load64(s + 24) >> 12) & MASK51;
+}
+
+static void fe_carry(fe *h) {
+    uint64_t c;
+    c = h->v[0] >> 51; h->v[0] &= MASK51; h->v[1] += c;
+    c = h->v[1] >> 51; h->v[1] &= MASK51; h->v[2] += c;
+    c = h->v[2] >> 51; h->v[2] &= MASK51; h->v[3] += c;
+    c = h->v[3] >> 51; h->v[3] &= MASK51; h->v[4] += c;
+    c = h->v[4] >> 51; h->v[4] &= MASK51; h->v[0] += 19 * c;
+}
+
+static void fe_tobytes(unsigned char s[32], const fe *f) { /* the unique value < p */
+    fe h = *f;
+    fe_carry(&h);
+    fe_carry(&h);
+    uint64_t q = (h.v[0] + 19) >> 51;
+    q = (h.v[1] + q) >> 51;
+    q = (h.v[2] + q) >> 51;
+    q = (h.v[3] + q) >> 51;
+    q = (h.v[4] + q) >> 51; /* 1 exactly when h >= p */
+    h.v[0] += 19 * q;
+    uint64_t c;
+    c = h.v[0] >> 51; h.v[0] &= MASK51; h.v[1] += c;
+    c = h.v[1] >> 51; h.v[1] &= MASK51; h.v[2] += c;
+    c = h.v[2] >> 51; h.v[2] &= MASK51; h.v[3] += c;
+    c = h.v[3] >> 51; h.v[3] &= MASK51; h.v[4] += c;
+    h.v[4] &= MASK51; /* drops 2^255, completing the subtraction of p */
+    uint64_t w[4];
+    w[0] = h.v[0] | (h.v[1] << 51);
+    w[1] = (h.v[1] >> 13) | (h.v[2] << 38);
+    w[2] = (h.v[2] >> 26) | (h.v[3] << 25);
+    w[3] = (h.v[3] >> 39) | (h.v[4] << 12);
+    for (int i = 0; i < 4; i++)
+        for (int j = 0; j < 8; j++) s[8 * i + j] = (unsigned char)(w[i] >> (8 * j));
+}
+
+static void fe_add(fe *h, const fe *f, const fe *g) {
+    for (int i = 0; i < 5; i++) h->v[i] = f->v[i] + g->v[i];
+    fe_carry(h);
+}
+
+static void fe_sub(fe *h, const fe *f, const fe *g) { /* f + 4p - g */
+    h->v[0] = f->v[0] + 0x1fffffffffffb4ULL - g->v[0];
+    for (int i = 1; i < 5; i++) h->v[i] = f->v[i] + 0x1ffffffffffffcULL - g->v[i];
+    fe_carry(h);
+}
+
+static void fe_neg(fe *h, const fe *f) {
+    fe zero = {{0, 0, 0, 0, 0}};
+    fe_sub(h, &zero, f);
+}
+
+static void fe_reduce128(fe *h, u128 r0, u128 r1, u128 r2, u128 r3, u128 r4) {
+    r1 += (uint64_t)(r0 >> 51);
+    r2 += (uint64_t)(r1 >> 51);
+    r3 += (uint64_t)(r2 >> 51);
+    r4 += (uint64_t)(r3 >> 51);
+    uint64_t c = (uint64_t)(r4 >> 51);
+    h->v[0] = ((uint64_t)r0 & MASK51) + 19 * c;
+    h->v[1] = (uint64_t)r1 & MASK51;
+    h->v[2] = (uint64_t)r2 & MASK51;
+    h->v[3] = (uint64_t)r3 & MASK51;
+    h->v[4] = (uint64_t)r4 & MASK51;
+    c = h->v[0] >> 51;
+    h->v[0] &= MASK51;
+    h->v[1] += c;
+}
+
+static void fe_mul(fe *h, const fe *f, const fe *g) {
+    uint64_t a0 = f->v[0], a1 = f->v[1], a2 = f->v[2], a3 = f->v[3], a4 = f->v[4];
+    uint64_t b0 = g->v[0], b1 = g->v[1], b2 = g->v[2], b3 = g->v[3], b4 = g->v[4];
+    uint64_t b1_19 = 19 * b1, b2_19 = 19 * b2, b3_19 = 19 * b3, b4_19 = 19 * b4;
+    u128 r0 = (u128)a0 * b0 + (u128)a1 * b4_19 + (u128)a2 * b3_19 + (u128)a3 * b2_19 + (u128)a4 * b1_19;
+    u128 r1 = (u128)a0 * b1 + (u128)a1 * b0 + (u128)a2 * b4_19 + (u128)a3 * b3_19 + (u128)a4 * b2_19;
+    u128 r2 = (u128)a0 * b2 + (u128)a1 * b1 + (u128)a2 * b0 + (u128)a3 * b4_19 + (u128)a4 * b3_19;
+    u128 r3 = (u128)a0 * b3 + (u128)a1 * b2 + (u128)a2 * b1 + (u128)a3 * b0 + (u128)a4 * b4_19;
+    u128 r4 = (u128)a0 * b4 + (u128)a1 * b3 + (u128)a2 * b2 + (u128)a3 * b1 + (u128)a4 * b0;
+    fe_reduce128(h, r0, r1, r2, r3, r4);
+}
+
+static void fe_sq(fe *h, const fe *f) {
+    uint64_t a0 = f->v[0], a1 = f->v[1], a2 = f->v[2], a3 = f->v[3], a4 = f->v[4];
+    uint64_t a0_2 = 2 * a0, a1_2 = 2 * a1, a1_38 = 38 * a1, a2_38 = 38 * a2, a3_38 = 38 * a3;
+    uint64_t a3_19 = 19 * a3, a4_19 = 19 * a4;
+    u128 r0 = (u128)a0 * a0 + (u128)a1_38 * a4 + (u128)a2_38 * a3;
+    u128 r1 = (u128)a0_2 * a1 + (u128)a2_38 * a4 + (u128)a3_19 * a3;
+    u128 r2 = (u128)a0_2 * a2 + (u128)a1 * a1 + (u128)a3_38 * a4;
+    u128 r3 = (u128)a0_2 * a3 + (u128)a1_2 * a2 + (u128)a4_19 * a4;
+    u128 r4 = (u128)a0_2 * a4 + (u128)a1_2 * a3 + (u128)a2 * a2;
+    fe_reduce128(h, r0, r1, r2, r3, r4);
+}
+
+static void fe_sqn(fe *h, const fe *f, int n) {
+    fe_sq(h, f);
+    for (int i = 1; i < n; i++) fe_sq(h, h);
+}
+
+/* z^((p-5)/8) = z^(2^252 - 3) */
+static void fe_pow22523(fe *out, const fe *z) {
+    fe t0, t1, t2;
+    fe_sq(&t0, z);               /* z^2 */
+    fe_sqn(&t1, &t0, 2);         /* z^8 */
+    fe_mul(&t1, z, &t1);         /* z^9 */
+    fe_mul(&t0, &t0, &t1);       /* z^11 */
+    fe_sq(&t0, &t0);             /* z^22 */
+    fe_mul(&t0, &t1, &t0);       /* z^31 = z^(2^5 - 1) */
+    fe_sqn(&t1, &t0, 5);
+    fe_mul(&t0, &t1, &t0);       /* 2^10 - 1 */
+    fe_sqn(&t1, &t0, 10);
+    fe_mul(&t1, &t1, &t0);       /* 2^20 - 1 */
+    fe_sqn(&t2, &t1, 20);
+    fe_mul(&t1, &t2, &t1);       /* 2^40 - 1 */
+    fe_sqn(&t1, &t1, 10);
+    fe_mul(&t0, &t1, &t0);       /* 2^50 - 1 */
+    fe_sqn(&t1, &t0, 50);
+    fe_mul(&t1, &t1, &t0);       /* 2^100 - 1 */
+    fe_sqn(&t2, &t1, 100);
+    fe_mul(&t1, &t2, &t1);       /* 2^200 - 1 */
+    fe_sqn(&t1, &t1, 50);
+    fe_mul(&t0, &t1, &t0);       /* 2^250 - 1 */
+    fe_sqn(&t0, &t0, 2);         /* 2^252 - 4 */
+    fe_mul(out, &t0, z);         /* 2^252 - 3 */
+}
+
+static int fe_equal(const fe *f, const fe *g) {
+    unsigned char a[32], b[32];
+    fe_tobytes(a, f);
+    fe_tobytes(b, g);
+    return memcmp(a, b, 32) == 0;
+}
+
+static int fe_iszero(const fe *f) {
+    unsigned char a[32];
+    static const unsigned char zero[32];
+    fe_tobytes(a, f);
+    return memcmp(a, zero, 32) == 0;
+}
+
+static int fe_isnegative(const fe *f) {
+    unsigned char a[32];
+    fe_tobytes(a, f);
+    return a[0] & 1;
+}
+
+/* ------------------------------------------------------------------ points */
+
+static void ge_identity(ge *p) {
+    memset(p, 0, sizeof *p);
+    p->Y.v[0] = 1;
+    p->Z.v[0] = 1;
+}
+
+static int ge_is_identity(const ge *p) { return fe_iszero(&p->X) && fe_equal(&p->Y, &p->Z); }
+
+static void ge_neg(ge *r, const ge *p) {
+    fe_neg(&r->X, &p->X);
+    r->Y = p->Y;
+    r->Z = p->Z;
+    fe_neg(&r->T, &p->T);
+}
+
+static void ge_to_cached(gec *c, const ge *p) {
+    fe_add(&c->YpX, &p->Y, &p->X);
+    fe_sub(&c->YmX, &p->Y, &p->X);
+    c->Z = p->Z;
+    fe_mul(&c->T2d, &p->T, &FE_D2);
+}
+
+/* r = p + q (a = -1 twisted Edwards, unified addition in extended coordinates) */
+static void ge_add(ge *r, const ge *p, const gec *q) {
+    fe a, b, c, d, e, f, g, h;
+    fe_sub(&a, &p->Y, &p->X);
+    fe_mul(&a, &a, &q->YmX);
+    fe_add(&b, &p->Y, &p->X);
+    fe_mul(&b, &b, &q->YpX);
+    fe_mul(&c, &p->T, &q->T2d);
+    fe_mul(&d, &p->Z, &q->Z);
+    fe_add(&d, &d, &d);
+    fe_sub(&e, &b, &a);
+    fe_sub(&f, &d, &c);
+    fe_add(&g, &d, &c);
+    fe_add(&h, &b, &a);
+    fe_mul(&r->X, &e, &f);
+    fe_mul(&r->Y, &g, &h);
+    fe_mul(&r->T, &e, &h);
+    fe_mul(&r->Z, &f, &g);
+}
+
+/* r = p - q */
+static void ge_sub(ge *r, const ge *p, const gec *q) {
+    fe a, b, c, d, e, f, g, h;
+    fe_sub(&a, &p->Y, &p->X);
+    fe_mul(&a, &a, &q->YpX);
+    fe_add(&b, &p->Y, &p->X);
+    fe_mul(&b, &b, &q->YmX);
+    fe_mul(&c, &p->T, &q->T2d);
+    fe_mul(&d, &p->Z, &q->Z);
+    fe_add(&d, &d, &d);
+    fe_sub(&e, &b, &a);
+    fe_add(&f, &d, &c);
+    fe_sub(&g, &d, &c);
+    fe_add(&h, &b, &a);
+    fe_mul(&r->X, &e, &f);
+    fe_mul(&r->Y, &g, &h);
+    fe_mul(&r->T, &e, &h);
+    fe_mul(&r->Z, &f, &g);
+}
+
+/* r = 2p */
+static void ge_double(ge *r, const ge *p) {
+    fe a, b, c, e, f, g, h, t;
+    fe_sq(&a, &p->X);
+    fe_sq(&b, &p->Y);
+    fe_sq(&c, &p->Z);
+    fe_add(&c, &c, &c);
+    fe_add(&h, &a, &b);
+    fe_add(&t, &p->X, &p->Y);
+    fe_sq(&t, &t);
+    fe_sub(&e, &h, &t);
+    fe_sub(&g, &a, &b);
+    fe_add(&f, &c, &g);
+    fe_mul(&r->X, &e, &f);
+    fe_mul(&r->Y, &g, &h);
+    fe_mul(&r->T, &e, &h);
+    fe_mul(&r->Z, &f, &g);
+}
+
+/* RFC 8032 5.1.3, strict: y must be < p; x = 0 with the sign bit set is refused. */
+static int ge_decode(ge *p, const unsigned char s[32]) {
+    fe y, u, v, v3, vxx, x, check;
+    unsigned char back[32];
+    int sign = s[31] >> 7;
+    fe_frombytes(&y, s);
+    fe_tobytes(back, &y);
+    back[31] |= (unsigned char)(sign << 7);
+    if (memcmp(back, s, 32) != 0) return -1; /* y >= p: not canonical */
+    fe_sq(&u, &y);
+    fe_mul(&v, &u, &FE_D);
+    fe_sub(&u, &u, &FE_ONE);   /* u = y^2 - 1 */
+    fe_add(&v, &v, &FE_ONE);   /* v = d y^2 + 1 */
+    fe_sq(&v3, &v);
+    fe_mul(&v3, &v3, &v);      /* v^3 */
+    fe_sq(&x, &v3);
+    fe_mul(&x, &x, &v);
+    fe_mul(&x, &x, &u);        /* u v^7 */
+    fe_pow22523(&x, &x);
+    fe_mul(&x, &x, &v3);
+    fe_mul(&x, &x, &u);        /* u v^3 (u v^7)^((p-5)/8) */
+    fe_sq(&vxx, &x);
+    fe_mul(&vxx, &vxx, &v);
+    fe_sub(&check, &vxx, &u);
+    if (!fe_iszero(&check)) {
+        fe_add(&check, &vxx, &u);
+        if (!fe_iszero(&check)) return -1; /* not on the curve */
+        fe_mul(&x, &x, &FE_SQRTM1);
+    }
+    if (fe_iszero(&x) && sign) return -1;
+    if (fe_isnegative(&x) != sign) fe_neg(&x, &x);
+    p->X = x;
+    p->Y = y;
+    p->Z = FE_ONE;
+    fe_mul(&p->T, &x, &y);
+    return 0;
+}
+
+static int ge_small_order(const ge *p) {
+    ge q;
+    ge_double(&q, p);
+    ge_double(&q, &q);
+    ge_double(&q, &q);
+    return ge_is_identity(&q);
+}
+
+/* table[k] = (2k + 1) p */
+static void ge_table(gec table[WINDOW_ENTRIES], const ge *p) {
+    ge p2, cur = *p;
+    gec p2c;
+    ge_double(&p2, p);
+    ge_to_cached(&p2c, &p2);
+    ge_to_cached(&table[0], &cur);
+    for (int k = 1; k < WINDOW_ENTRIES; k++) {
+        ge_add(&cur, &cur, &p2c);
+        ge_to_cached(&table[k], &cur);
+    }
+}
+
+/* Signed sliding-window digits: a = sum r[i] 2^i, each r[i] zero or odd in [-15, 15]; a < 2^255. */
+static void slide(signed char r[256], const unsigned char a[32]) {
+    for (int i = 0; i < 256; i++) r[i] = (signed char)(1 & (a[i >> 3] >> (i & 7)));
+    for (int i = 0; i < 256; i++) {
+        if (!r[i]) continue;
+        for (int b = 1; b <= 6 && i + b < 256; b++) {
+            if (!r[i + b]) continue;
+            int up = r[i + b] << b;
+            if (r[i] + up <= 15) {
+                r[i] = (signed char)(r[i] + up);
+                r[i + b] = 0;
+            } else if (r[i] - up >= -15) {
+                r[i] = (signed char)(r[i] - up);
+                for (int k = i + b; k < 256; k++) {
+                    if (!r[k]) {
+                        r[k] = 1;
+                        break;
+                    }
+                    r[k] = 0;
+                }
+            } else {
+                break;
+            }
+        }
+    }
+}
+
+/* Straus: is sum digits_j * point_j the identity? */
+static int msm_is_identity(size_t n, const gec *const *tables, const signed char *const *digits) {
+    int top = -1;
+    for (size_t j = 0; j < n; j++)
+        for (int i = 255; i > top; i--)
+            if (digits[j][i]) {
+                top = i;
+                break;
+            }
+    ge acc;
+    ge_identity(&acc);
+    for (int i = top; i >= 0; i--) {
+        ge_double(&acc, &acc);
+        for (size_t j = 0; j < n; j++) {
+            int d = digits[j][i];
+            if (d > 0)
+                ge_add(&acc, &acc, &tables[j][d / 2]);
+            else if (d < 0)
+                ge_sub(&acc, &acc, &tables[j][(-d) / 2]);
+        }
+    }
+    return ge_is_identity(&acc);
+}
+
+static int scalar_canonical(const unsigned char s[32]) { /* s < L */
+    for (int i = 31; i >= 0; i--) {
+        if (s[i] < L_BYTES[i]) return 1;
+        if (s[i] > L_BYTES[i]) return 0;
+    }
+    return 0;
+}
+
+/* ------------------------------------------------------------------ API */
+
+int vcb_init(void) {
+    if (initialised) return 0;
+    if (sodium_init() < 0) return -1;
+    fe_frombytes(&FE_D, D_BYTES);
+    fe_frombytes(&FE_D2, D2_BYTES);
+    fe_frombytes(&FE_SQRTM1, SQRTM1_BYTES);
+    memset(&FE_ONE, 0, sizeof FE_ONE);
+    FE_ONE.v[0] = 1;
+    ge b;
+    if (ge_decode(&b, B_BYTES) != 0) return -1;
+    ge_table(B_TABLE, &b);
+    initialised = 1;
+    return 0;
+}
+
+int vcb_key_check(const unsigned char pk[32]) {
+    ge a;
+    if (!initialised || ge_decode(&a, pk) != 0 || ge_small_order(&a)) return 0;
+    gec table[WINDOW_ENTRIES];
+    signed char digits[256];
+    const gec *tabs[1] = {table};
+    const signed char *digs[1] = {digits};
+    ge_table(table, &a);
+    slide(digits, L_BYTES);
+    return msm_is_identity(1, tabs, digs);
+}
+
+int vcb_point_valid(const unsigned char s[32]) {
+    ge p;
+    return initialised && ge_decode(&p, s) == 0 && !ge_small_order(&p);
+}
+
+typedef struct {
+    size_t n, nkeys;
+    const unsigned char *sigs;
+    const size_t *key_of;          /* item -> key group */
+    unsigned char (*h)[32];        /* reduced H(R || A || M) */
+    unsigned char (*z)[32];        /* 128-bit coefficients */
+    gec (*tables)[WINDOW_ENTRIES]; /* B, then -A_k, then -R_i of the items in `items` order */
+    signed char (*digits)[256];
+    unsigned char *ok;
+} batch;
+
+/* Does sum over items[0..m) of z_i (S_i B - h_i A_i - R_i) vanish? */
+static int equation(batch *bt, const size_t *items, size_t m, size_t *item_slot) {
+    unsigned char s[32] = {0}, t[32], c[VCB_MAX_ITEMS][32];
+    unsigned char used[VCB_MAX_ITEMS] = {0};
+    size_t nk = bt->nkeys;
+    for (size_t k = 0; k < nk; k++) memset(c[k], 0, 32);
+    for (size_t j = 0; j < m; j++) {
+        size_t i = items[j];
+        crypto_core_ed25519_scalar_mul(t, bt->z[i], bt->sigs + 64 * i + 32);
+        crypto_core_ed25519_scalar_add(s, s, t);
+        crypto_core_ed25519_scalar_mul(t, bt->z[i], bt->h[i]);
+        crypto_core_ed25519_scalar_add(c[bt->key_of[i]], c[bt->key_of[i]], t);
+        used[bt->key_of[i]] = 1;
+    }
+    /* the points involved: B, the keys of these items, their R */
+    const gec *tabs[1 + 2 * VCB_MAX_ITEMS];
+    const signed char *digs[1 + 2 * VCB_MAX_ITEMS];
+    signed char key_digits[1 + VCB_MAX_ITEMS][256];
+    size_t np = 0;
+    slide(key_digits[0], s);
+    tabs[np] = B_TABLE;
+    digs[np++] = key_digits[0];
+    for (size_t k = 0; k < nk; k++) {
+        if (!used[k]) continue;
+        slide(key_digits[1 + k], c[k]);
+        tabs[np] = bt->tables[1 + k];
+        digs[np++] = key_digits[1 + k];
+    }
+    for (size_t j = 0; j < m; j++) {
+        size_t slot = item_slot[items[j]];
+        tabs[np] = bt->tables[slot];
+        digs[np++] = bt->digits[slot];
+    }
+    return msm_is_identity(np, tabs, digs);
+}
+
+static void settle(batch *bt, const size_t *items, size_t m, size_t *item_slot) {
+    if (m == 0) return;
+    if (equation(bt, items, m, item_slot)) {
+        for (size_t j = 0; j < m; j++) bt->ok[items[j]] = 1;
+        return;
+    }
+    if (m <= VCB_LEAF) return; /* left for the caller's single verification */
+    size_t half = m / 2;
+    settle(bt, items, half, item_slot);
+    settle(bt, items + half, m - half, item_slot);
+}
+
+int vcb_verify(size_t n, const unsigned char *const *msgs, const size_t *mlens, const unsigned char *sigs,
+               const unsigned char *pks, unsigned char *ok) {
+    if (!initialised || n > VCB_MAX_ITEMS) return -1;
+    memset(ok, 0, n);
+    if (n == 0) return 0;
+    int result = -1;
+    size_t key_of[VCB_MAX_ITEMS], items[VCB_MAX_ITEMS], item_slot[VCB_MAX_ITEMS];
+    size_t key_first[VCB_MAX_ITEMS];
+    int key_good[VCB_MAX_ITEMS];
+    size_t nkeys = 0, m = 0;
+    batch bt;
+    bt.h = malloc(n * sizeof *bt.h);
+    bt.z = malloc(n * sizeof *bt.z);
+    bt.tables = malloc((1 + 2 * n) * sizeof *bt.tables);
+    bt.digits = malloc((1 + 2 * n) * sizeof *bt.digits);
+    if (bt.h == NULL || bt.z == NULL || bt.tables == NULL || bt.digits == NULL) goto done;
+    bt.sigs = sigs;
+    bt.ok = ok;
+    bt.key_of = key_of;
+    /* group equal keys; decode each once (canonical, on the curve, not of small order) */
+    for (size_t i = 0; i < n; i++) {
+        size_t k;
+        for (k = 0; k < nkeys; k++)
+            if (memcmp(pks + 32 * key_first[k], pks + 32 * i, 32) == 0) break;
+        if (k == nkeys) {
+            ge a, na;
+            key_first[k] = i;
+            key_good[k] = ge_decode(&a, pks + 32 * i) == 0 && !ge_small_order(&a);
+            if (key_good[k]) {
+                ge_neg(&na, &a);
+                ge_table(bt.tables[1 + k], &na);
+            }
+            nkeys++;
+        }
+        key_of[i] = k;
+    }
+    bt.nkeys = nkeys;
+    size_t slot = 1 + nkeys;
+    for (size_t i = 0; i < n; i++) {
+        const unsigned char *sig = sigs + 64 * i;
+        ge r, nr;
+        if (!key_good[key_of[i]] || !scalar_canonical(sig + 32)) continue;
+        if (ge_decode(&r, sig) != 0 || ge_small_order(&r)) continue;
+        crypto_hash_sha512_state st;
+        unsigned char digest[64];
+        crypto_hash_sha512_init(&st);
+        crypto_hash_sha512_update(&st, sig, 32);
+        crypto_hash_sha512_update(&st, pks + 32 * i, 32);
+        crypto_hash_sha512_update(&st, msgs[i], mlens[i]);
+        crypto_hash_sha512_final(&st, digest);
+        crypto_core_ed25519_scalar_reduce(bt.h[i], digest);
+        static const unsigned char zero16[16];
+        memset(bt.z[i], 0, 32);
+        do {
+            randombytes_buf(bt.z[i], 16);
+        } while (sodium_memcmp(bt.z[i], zero16, 16) == 0);
+        ge_neg(&nr, &r);
+        ge_table(bt.tables[slot], &nr);
+        slide(bt.digits[slot], bt.z[i]);
+        item_slot[i] = slot++;
+        items[m++] = i;
+    }
+    bt.n = n;
+    settle(&bt, items, m, item_slot);
+    result = 0;
+    for (size_t i = 0; i < n; i++) result += ok[i];
+done:
+    free(bt.h);
+    free(bt.z);
+    free(bt.tables);
+    free(bt.digits);
+    return result;
+}
