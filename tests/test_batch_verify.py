@@ -1,0 +1,298 @@
+"""Ed25519 batch verification gives exactly libsodium's per-signature verdicts: Wycheproof alone
+and mixed into batches, random valid/invalid mixes, crafted small-order / non-canonical A, R and
+S, batch sizes 1..130; and the batched FastVerifier.check_many equals check on every text."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Iterator
+
+import nacl.signing
+import pytest
+
+from tests import ed25519_math as em
+from tests.conftest import NOW, SEED, load_conformance_json, reference_claims
+from vcsdk import Code, Ed25519PrivateKey, Issuer, StatusReference, TrustStore, Verifier, fixed_clock
+from vcsdk.holder import make_key_proof, present, verify_key_proof
+from vcsdk.revocation import StatusListChecker, pack, sign_token
+from vcsdk.verify import FastVerifier, batch
+from vcsdk.verify.batch import Triple, proven, verify_batch, verify_single
+
+SEEDS = [bytes([i]) * 32 for i in range(1, 5)]
+SIGNERS = [nacl.signing.SigningKey(seed) for seed in SEEDS]
+
+
+@pytest.fixture(params=["native", "pure"])
+def native(request: pytest.FixtureRequest) -> Iterator[bool]:
+    """Every test runs with the compiled batch verifier and without it (per-item checks)."""
+    want = request.param == "native"
+    if want and not batch.native_available():
+        pytest.fail("the compiled batch verifier is not built (scripts/bootstrap.sh builds it)")
+    previous = batch.set_native(want)
+    try:
+        yield want
+    finally:
+        batch.set_native(previous)
+
+
+def _valid(n: int, rng: random.Random, signers: list[nacl.signing.SigningKey] = SIGNERS) -> list[Triple]:
+    items = []
+    for _ in range(n):
+        key = rng.choice(signers)
+        message = rng.randbytes(rng.randrange(0, 200))
+        items.append((bytes(key.verify_key), message, key.sign(message).signature))
+    return items
+
+
+def _warm(items: list[Triple]) -> None:
+    """Keys are checked for the prime-order subgroup the second time they are seen."""
+    for _ in range(2):
+        proven(items)
+
+
+def _expected(items: list[Triple]) -> list[bool]:
+    return [verify_single(*item) for item in items]
+
+
+def _corrupt(item: Triple, rng: random.Random) -> Triple:
+    key, message, signature = item
+    how = rng.randrange(5)
+    if how == 0:
+        return key, message + b"!", signature
+    if how == 1:  # a bit of R
+        spot = rng.randrange(32)
+        return key, message, signature[:spot] + bytes([signature[spot] ^ 1 << rng.randrange(8)]) + signature[spot + 1 :]
+    if how == 2:  # a bit of S
+        spot = rng.randrange(32, 64)
+        return key, message, signature[:spot] + bytes([signature[spot] ^ 1 << rng.randrange(8)]) + signature[spot + 1 :]
+    if how == 3:  # another key
+        return bytes(SIGNERS[(SIGNERS.index(_signer(key)) + 1) % len(SIGNERS)].verify_key), message, signature
+    s = (int.from_bytes(signature[32:], "little") + em.L) % 2**256  # S + L: same value mod L, not canonical
+    return key, message, signature[:32] + s.to_bytes(32, "little")
+
+
+def _signer(key: bytes) -> nacl.signing.SigningKey:
+    return next(s for s in SIGNERS if bytes(s.verify_key) == key)
+
+
+# ---------------------------------------------------------------------- Wycheproof
+
+
+def _wycheproof() -> list[tuple[Triple, str]]:
+    data = load_conformance_json("wycheproof", "ed25519_test.json")
+    vectors = []
+    for group in data["testGroups"]:
+        key = bytes.fromhex(group["publicKey"]["pk"])
+        for test in group["tests"]:
+            vectors.append(((key, bytes.fromhex(test["msg"]), bytes.fromhex(test["sig"])), test["result"]))
+    assert len(vectors) == data["numberOfTests"] == 151
+    return vectors
+
+
+def test_wycheproof_alone_and_mixed_matches_libsodium(native: bool) -> None:
+    vectors = _wycheproof()
+    items = [item for item, _ in vectors]
+    expected = _expected(items)
+    assert sum(expected) == sum(result == "valid" for _, result in vectors)  # libsodium agrees with Wycheproof
+    _warm(items)
+    rng = random.Random(1)
+    for item, want in zip(items, expected, strict=True):
+        assert verify_batch([item]) == [want]
+        mix = _valid(20, rng)
+        mix.insert(rng.randrange(len(mix) + 1), item)
+        assert verify_batch(mix) == _expected(mix)
+    # all 151 at once, shuffled among valid signatures
+    everything = items + _valid(40, rng)
+    rng.shuffle(everything)
+    assert verify_batch(everything) == _expected(everything)
+    if native:  # the batch really proves the valid vectors (not only the per-item fallback)
+        valid = [item for item, want in zip(items, expected, strict=True) if want]
+        assert proven(valid) == set(valid)
+        assert not proven([item for item, want in zip(items, expected, strict=True) if not want])
+
+
+# ---------------------------------------------------------------------- random mixes and sizes
+
+
+def test_random_mixes_match_per_item_verdicts(native: bool) -> None:
+    rng = random.Random(7)
+    _warm(_valid(8, rng))
+    for _ in range(60):
+        items = _valid(rng.randrange(1, 70), rng)
+        bad = rng.random() * 0.5
+        items = [_corrupt(item, rng) if rng.random() < bad else item for item in items]
+        expected = _expected(items)
+        assert verify_batch(items) == expected
+        assert proven(items) <= {item for item, want in zip(items, expected, strict=True) if want}
+
+
+@pytest.mark.parametrize("size", [1, 2, 3, 7, 31, 32, 33, 63, 64, 65, 130, 300])
+def test_batch_sizes(native: bool, size: int) -> None:
+    rng = random.Random(size)
+    items = _valid(size, rng)
+    _warm(items)
+    assert verify_batch(items) == [True] * size
+    if native and size > 1:
+        assert proven(items) == set(items)
+    one_bad = list(items)
+    spot = rng.randrange(size)
+    one_bad[spot] = _corrupt(one_bad[spot], rng)
+    assert verify_batch(one_bad) == [i != spot for i in range(size)]
+
+
+def test_many_distinct_keys(native: bool) -> None:
+    rng = random.Random(3)
+    signers = [nacl.signing.SigningKey(rng.randbytes(32)) for _ in range(40)]
+    items = _valid(64, rng, signers)
+    assert verify_batch(items) == [True] * 64
+    _warm(items)
+    if native:
+        assert proven(items) == set(items)
+
+
+# ---------------------------------------------------------------------- crafted points and scalars
+
+
+def test_small_order_and_non_canonical_keys_and_r(native: bool) -> None:
+    rng = random.Random(5)
+    background = _valid(10, rng)
+    _warm(background)
+    seed = SEEDS[0]
+    key = em.public_key(seed)
+    message = b"crafted"
+    good = em.sign_with_r(seed, message, 424242)
+    assert verify_single(key, message, good)
+    crafted: list[Triple] = []
+    for enc in em.small_order_encodings():
+        crafted.append((enc, message, good))  # small-order (or non-canonical small-order) A
+        crafted.append((key, message, enc + good[32:]))  # small-order R
+        crafted.append((enc, message, enc + bytes(32)))  # A = R small order, S = 0: "verifies" cofactorlessly
+    # non-canonical R (y + p) for R whose y is small enough: only the small-order ones exist; and S >= L
+    for bump in (em.L, 2 * em.L, 2**253):
+        s = int.from_bytes(good[32:], "little") + bump
+        if s < 2**256:
+            crafted.append((key, message, good[:32] + s.to_bytes(32, "little")))
+    crafted.append((key, message, good[:32] + em.L.to_bytes(32, "little")))  # S = L
+    # a mixed-order key: prime-order key plus a torsion point
+    mixed = em.encode(em.add(em.decode(key) or em.IDENTITY, em.torsion_point()))
+    crafted.append((mixed, message, good))
+    for item in crafted:
+        want = verify_single(*item)
+        assert verify_batch([item]) == [want]
+        mix = background + [item]
+        assert verify_batch(mix) == _expected(mix)
+        assert item not in proven(mix) or want
+
+
+def test_signer_crafted_torsion_in_r_is_the_documented_divergence(native: bool) -> None:
+    """R = [r]B + T (T of order 8) with S = r + h a: only the private-key holder can make it;
+    libsodium's cofactorless check rejects it, a random combination accepts it with probability
+    1/8 (z divisible by 8). Never does it change the verdict of any other signature."""
+    seed = SEEDS[1]
+    key = em.public_key(seed)
+    torsion = em.torsion_point()
+    crafted = (key, b"signer-made", em.sign_with_r(seed, b"signer-made", 99, torsion))
+    assert not verify_single(*crafted)
+    rng = random.Random(11)
+    background = _valid(15, rng)
+    _warm(background + [crafted])
+    trials, accepted = 160, 0
+    for _ in range(trials):
+        verdicts = verify_batch(background + [crafted])
+        assert verdicts[:-1] == [True] * len(background)
+        accepted += verdicts[-1]
+    if native:
+        assert accepted <= trials * 0.3  # about 1/8 (20 of 160); 0.3 is more than 6 sigma away
+    else:
+        assert accepted == 0
+
+
+# ---------------------------------------------------------------------- the verifier's batch path
+
+ISSUER = Ed25519PrivateKey(SEED)
+URI = "https://id.mois.go.kr/sl/7"
+
+
+def _phone(i: int) -> Ed25519PrivateKey:
+    return Ed25519PrivateKey(bytes([i % 251 + 1]) * 31 + b"\x07")
+
+
+def _gate_world() -> tuple[Verifier, list[str]]:
+    checker = StatusListChecker(TrustStore([ISSUER.public_key]))
+    checker.load(sign_token(pack([0] * 40 + [1] * 4, 2), URI, ISSUER, issued_at=NOW - 60), NOW)
+    issuer = Issuer(ISSUER, "KR-MOIS", clock=fixed_clock(NOW - 100))
+    texts: list[str] = []
+    for i in range(44):
+        if i % 3 == 0:
+            phone = _phone(i)
+            proof = verify_key_proof(
+                make_key_proof(phone, audience="https://id.mois.go.kr", nonce=f"n{i}", issued_at=NOW - 100),
+                audience="https://id.mois.go.kr",
+                now=NOW - 100,
+            )
+            bound = issuer.issue(reference_claims(), status=StatusReference(i, URI), holder=proof).qr_text
+            texts.append(present(bound, phone, now=NOW - 5))
+            texts.append(bound)  # bare: PRESENTATION_REQUIRED
+            texts.append(present(bound, _phone(i + 1), now=NOW - 5))  # another phone: DEVICE_SIGNATURE_INVALID
+        else:
+            texts.append(issuer.issue(reference_claims(), status=StatusReference(i, URI)).qr_text)
+    other = Issuer(Ed25519PrivateKey(bytes(range(50, 82))), "KR-MOIS", clock=fixed_clock(NOW - 100))
+    texts.append(other.issue(reference_claims(), status=StatusReference(1, URI)).qr_text)  # KEY_NOT_IN_TRUST_LIST
+    forged = texts[1][:-6] + ("AAAAAA" if not texts[1].endswith("AAAAAA") else "BBBBBB")
+    texts += [forged, "GID1:", "junk", texts[1]]  # a corrupted text and a repeat scan
+    return Verifier([ISSUER.public_key], clock=fixed_clock(NOW), status=checker), texts
+
+
+def _fresh_world() -> tuple[Verifier, list[str]]:
+    reference, texts = _gate_world()
+    checker = reference.status_checker
+    return Verifier([ISSUER.public_key], clock=fixed_clock(NOW), status=checker), texts
+
+
+def test_check_many_equals_check_on_every_text(native: bool) -> None:
+    one_by_one, texts = _fresh_world()
+    batched, _ = _fresh_world()
+    rng = random.Random(2)
+    for _ in range(3):
+        order = list(texts)
+        rng.shuffle(order)
+        single = FastVerifier(one_by_one)
+        expected = [single.check(text) for text in order]
+        got = FastVerifier(batched).check_many(order)
+        assert [(r.valid, r.code, r.kid) for r in got] == [(r.valid, r.code, r.kid) for r in expected]
+        assert [r.credential for r in got] == [r.credential for r in expected]
+    codes = {r.code for r in FastVerifier(_fresh_world()[0]).check_many(texts)}
+    assert {Code.VALID, Code.PRESENTATION_REQUIRED, Code.DEVICE_SIGNATURE_INVALID, Code.STATUS_REVOKED} <= codes
+    assert Code.KEY_NOT_IN_TRUST_LIST in codes
+
+
+def test_check_many_replays_are_still_refused(native: bool) -> None:
+    reference, texts = _fresh_world()
+    fast = FastVerifier(reference)
+    presentations = [t for t in texts if t.startswith("GIDP1:")]
+    first = fast.check_many(presentations + presentations)
+    half = len(presentations)
+    assert [r.code for r in first[half:]] == [Code.PRESENTATION_REPLAYED if r.valid else r.code for r in first[:half]]
+
+
+def test_check_many_uses_the_batch(native: bool) -> None:
+    """With the compiled verifier, signatures in a batch are not verified again one by one."""
+    reference, texts = _fresh_world()
+    credentials = [t for t in texts if t.startswith("GID1:")][:30]
+    calls = 0
+    original = nacl.signing.VerifyKey.verify
+
+    def counting(self: nacl.signing.VerifyKey, *args: object, **kwargs: object) -> object:
+        nonlocal calls
+        calls += 1
+        return original(self, *args, **kwargs)
+
+    nacl.signing.VerifyKey.verify = counting  # type: ignore[method-assign]
+    try:
+        FastVerifier(reference, cache_size=0).check_many(credentials)
+    finally:
+        nacl.signing.VerifyKey.verify = original  # type: ignore[method-assign]
+    if native:
+        assert calls <= 3  # the first sighting of the issuer key, plus failures named by the reference
+    else:
+        assert calls >= 28
