@@ -12,10 +12,17 @@
  *
  * Semantics: vcb_verify() marks item i ok only when (a) it passes the same pre-checks as
  * libsodium's crypto_sign_verify_detached (S < L, R and A canonical encodings of curve points,
- * neither of small order) and (b) a random linear combination sum z_i (S_i B - h_i A_i - R_i)
- * that contains it equals the identity, with z_i uniform 128-bit. The caller must pass only keys
- * accepted by vcb_key_check() (prime-order subgroup), and verifies every item left unmarked on
- * its own. A failing combination is bisected down to VCB_LEAF items, which stay unmarked.
+ * neither of small order), (b) R lies in the prime-order subgroup, and (c) a random linear
+ * combination sum z_i (S_i B - h_i A_i - R_i) that contains it equals the identity, with z_i
+ * uniform 128-bit. The caller must pass only keys accepted by vcb_key_check() (prime-order
+ * subgroup), and verifies every item left unmarked on its own. A failing combination is bisected
+ * down to VCB_LEAF items, which stay unmarked.
+ *
+ * Why (b): with A and R of prime order every term S_i B - h_i A_i - R_i lies in the prime-order
+ * subgroup, so the combination vanishes (except with probability about 2^-128) only when every
+ * term does, i.e. exactly when libsodium's cofactorless check R = S B - h A holds. A torsion
+ * component in R (which only the private-key holder can put into an otherwise valid signature)
+ * would instead cancel whenever z_i is a multiple of its order.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -551,6 +558,11 @@ int vcb_verify(size_t n, const unsigned char *const *msgs, const size_t *mlens, 
         ge r, nr;
         if (!key_good[key_of[i]] || !scalar_canonical(sig + 32)) continue;
         if (ge_decode(&r, sig) != 0 || ge_small_order(&r)) continue;
+        /* R must lie in the prime-order subgroup ([L]R = 0, libsodium's check): a torsion
+         * component T in R would vanish from the combination whenever z_i T = 0 (z_i divisible
+         * by the order of T, probability up to 1/2), accepting what the cofactorless single
+         * check rejects. Such an R stays unmarked: the caller's single check decides. */
+        if (crypto_core_ed25519_is_valid_point(sig) != 1) continue;
         crypto_hash_sha512_state st;
         unsigned char digest[64];
         crypto_hash_sha512_init(&st);

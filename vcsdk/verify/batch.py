@@ -8,6 +8,14 @@ by libsodium (PyNaCl), so one bad signature never rejects or accepts another:
 
 * an item failing libsodium's pre-checks (S < L, R and A canonical, neither of small order) never
   enters a combination;
+* nor does an item whose R lies outside the prime-order subgroup (``[L]R != 0``). With A and R of
+  prime order, every term ``S B - h A - R`` has prime order, so the combination vanishes (except
+  with probability about 2^-128) exactly when every term does, i.e. when libsodium's cofactorless
+  check ``R = S B - h A`` holds. A torsion component in R (which only the key's holder can put
+  into an otherwise valid signature) would cancel from a bare combination whenever its ``z_i`` is
+  a multiple of the torsion's order (probability 1/8 to 1/2) and be accepted where libsodium
+  rejects it. The check costs about half a signature verification per item; it is the price of
+  verdicts identical to libsodium's;
 * a key enters only once known to lie in the prime-order subgroup (``[L]A = 0``, checked the
   second time the key is seen, then cached): device keys seen once are verified singly;
 * a failing combination is bisected; items left in halves of at most two are verified singly.
