@@ -82,3 +82,18 @@ def test_report_writes_markdown_and_chart(tmp_path: object, monkeypatch: object)
     report.main()
     assert "## gate" in (folder / "report.md").read_text()
     assert Image.open(folder / "chart.png").size[0] == 760
+
+
+def test_batch_benchmark_reports_paired_ratios() -> None:
+    from benchmarks import batch as batch_benchmark
+    from vcsdk.verify import batch
+
+    report = batch_benchmark.run(quick=True)
+    assert report["compiled_batch_verifier"] is batch.native_enabled()
+    assert set(report["ratios"]) == {
+        "credentials_check_many_vs_raw_single",
+        "credentials_check_one_by_one_vs_raw_single",
+        "presentations_check_many_vs_two_raw",
+        "signature_layer_batch_vs_single",
+    }
+    assert all(value["ratio_median"] > 0 for value in report["paired"].values())

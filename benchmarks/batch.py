@@ -1,0 +1,190 @@
+"""Batch benchmark: ``FastVerifier.check_many`` over a queue of distinct scans (credentials, then
+presentations with one phone each) against raw single PyNaCl Ed25519 verifications of the same
+signed bytes, measured in the same run; plus the signature layer alone (compiled batch against
+libsodium one by one).
+
+Every round verifies the whole queue once with a fresh gate (no cached credential, no replay);
+the key cache of :mod:`vcsdk.verify.batch` is emptied before each round and the issuer key made
+known, as on a gate that has been running for a while: device keys are each seen once. Baseline
+and subject alternate in short rounds and the median of the per-round ratios is reported (the
+load of a shared machine moves between measurements). Usage::
+
+    .venv/bin/python -m benchmarks.batch [--json PATH] [--quick]
+"""
+
+from __future__ import annotations
+
+import json
+import platform
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import nacl.signing
+
+from benchmarks import _cli
+from vcsdk import DEFAULT_LIMITS, Ed25519PrivateKey, Issuer, StatusReference, TrustStore, Verifier, fixed_clock
+from vcsdk.codec import cose
+from vcsdk.holder import decode_presentation, make_key_proof, present, verify_key_proof
+from vcsdk.registry.status import MIN_LIST_SIZE
+from vcsdk.revocation import StatusListBuilder, StatusListChecker, sign_token
+from vcsdk.verify import FastVerifier, batch
+
+ROOT = Path(__file__).resolve().parent.parent
+NOW = 1_780_000_000
+URI = "https://id.mois.go.kr/sl/7"
+
+
+def _round_us(func: Callable[[], object], setup: Callable[[], object], items: int, rounds: int) -> list[float]:
+    """Per-item µs of ``func`` in each of ``rounds`` rounds, ``setup`` run untimed before each."""
+    times = []
+    for _ in range(rounds):
+        setup()
+        start = time.perf_counter()
+        func()
+        times.append((time.perf_counter() - start) / items * 1e6)
+    return times
+
+
+def _paired(
+    base: Callable[[], object], subject: Callable[[], object], setup: Callable[[], object], items: int, rounds: int
+) -> dict[str, Any]:
+    """Alternate baseline and subject; the median per-item times and the median per-round ratio."""
+    base_us, subject_us, ratios = [], [], []
+    for _ in range(rounds):
+        b = _round_us(base, setup, items, 1)[0]
+        s = _round_us(subject, setup, items, 1)[0]
+        base_us.append(b)
+        subject_us.append(s)
+        ratios.append(b / s)
+    return {
+        "baseline_us": round(statistics.median(base_us), 2),
+        "subject_us": round(statistics.median(subject_us), 2),
+        "ratio_median": round(statistics.median(ratios), 3),
+        "ratio_range": [round(min(ratios), 3), round(max(ratios), 3)],
+    }
+
+
+def run(quick: bool = False) -> dict[str, Any]:
+    size, rounds = (64, 5) if quick else (128, 15)
+    claims = json.loads((ROOT / "examples" / "reference-claims.json").read_text(encoding="utf-8"))
+    key = Ed25519PrivateKey(bytes(range(32)))
+    issuer = Issuer(key, "KR-MOIS", clock=fixed_clock(NOW - 100))
+    status_list = StatusListBuilder(MIN_LIST_SIZE, 2)
+    status_list.update((i, 1) for i in range(0, MIN_LIST_SIZE, 97))  # ~1 % revoked, not ours
+    checker = StatusListChecker(TrustStore([key.public_key]))
+    checker.load(sign_token(status_list.freeze(), URI, key, issued_at=NOW - 60), NOW)
+
+    credentials = [issuer.issue(claims, status=StatusReference(1 + 97 * i + 1, URI)) for i in range(size)]
+    phones = [Ed25519PrivateKey(i.to_bytes(4, "big") * 8) for i in range(size)]
+    presentations = []
+    bound_credentials = []
+    for i, phone in enumerate(phones):
+        proof = verify_key_proof(
+            make_key_proof(phone, audience="a", nonce=f"n{i}", issued_at=NOW - 100), audience="a", now=NOW - 100
+        )
+        bound = issuer.issue(claims, status=StatusReference(1 + 97 * i + 2, URI), holder=proof)
+        bound_credentials.append(bound)
+        presentations.append(present(bound.qr_text, phone, now=NOW - 5))
+    texts = [credential.qr_text for credential in credentials]
+
+    # Baselines: raw PyNaCl verifications of exactly the signed bytes.
+    issuer_key = nacl.signing.VerifyKey(key.public_key.raw)
+    signed = [cose.decode_sign1(c.cose, DEFAULT_LIMITS) for c in credentials]
+    credential_pairs = [(m.to_be_signed(), m.signature) for m in signed]
+    device_keys = [nacl.signing.VerifyKey(phone.public_key.raw) for phone in phones]
+    presentation_pairs = []
+    for bound, shown in zip(bound_credentials, presentations, strict=True):
+        inner = cose.decode_sign1(bound.cose, DEFAULT_LIMITS)
+        outer = decode_presentation(shown)
+        presentation_pairs.append((inner.to_be_signed(), inner.signature, outer.to_be_signed, outer.signature))
+
+    def raw_credentials() -> None:
+        for message, signature in credential_pairs:
+            issuer_key.verify(message, signature)
+
+    def raw_presentations() -> None:
+        for device, (inner_tbs, inner_sig, outer_tbs, outer_sig) in zip(device_keys, presentation_pairs, strict=True):
+            issuer_key.verify(inner_tbs, inner_sig)
+            device.verify(outer_tbs, outer_sig)
+
+    gates: list[FastVerifier] = []
+
+    def fresh_gate() -> None:
+        """A new gate (empty caches and replay book); key cache: only the issuer key known."""
+        gates[:] = [FastVerifier(Verifier([key.public_key], clock=fixed_clock(NOW), status=checker), cache_size=0)]
+        batch.reset_key_cache([key.public_key.raw])
+
+    def credentials_batched() -> None:
+        results = gates[0].check_many(texts)
+        assert all(r.valid for r in results)
+
+    def credentials_one_by_one() -> None:
+        gate = gates[0]
+        for text in texts:
+            assert gate.check(text).valid
+
+    def presentations_batched() -> None:
+        results = gates[0].check_many(presentations)
+        assert all(r.valid for r in results)
+
+    triples = [(key.public_key.raw, m, s) for m, s in credential_pairs]
+
+    def signatures_batched() -> None:
+        assert batch.verify_batch(triples) == [True] * len(triples)
+
+    def signatures_single() -> None:
+        assert all(batch.verify_single(*triple) for triple in triples)
+
+    for warm in (credentials_batched, presentations_batched, credentials_one_by_one):  # and check validity
+        fresh_gate()
+        warm()
+    native = batch.native_enabled()
+    results = {
+        "credentials_check_many_vs_raw_single": _paired(raw_credentials, credentials_batched, fresh_gate, size, rounds),
+        "credentials_check_one_by_one_vs_raw_single": _paired(
+            raw_credentials, credentials_one_by_one, fresh_gate, size, rounds
+        ),
+        "presentations_check_many_vs_two_raw": _paired(
+            raw_presentations, presentations_batched, fresh_gate, size, rounds
+        ),
+        "signature_layer_batch_vs_single": _paired(signatures_single, signatures_batched, fresh_gate, size, rounds),
+    }
+    return {
+        "benchmark": "batch",
+        "when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "machine": {"python": sys.version.split()[0], "platform": platform.platform(), "cpu": platform.processor()},
+        "compiled_batch_verifier": native,
+        "queue": {"scans": size, "rounds": rounds},
+        "paired": results,
+        "ratios": {name: value["ratio_median"] for name, value in results.items()},
+        "targets": {
+            "credentials_check_many_vs_raw_single": ">= 1.5 (issue #16)",
+            "presentations_check_many_vs_two_raw": ">= 1.3 (issue #16)",
+        },
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _cli.parse("batch verification benchmark", argv)
+    report = run(quick=args.quick)
+    print(
+        f"batch benchmark ({report['queue']['scans']} scans per queue, {report['queue']['rounds']} paired rounds, "
+        f"compiled batch verifier: {report['compiled_batch_verifier']})"
+    )
+    for name, value in report["paired"].items():
+        target = report["targets"].get(name, "")
+        low, high = value["ratio_range"]
+        print(
+            f"  {name:<45} {value['ratio_median']:6.3f}  (range {low:.3f}-{high:.3f};"
+            f" {value['baseline_us']:.1f} vs {value['subject_us']:.1f} µs per scan)  {target}"
+        )
+    _cli.save(report, args.json)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
