@@ -17,28 +17,35 @@ from setuptools.command.build_ext import build_ext
 
 CFFI_MODULES = [
     "vcsdk/_native/build_fastlane.py:ffibuilder",
+    "vcsdk/_native/build_batch.py:ffibuilder",
 ]
 
 
 class OptionalBuildExt(build_ext):
-    """``build_ext`` whose failures are a notice, not an error: the pure lane stays."""
+    """``build_ext`` whose failures are a notice, not an error: the pure lane stays. One line
+    names every module that did not build."""
 
     def run(self) -> None:
+        self._failed: list[str] = []
         try:
             super().run()
         except Exception as exc:
-            self._notice("the build", exc)
+            self._failed.append(f"the build: {self._reason(exc)}")
+        if self._failed:
+            print(
+                f"vcsdk: compiled fast lane not built ({'; '.join(self._failed)}); the pure-Python lane will run",
+                file=sys.stderr,
+            )
 
     def build_extension(self, ext: Any) -> None:
         try:
             super().build_extension(ext)
         except Exception as exc:
-            self._notice(ext.name, exc)
+            self._failed.append(f"{ext.name}: {self._reason(exc)}")
 
     @staticmethod
-    def _notice(what: str, exc: BaseException) -> None:
-        reason = " ".join(str(exc).split()) or type(exc).__name__
-        print(f"vcsdk: compiled fast lane not built ({what}: {reason}); the pure-Python lane will run", file=sys.stderr)
+    def _reason(exc: BaseException) -> str:
+        return " ".join(str(exc).split()) or type(exc).__name__
 
 
 if os.environ.get("VCSDK_NO_NATIVE", "") in ("", "0"):

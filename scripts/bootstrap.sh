@@ -74,13 +74,6 @@ fi
 # One line on the fast lane: compiled, or pure Python and why (a failed C build is not an error)
 log "fast lane: $(.venv/bin/python -c 'from vcsdk import _native; print(_native.lane())' 2>&1 | tail -n 1)"
 
-# --- compiled parts (cffi, in place): the Ed25519 batch verifier (vcsdk/_native) ----------
-native_so=$(ls vcsdk/_native/_batch25519*.so 2>/dev/null | head -1 || true)
-if [ -z "$native_so" ] || [ -n "$(find vcsdk/_native/batch25519.c vcsdk/_native/batch25519.h vcsdk/_native/build_batch.py -newer "$native_so")" ]; then
-  log "building the Ed25519 batch verifier (vcsdk/_native/build_batch.py)"
-  .venv/bin/python vcsdk/_native/build_batch.py >/dev/null
-fi
-
 # --- web assets (npm registry): KRDS served by the web pages, axe-core for their browser tests --
 assets=vcsdk/service/web/assets
 web_stamp=$assets/node_modules/.vcsdk-installed

@@ -12,7 +12,7 @@ import nacl.signing
 import pytest
 
 from tests import ed25519_math as em
-from tests.conftest import NOW, SEED, load_conformance_json, reference_claims
+from tests.conftest import NATIVE_SKIP, NOW, REQUIRE_NATIVE, SEED, load_conformance_json, reference_claims
 from vcsdk import Code, Ed25519PrivateKey, Issuer, StatusReference, TrustStore, Verifier, fixed_clock
 from vcsdk.holder import make_key_proof, present, verify_key_proof
 from vcsdk.revocation import StatusListChecker, pack, sign_token
@@ -23,15 +23,18 @@ SEEDS = [bytes([i]) * 32 for i in range(1, 5)]
 SIGNERS = [nacl.signing.SigningKey(seed) for seed in SEEDS]
 
 
-@pytest.fixture(params=["native", "pure"])
-def native(request: pytest.FixtureRequest) -> Iterator[bool]:
-    """Every test runs with the compiled batch verifier and without it (per-item checks)."""
-    want = request.param == "native"
-    if want and not batch.native_available():
-        pytest.fail("the compiled batch verifier is not built (scripts/bootstrap.sh builds it)")
-    previous = batch.set_native(want)
+@pytest.fixture
+def native(lane: bool) -> Iterator[bool]:
+    """Every test runs on both lanes: compiled (the batch verifier proves what it can) and pure
+    Python (nothing proven, every signature checked singly). ``FastVerifier(compiled=native)``."""
+    if lane and not batch.native_available():
+        why = f"{NATIVE_SKIP}: the batch verifier vcsdk._native._batch25519 (scripts/bootstrap.sh builds it)"
+        if REQUIRE_NATIVE:
+            pytest.fail(f"{why}; VCSDK_REQUIRE_NATIVE=1 requires it")
+        pytest.skip(why)
+    previous = batch.set_native(lane)
     try:
-        yield want
+        yield batch.native_enabled()  # (False on both lanes under VCSDK_PURE=1: nothing batched)
     finally:
         batch.set_native(previous)
 
@@ -291,19 +294,19 @@ def test_check_many_equals_check_on_every_text(native: bool) -> None:
     for _ in range(3):
         order = list(texts)
         rng.shuffle(order)
-        single = FastVerifier(one_by_one)
+        single = FastVerifier(one_by_one, compiled=native)
         expected = [single.check(text) for text in order]
-        got = FastVerifier(batched).check_many(order)
+        got = FastVerifier(batched, compiled=native).check_many(order)
         assert [(r.valid, r.code, r.kid) for r in got] == [(r.valid, r.code, r.kid) for r in expected]
         assert [r.credential for r in got] == [r.credential for r in expected]
-    codes = {r.code for r in FastVerifier(_fresh_world()[0]).check_many(texts)}
+    codes = {r.code for r in FastVerifier(_fresh_world()[0], compiled=native).check_many(texts)}
     assert {Code.VALID, Code.PRESENTATION_REQUIRED, Code.DEVICE_SIGNATURE_INVALID, Code.STATUS_REVOKED} <= codes
     assert Code.KEY_NOT_IN_TRUST_LIST in codes
 
 
 def test_check_many_replays_are_still_refused(native: bool) -> None:
     reference, texts = _fresh_world()
-    fast = FastVerifier(reference)
+    fast = FastVerifier(reference, compiled=native)
     presentations = [t for t in texts if t.startswith("GIDP1:")]
     first = fast.check_many(presentations + presentations)
     half = len(presentations)
@@ -311,7 +314,11 @@ def test_check_many_replays_are_still_refused(native: bool) -> None:
 
 
 def test_check_many_uses_the_batch(native: bool, monkeypatch: pytest.MonkeyPatch) -> None:
-    """With the compiled verifier, signatures in a batch are not verified again one by one."""
+    """On the compiled lane, signatures in a batch are not verified again one by one (neither by
+    PyNaCl nor by the lane's libsodium call); on the pure lane every one is."""
+    from vcsdk import _native
+    from vcsdk.verify import native as native_lane
+
     reference, texts = _fresh_world()
     credentials = [t for t in texts if t.startswith("GID1:")][:30]
     calls = 0
@@ -322,8 +329,22 @@ def test_check_many_uses_the_batch(native: bool, monkeypatch: pytest.MonkeyPatch
         calls += 1
         return original(self, smessage, signature)
 
+    class CountingLib:
+        def __init__(self, lib: object) -> None:
+            self._lib = lib
+
+        def __getattr__(self, name: str) -> object:
+            return getattr(self._lib, name)
+
+        def vl_verify(self, *args: object) -> object:
+            nonlocal calls
+            calls += 1
+            return self._lib.vl_verify(*args)  # type: ignore[attr-defined]
+
     monkeypatch.setattr(nacl.signing.VerifyKey, "verify", counting)
-    FastVerifier(reference, cache_size=0).check_many(credentials)
+    if _native.LIB is not None:
+        monkeypatch.setattr(native_lane, "LIB", CountingLib(_native.LIB))
+    FastVerifier(reference, cache_size=0, compiled=native).check_many(credentials)
     if native:
         assert calls <= 3  # the first sighting of the issuer key, plus failures named by the reference
     else:

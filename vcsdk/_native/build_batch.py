@@ -1,60 +1,55 @@
-"""cffi (API mode) build of the Ed25519 batch verifier ``vcsdk._native._batch25519``.
+"""cffi (API mode) build script of the Ed25519 batch verifier, :mod:`vcsdk._native._batch25519`.
 
-Used as a setuptools ``cffi_modules`` entry (``vcsdk/_native/build_batch.py:ffibuilder``) or run
-directly to build the module in place: ``python vcsdk/_native/build_batch.py``. Needs a C compiler
-and the libsodium headers (Debian ``libsodium-dev``).
+Listed in ``setup.py``'s ``cffi_modules`` beside the fast lane; links the system libsodium
+(Debian ``libsodium-dev``, installed by ``scripts/bootstrap.sh``). :func:`builder` also makes an
+AddressSanitizer build for fuzzing (``absolute_paths`` for ``ffi.compile`` elsewhere).
 """
 
 from __future__ import annotations
 
 import os
-import shutil
-import tempfile
-from pathlib import Path
+from collections.abc import Sequence
 
-from cffi import FFI  # type: ignore[import-untyped]
+import cffi
 
-HERE = Path(__file__).resolve().parent
-ROOT = HERE.parent.parent
+HERE = os.path.dirname(os.path.abspath(__file__))
+SOURCE = os.path.join(HERE, "batch25519.c")
 
 CDEF = """
-    #define VCB_MAX_ITEMS 256
-    int vcb_init(void);
-    int vcb_key_check(const unsigned char pk[32]);
-    int vcb_point_valid(const unsigned char s[32]);
-    int vcb_verify(size_t n, const unsigned char *const *msgs, const size_t *mlens, const unsigned char *sigs,
-                   const unsigned char *pks, unsigned char *ok);
+#define VCB_MAX_ITEMS 256
+int vcb_init(void);
+int vcb_key_check(const unsigned char pk[32]);
+int vcb_point_valid(const unsigned char s[32]);
+int vcb_verify(size_t n, const unsigned char *const *msgs, const size_t *mlens, const unsigned char *sigs,
+               const unsigned char *pks, unsigned char *ok);
 """
 
 
-def make_builder(root: str = "") -> FFI:
-    """The FFI builder; paths relative to ``root`` (empty: the project root, for setuptools)."""
-    builder = FFI()
-    builder.cdef(CDEF)
-    builder.set_source(
-        "vcsdk._native._batch25519",
+def builder(
+    module: str = "vcsdk._native._batch25519",
+    extra_compile_args: Sequence[str] = ("-O2",),
+    extra_link_args: Sequence[str] = (),
+    *,
+    absolute_paths: bool = False,
+) -> cffi.FFI:
+    """An FFI builder for the batch verifier under the module name ``module`` (source paths
+    relative to ``setup.py`` for setuptools, or absolute with ``absolute_paths``)."""
+    source = SOURCE if absolute_paths else os.path.relpath(SOURCE)
+    ffi = cffi.FFI()
+    ffi.cdef(CDEF)
+    ffi.set_source(
+        module,
         '#include "batch25519.h"',
-        sources=[os.path.join(root, "vcsdk", "_native", "batch25519.c")],
-        include_dirs=[os.path.join(root, "vcsdk", "_native")],
+        sources=[source],
+        include_dirs=[HERE if absolute_paths else os.path.relpath(HERE)],
         libraries=["sodium"],
-        extra_compile_args=["-O2", "-std=gnu11"],
+        extra_compile_args=["-std=gnu11", "-Wall", "-Wextra", *extra_compile_args],
+        extra_link_args=list(extra_link_args),
     )
-    return builder
+    return ffi
 
 
-ffibuilder = make_builder()
-
-
-def build_in_place() -> Path:
-    """Compile in a scratch directory and copy the module next to this file (atomically)."""
-    with tempfile.TemporaryDirectory() as scratch:
-        built = Path(make_builder(str(ROOT)).compile(tmpdir=scratch, verbose=False))
-        target = HERE / built.name
-        partial = target.with_name(target.name + ".part")
-        shutil.copyfile(built, partial)
-        os.replace(partial, target)
-    return target
-
+ffibuilder = builder()
 
 if __name__ == "__main__":
-    print(build_in_place())
+    ffibuilder.compile(verbose=True)

@@ -20,8 +20,9 @@ by libsodium (PyNaCl), so one bad signature never rejects or accepts another:
   second time the key is seen, then cached): device keys seen once are verified singly;
 * a failing combination is bisected; items left in halves of at most two are verified singly.
 
-Without the compiled module (or with ``VCSDK_NO_NATIVE=1``) nothing is proven and every signature
-is verified singly: same verdicts, no speed-up.
+Without the compiled module (or with ``VCSDK_PURE=1``, which also sends verifiers to the
+pure-Python lane) nothing is proven and every signature is verified singly: same verdicts, no
+speed-up. :meth:`FastVerifier.check_many` batches only on a verifier's compiled lane.
 
 :func:`presumed` hands the proven triples to :meth:`vcsdk.keys.Ed25519PublicKey.verify` for one
 batch, so the whole verification pipeline (and its error codes) runs unchanged.
@@ -39,6 +40,7 @@ from typing import Any
 import nacl.exceptions
 import nacl.signing
 
+from .._native import ENV_PURE
 from ..keys.ed25519 import BATCH_VERIFIED
 
 Triple = tuple[bytes, bytes, bytes]
@@ -53,8 +55,6 @@ KEY_CACHE_SIZE = 16_384
 
 def _load() -> tuple[Any, Any]:
     """(ffi, lib) of the compiled module, or (None, None) when absent or disabled."""
-    if os.environ.get("VCSDK_NO_NATIVE", "") not in ("", "0"):
-        return None, None
     try:
         module: Any = importlib.import_module("vcsdk._native._batch25519")
     except ImportError:  # not built: the pure path
@@ -73,9 +73,14 @@ def native_available() -> bool:
     return _native_lib is not None
 
 
+def _pure_forced() -> bool:
+    return os.environ.get(ENV_PURE, "") not in ("", "0")
+
+
 def native_enabled() -> bool:
-    """True when batches currently use the compiled verifier."""
-    return _lib is not None
+    """True when batches currently use the compiled verifier (built, not bypassed by
+    :func:`set_native`, and ``VCSDK_PURE`` unset)."""
+    return _lib is not None and not _pure_forced()
 
 
 def set_native(enabled: bool) -> bool:
@@ -137,7 +142,7 @@ def proven(items: Sequence[Triple]) -> set[Triple]:
     A triple not returned may still be valid: verify it singly."""
     lib = _lib
     found: set[Triple] = set()
-    if lib is None:
+    if lib is None or _pure_forced():
         return found
     usable = [
         item
