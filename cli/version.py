@@ -24,6 +24,21 @@ def fast_path() -> str:
     return str(_native.lane())
 
 
+def batch_verifier() -> str:
+    """Whether ``check_many`` batches Ed25519 signatures on the compiled lane: ``compiled``, or
+    ``off`` and why (the module not built, or ``VCSDK_PURE=1``)."""
+    import os
+
+    from vcsdk import _native
+    from vcsdk.verify import batch
+
+    if not batch.native_available():
+        return "off (vcsdk._native._batch25519 not built)"
+    if not batch.native_enabled():
+        return f"off ({_native.ENV_PURE}={os.environ.get(_native.ENV_PURE, '')})"
+    return f"compiled (Ed25519, up to {batch.BATCH_SCANS} scans at once, on the compiled lane)"
+
+
 def version_text() -> str:
     """Several lines: ``vcsdk X`` first, then one ``name version`` line per component."""
     lines = [f"vcsdk {_version('vcsdk')}", f"python {platform.python_version()} ({platform.machine()})"]
@@ -36,5 +51,6 @@ def version_text() -> str:
     except ImportError:  # pragma: no cover - cryptography is a dependency
         pass
     lines.append("libsodium bundled with pynacl (Ed25519 signatures)")
+    lines.append(f"batch verifier: {batch_verifier()}")
     lines.append(f"fast lane: {fast_path()}")
     return "\n".join(lines)

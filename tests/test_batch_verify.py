@@ -349,3 +349,21 @@ def test_check_many_uses_the_batch(native: bool, monkeypatch: pytest.MonkeyPatch
         assert calls <= 3  # the first sighting of the issuer key, plus failures named by the reference
     else:
         assert calls >= 28
+
+
+def test_version_says_whether_the_batch_verifier_runs(monkeypatch: pytest.MonkeyPatch) -> None:
+    from vcsdk_cli.version import version_text
+
+    monkeypatch.delenv("VCSDK_PURE", raising=False)
+    line = next(line for line in version_text().splitlines() if line.startswith("batch verifier: "))
+    if batch.native_available():
+        assert line == "batch verifier: compiled (Ed25519, up to 64 scans at once, on the compiled lane)"
+    else:
+        assert line == "batch verifier: off (vcsdk._native._batch25519 not built)"
+    items = _valid(3, random.Random(4))
+    _warm(items)
+    assert proven(items) == (set(items) if batch.native_available() else set())
+    monkeypatch.setenv("VCSDK_PURE", "1")
+    assert "batch verifier: off (VCSDK_PURE=1)" in version_text().splitlines() or not batch.native_available()
+    assert not batch.native_enabled()
+    assert not proven(items)  # nothing is proven while the pure lane is forced
