@@ -9,14 +9,20 @@ known, as on a gate that has been running for a while: device keys are each seen
 and subject alternate in short rounds and the median of the per-round ratios is reported (the
 load of a shared machine moves between measurements). Usage::
 
-    .venv/bin/python -m benchmarks.batch [--json PATH] [--quick]
+    .venv/bin/python -m benchmarks.batch [--json PATH] [--quick] [--instructions]
+
+``--instructions`` adds callgrind instruction counts per scan (noise-free; several minutes).
 """
 
 from __future__ import annotations
 
 import json
+import os
 import platform
+import re
+import shutil
 import statistics
+import subprocess
 import sys
 import time
 from collections.abc import Callable
@@ -68,8 +74,13 @@ def _paired(
     }
 
 
-def run(quick: bool = False) -> dict[str, Any]:
-    size, rounds = (64, 5) if quick else (128, 15)
+def world(size: int) -> tuple[dict[str, Callable[[], object]], Callable[[], None]]:
+    """The measured modes over a queue of ``size`` scans, and the set-up each round runs first.
+
+    Modes: ``raw_credentials`` (one raw PyNaCl verify per credential), ``credentials_batched``
+    (``check_many``), ``credentials_one_by_one`` (``check`` per text), ``raw_presentations`` (two
+    raw verifies per presentation), ``presentations_batched``, ``signatures_single`` and
+    ``signatures_batched`` (the signature layer alone). Every mode checks its verdicts."""
     claims = json.loads((ROOT / "examples" / "reference-claims.json").read_text(encoding="utf-8"))
     key = Ed25519PrivateKey(bytes(range(32)))
     issuer = Issuer(key, "KR-MOIS", clock=fixed_clock(NOW - 100))
@@ -139,9 +150,70 @@ def run(quick: bool = False) -> dict[str, Any]:
     def signatures_single() -> None:
         assert all(batch.verify_single(*triple) for triple in triples)
 
-    for warm in (credentials_batched, presentations_batched, credentials_one_by_one):  # and check validity
+    modes: dict[str, Callable[[], object]] = {
+        "raw_credentials": raw_credentials,
+        "credentials_batched": credentials_batched,
+        "credentials_one_by_one": credentials_one_by_one,
+        "raw_presentations": raw_presentations,
+        "presentations_batched": presentations_batched,
+        "signatures_single": signatures_single,
+        "signatures_batched": signatures_batched,
+    }
+    for mode in modes.values():  # warm up, and check every verdict once
         fresh_gate()
-        warm()
+        mode()
+    return modes, fresh_gate
+
+
+PROBE = """
+import sys
+sys.path.insert(0, {root!r})
+from benchmarks.batch import world
+modes, fresh_gate = world(int(sys.argv[1]))
+run = modes[sys.argv[2]]
+for _ in range(int(sys.argv[3])):
+    fresh_gate()
+    run()
+"""
+
+PAIRS = {
+    "credentials_check_many_vs_raw_single": ("raw_credentials", "credentials_batched"),
+    "credentials_check_one_by_one_vs_raw_single": ("raw_credentials", "credentials_one_by_one"),
+    "presentations_check_many_vs_two_raw": ("raw_presentations", "presentations_batched"),
+    "signature_layer_batch_vs_single": ("signatures_single", "signatures_batched"),
+}
+
+
+def _collected(size: int, mode: str, rounds: int) -> int:
+    done = subprocess.run(
+        ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null", sys.executable, "-c",
+         PROBE.format(root=str(ROOT)), str(size), mode, str(rounds)],
+        capture_output=True, text=True, check=True, timeout=1800,
+        env={**os.environ, "PYTHONHASHSEED": "0"},
+    )  # fmt: skip
+    match = re.search(r"Collected : (\d+)", done.stderr)
+    assert match, done.stderr[-500:]
+    return int(match.group(1))
+
+
+def instructions_per_scan(size: int) -> dict[str, int] | None:
+    """Callgrind instructions per scan of each mode (None without valgrind): each mode runs in a
+    fresh interpreter for one round and for three, and the difference / (2 size) is one scan,
+    imports and the queue's making cancelled out (a fresh gate per round is counted: one key
+    check and a verifier's construction per queue)."""
+    if shutil.which("valgrind") is None:
+        return None
+    wanted = sorted({mode for pair in PAIRS.values() for mode in pair})
+    return {mode: (_collected(size, mode, 3) - _collected(size, mode, 1)) // (2 * size) for mode in wanted}
+
+
+def run(quick: bool = False, instructions: bool = False) -> dict[str, Any]:
+    size, rounds = (64, 5) if quick else (128, 15)
+    modes, fresh_gate = world(size)
+    raw_credentials, credentials_batched = modes["raw_credentials"], modes["credentials_batched"]
+    credentials_one_by_one, raw_presentations = modes["credentials_one_by_one"], modes["raw_presentations"]
+    presentations_batched = modes["presentations_batched"]
+    signatures_single, signatures_batched = modes["signatures_single"], modes["signatures_batched"]
     native = batch.native_enabled()
     results = {
         "credentials_check_many_vs_raw_single": _paired(raw_credentials, credentials_batched, fresh_gate, size, rounds),
@@ -153,7 +225,8 @@ def run(quick: bool = False) -> dict[str, Any]:
         ),
         "signature_layer_batch_vs_single": _paired(signatures_single, signatures_batched, fresh_gate, size, rounds),
     }
-    return {
+    counted = instructions_per_scan(size) if instructions else None
+    report: dict[str, Any] = {
         "benchmark": "batch",
         "when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "machine": {"python": sys.version.split()[0], "platform": platform.platform(), "cpu": platform.processor()},
@@ -166,11 +239,19 @@ def run(quick: bool = False) -> dict[str, Any]:
             "presentations_check_many_vs_two_raw": ">= 1.3 (issue #16)",
         },
     }
+    if counted is not None:
+        report["instructions_per_scan"] = counted
+        report["instruction_ratios"] = {
+            name: round(counted[base] / counted[subject], 3) for name, (base, subject) in PAIRS.items()
+        }
+    return report
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = _cli.parse("batch verification benchmark", argv)
-    report = run(quick=args.quick)
+    given = sys.argv[1:] if argv is None else argv
+    args = _cli.parse("batch verification benchmark", [a for a in given if a != "--instructions"])
+    instructions = "--instructions" in given
+    report = run(quick=args.quick, instructions=instructions)
     print(
         f"batch benchmark ({report['queue']['scans']} scans per queue, {report['queue']['rounds']} paired rounds, "
         f"compiled batch verifier: {report['compiled_batch_verifier']})"
@@ -182,6 +263,8 @@ def main(argv: list[str] | None = None) -> int:
             f"  {name:<45} {value['ratio_median']:6.3f}  (range {low:.3f}-{high:.3f};"
             f" {value['baseline_us']:.1f} vs {value['subject_us']:.1f} µs per scan)  {target}"
         )
+    for name, value in report.get("instruction_ratios", {}).items():
+        print(f"  {name:<45} {value:6.3f}  (callgrind instructions)")
     _cli.save(report, args.json)
     return 0
 
