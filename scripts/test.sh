@@ -41,3 +41,5 @@ echo "== fuzz (short budget; long runs: docs/fuzzing.md)"
 .venv/bin/python -m fuzz.run --seconds 3
 echo "== fuzz the compiled fast lane's C code under AddressSanitizer (20 s; long run: docs/fuzzing.md)"
 .venv/bin/python -m fuzz.native --seconds 20
+echo "== fuzz the Ed25519 batch verifier's C code under AddressSanitizer (20 s)"
+.venv/bin/python -m fuzz.native_batch --seconds 20

@@ -5,14 +5,28 @@ S, batch sizes 1..130; and the batched FastVerifier.check_many equals check on e
 from __future__ import annotations
 
 import hashlib
+import importlib
 import random
+import re
+import subprocess
+import sys
 from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
 
 import nacl.signing
 import pytest
 
 from tests import ed25519_math as em
-from tests.conftest import NATIVE_SKIP, NOW, REQUIRE_NATIVE, SEED, load_conformance_json, reference_claims
+from tests.conftest import (
+    NATIVE_SKIP,
+    NOW,
+    REQUIRE_NATIVE,
+    ROOT,
+    SEED,
+    load_conformance_json,
+    reference_claims,
+)
 from vcsdk import Code, Ed25519PrivateKey, Issuer, StatusReference, TrustStore, Verifier, fixed_clock
 from vcsdk.holder import make_key_proof, present, verify_key_proof
 from vcsdk.revocation import StatusListChecker, pack, sign_token
@@ -367,3 +381,68 @@ def test_version_says_whether_the_batch_verifier_runs(monkeypatch: pytest.Monkey
     assert "batch verifier: off (VCSDK_PURE=1)" in version_text().splitlines() or not batch.native_available()
     assert not batch.native_enabled()
     assert not proven(items)  # nothing is proven while the pure lane is forced
+
+
+# ---------------------------------------------------------------------- the ASan fuzz harness
+
+
+def test_batch_fuzz_harness_checks_verdicts_against_libsodium(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The harness of ``fuzz.native_batch`` over the regular module: the seeds run clean (and
+    really are batches that verify), and a batch verifier that marks a bad signature valid is an
+    escape."""
+    if not batch.native_available():
+        pytest.skip(f"{NATIVE_SKIP}: the batch verifier is not built")
+    from fuzz.native import Escape
+    from fuzz.native_batch import encode, harness, items_of, seeds
+
+    module: Any = importlib.import_module("vcsdk._native._batch25519")
+
+    class Libc:
+        def __init__(self, lib: object) -> None:
+            self._lib = lib
+            self._keep: dict[int, object] = {}
+
+        def __getattr__(self, name: str) -> object:
+            return getattr(self._lib, name)
+
+        def malloc(self, size: int) -> object:
+            block = module.ffi.new("unsigned char[]", size)
+            self._keep[int(module.ffi.cast("uintptr_t", block))] = block
+            return block
+
+        def free(self, block: object) -> None:
+            self._keep.pop(int(module.ffi.cast("uintptr_t", block)), None)
+
+    lib = Libc(module.lib)
+    one_input = harness(module.ffi, lib)
+    for seed in seeds():
+        one_input(seed)
+    valid = items_of(seeds()[2])
+    assert len(valid) == 9 and all(verify_single(*item) for item in valid)
+    assert items_of(encode(valid)) == valid
+
+    def lying_verify(n: int, *args: object) -> int:
+        ok = args[-1]
+        for i in range(n):
+            ok[i] = 1  # type: ignore[index]
+        return n
+
+    monkeypatch.setattr(lib, "vcb_verify", lying_verify)
+    bad = [*valid[:2], (valid[2][0], valid[2][1] + b"!", valid[2][2])]
+    with pytest.raises(Escape, match="libsodium rejects"):
+        one_input(encode(bad))
+
+
+def test_batch_c_code_is_fuzzed_under_addresssanitizer(tmp_path: Path) -> None:
+    """The ASan build of batch25519.c, fuzzed for two seconds through the shipped runner."""
+    from fuzz.native import libasan
+
+    if libasan() is None:
+        pytest.skip("no gcc with libasan.so: scripts/bootstrap.sh installs gcc")
+    command = [sys.executable, "-m", "fuzz.native_batch", "--seconds", "2", "--work", str(tmp_path)]
+    result = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, check=False, timeout=180)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert re.fullmatch(r"fuzz\.native_batch \(ASan\): (\d+) executions in .* 0 escapes\n", result.stdout)
+    assert int(result.stdout.split()[2]) > 1000
+    log = (tmp_path / "batch_asan.log").read_text()
+    assert "INFO: Seed:" in log and "AddressSanitizer" not in log

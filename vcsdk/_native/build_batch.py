@@ -31,15 +31,18 @@ def builder(
     extra_link_args: Sequence[str] = (),
     *,
     absolute_paths: bool = False,
+    extra_cdef: str = "",
+    extra_preamble: str = "",
 ) -> cffi.FFI:
     """An FFI builder for the batch verifier under the module name ``module`` (source paths
-    relative to ``setup.py`` for setuptools, or absolute with ``absolute_paths``)."""
+    relative to ``setup.py`` for setuptools, or absolute with ``absolute_paths``; the fuzz
+    harness adds libc's ``malloc``/``free`` through ``extra_cdef`` and ``extra_preamble``)."""
     source = SOURCE if absolute_paths else os.path.relpath(SOURCE)
     ffi = cffi.FFI()
-    ffi.cdef(CDEF)
+    ffi.cdef(CDEF + extra_cdef)
     ffi.set_source(
         module,
-        '#include "batch25519.h"',
+        '#include "batch25519.h"\n' + extra_preamble,
         sources=[source],
         include_dirs=[HERE if absolute_paths else os.path.relpath(HERE)],
         libraries=["sodium"],
