@@ -25,8 +25,9 @@ def fast_path() -> str:
 
 
 def batch_verifier() -> str:
-    """Whether ``check_many`` batches Ed25519 signatures on the compiled lane: ``compiled``, or
-    ``off`` and why (the module not built, or ``VCSDK_PURE=1``)."""
+    """Whether ``check_many`` can batch Ed25519 signatures on the compiled lane
+    (``FastVerifier(batch=True)``): ``compiled, opt-in``, or ``off`` and why (the module not
+    built, or ``VCSDK_PURE=1``)."""
     import os
 
     from vcsdk import _native
@@ -36,7 +37,7 @@ def batch_verifier() -> str:
         return "off (vcsdk._native._batch25519 not built)"
     if not batch.native_enabled():
         return f"off ({_native.ENV_PURE}={os.environ.get(_native.ENV_PURE, '')})"
-    return f"compiled (Ed25519, up to {batch.BATCH_SCANS} scans at once, on the compiled lane)"
+    return f"compiled, opt-in (FastVerifier(batch=True): Ed25519, up to {batch.BATCH_SCANS} scans at once)"
 
 
 def version_text() -> str:

@@ -28,6 +28,7 @@ from tests.conftest import (
     reference_claims,
 )
 from vcsdk import Code, Ed25519PrivateKey, Issuer, StatusReference, TrustStore, Verifier, fixed_clock
+from vcsdk.errors import UsageError
 from vcsdk.holder import make_key_proof, present, verify_key_proof
 from vcsdk.revocation import StatusListChecker, pack, sign_token
 from vcsdk.verify import FastVerifier, batch
@@ -310,17 +311,17 @@ def test_check_many_equals_check_on_every_text(native: bool) -> None:
         rng.shuffle(order)
         single = FastVerifier(one_by_one, compiled=native)
         expected = [single.check(text) for text in order]
-        got = FastVerifier(batched, compiled=native).check_many(order)
+        got = FastVerifier(batched, compiled=native, batch=True).check_many(order)
         assert [(r.valid, r.code, r.kid) for r in got] == [(r.valid, r.code, r.kid) for r in expected]
         assert [r.credential for r in got] == [r.credential for r in expected]
-    codes = {r.code for r in FastVerifier(_fresh_world()[0], compiled=native).check_many(texts)}
+    codes = {r.code for r in FastVerifier(_fresh_world()[0], compiled=native, batch=True).check_many(texts)}
     assert {Code.VALID, Code.PRESENTATION_REQUIRED, Code.DEVICE_SIGNATURE_INVALID, Code.STATUS_REVOKED} <= codes
     assert Code.KEY_NOT_IN_TRUST_LIST in codes
 
 
 def test_check_many_replays_are_still_refused(native: bool) -> None:
     reference, texts = _fresh_world()
-    fast = FastVerifier(reference, compiled=native)
+    fast = FastVerifier(reference, compiled=native, batch=True)
     presentations = [t for t in texts if t.startswith("GIDP1:")]
     first = fast.check_many(presentations + presentations)
     half = len(presentations)
@@ -358,11 +359,20 @@ def test_check_many_uses_the_batch(native: bool, monkeypatch: pytest.MonkeyPatch
     monkeypatch.setattr(nacl.signing.VerifyKey, "verify", counting)
     if _native.LIB is not None:
         monkeypatch.setattr(native_lane, "LIB", CountingLib(_native.LIB))
-    FastVerifier(reference, cache_size=0, compiled=native).check_many(credentials)
+    batched = FastVerifier(reference, cache_size=0, compiled=native, batch=True)
+    assert batched.batching is native
+    batched.check_many(credentials)
     if native:
         assert calls <= 3  # the first sighting of the issuer key, plus failures named by the reference
     else:
         assert calls >= 28
+    calls = 0
+    default = FastVerifier(reference, cache_size=0, compiled=native)  # batch=False: one by one
+    assert not default.batching
+    default.check_many(credentials)
+    assert calls >= 28
+    with pytest.raises(UsageError):
+        FastVerifier(reference, batch=1)  # type: ignore[arg-type]
 
 
 def test_version_says_whether_the_batch_verifier_runs(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -371,7 +381,7 @@ def test_version_says_whether_the_batch_verifier_runs(monkeypatch: pytest.Monkey
     monkeypatch.delenv("VCSDK_PURE", raising=False)
     line = next(line for line in version_text().splitlines() if line.startswith("batch verifier: "))
     if batch.native_available():
-        assert line == "batch verifier: compiled (Ed25519, up to 64 scans at once, on the compiled lane)"
+        assert line == "batch verifier: compiled, opt-in (FastVerifier(batch=True): Ed25519, up to 64 scans at once)"
     else:
         assert line == "batch verifier: off (vcsdk._native._batch25519 not built)"
     items = _valid(3, random.Random(4))

@@ -118,11 +118,21 @@ class FastVerifier:
     ``compiled``: None (default) takes the compiled lane when it is built and ``VCSDK_PURE`` is
     unset, True requires it (``UsageError`` when absent), False takes the pure-Python lane.
 
+    ``batch``: True lets :meth:`check_many` verify the Ed25519 signatures of a batch together on
+    the compiled lane (:mod:`vcsdk.verify.batch`; same verdicts). Off by default: to give exactly
+    libsodium's verdicts the batch checks every R for the prime-order subgroup, which costs about
+    as much as the verification it saves (docs/batch-verification.md has the measurements).
+
     >>> gate = FastVerifier(Verifier(trust, status=checker))  # doctest: +SKIP
     """
 
     def __init__(
-        self, reference: Verifier, *, cache_size: int = DEFAULT_CACHE_SIZE, compiled: bool | None = None
+        self,
+        reference: Verifier,
+        *,
+        cache_size: int = DEFAULT_CACHE_SIZE,
+        compiled: bool | None = None,
+        batch: bool = False,
     ) -> None:
         if not isinstance(reference, Verifier):
             raise UsageError("FastVerifier wraps a configured Verifier")
@@ -130,6 +140,9 @@ class FastVerifier:
             raise UsageError("cache_size must be a non-negative integer")
         if compiled is not None and type(compiled) is not bool:
             raise UsageError("compiled must be None, True or False")
+        if type(batch) is not bool:
+            raise UsageError("batch must be True or False")
+        self._batch = batch
         self.reference = reference
         profile = reference.profile
         self._prefix = profile.prefix
@@ -158,6 +171,12 @@ class FastVerifier:
         self._pending_parts: dict[str, Parts] = {}  # compiled lane: a credential text's parts
         self._pending_inner: dict[bytes, Parts] = {}  # compiled lane: a presented credential's parts
         self._pending_outer: dict[str, Presentation] = {}
+
+    @property
+    def batching(self) -> bool:
+        """True when :meth:`check_many` verifies signatures in batches: ``batch=True``, the
+        compiled lane, and the batch verifier built and enabled."""
+        return self._batch and self._native is not None and batch.native_enabled()
 
     @property
     def compiled(self) -> bool:
@@ -216,7 +235,7 @@ class FastVerifier:
         self, texts: Iterable[str | bytes], now: int | None = None
     ) -> list[Verification[VerifiedCredential]]:
         """:meth:`check` over many texts at one time (batch API): results and codes identical to
-        :meth:`check` on each text. On the compiled lane, the Ed25519 signatures of up to
+        :meth:`check` on each text. With ``batch=True`` on the compiled lane, the Ed25519 signatures of up to
         :data:`~vcsdk.verify.batch.BATCH_SCANS` scans (the credential's and, in a presentation,
         the device's) are first verified together (:mod:`vcsdk.verify.batch`); whatever the batch
         does not prove is verified singly by the usual pipeline."""
@@ -238,7 +257,7 @@ class FastVerifier:
     # ------------------------------------------------------------------ internals
 
     def _check_chunk(self, texts: list[str | bytes], when: int) -> list[Verification[VerifiedCredential]]:
-        if len(texts) < 2 or self._native is None or not batch.native_enabled() or type(when) is not int:
+        if len(texts) < 2 or not self.batching or type(when) is not int:
             return [self.check(text, when) for text in texts]
         try:
             triples = [triple for text in texts for triple in self._signed_triples(text, when)]
