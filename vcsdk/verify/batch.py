@@ -14,15 +14,17 @@ by libsodium (PyNaCl), so one bad signature never rejects or accepts another:
   check ``R = S B - h A`` holds. A torsion component in R (which only the key's holder can put
   into an otherwise valid signature) would cancel from a bare combination whenever its ``z_i`` is
   a multiple of the torsion's order (probability 1/8 to 1/2) and be accepted where libsodium
-  rejects it. The check costs about half a signature verification per item; it is the price of
-  verdicts identical to libsodium's;
+  rejects it. The check costs about four fifths of a signature verification per item (which is
+  why :class:`FastVerifier` batches only with ``batch=True``); it is the price of verdicts
+  identical to libsodium's;
 * a key enters only once known to lie in the prime-order subgroup (``[L]A = 0``, checked the
   second time the key is seen, then cached): device keys seen once are verified singly;
 * a failing combination is bisected; items left in halves of at most two are verified singly.
 
 Without the compiled module (or with ``VCSDK_PURE=1``, which also sends verifiers to the
 pure-Python lane) nothing is proven and every signature is verified singly: same verdicts, no
-speed-up. :meth:`FastVerifier.check_many` batches only on a verifier's compiled lane.
+speed-up. :meth:`FastVerifier.check_many` batches only with ``batch=True``, on a verifier's
+compiled lane.
 
 :func:`presumed` hands the proven triples to :meth:`vcsdk.keys.Ed25519PublicKey.verify` for one
 batch, so the whole verification pipeline (and its error codes) runs unchanged.
