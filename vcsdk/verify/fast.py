@@ -240,6 +240,8 @@ class FastVerifier:
         the device's) are first verified together (:mod:`vcsdk.verify.batch`); whatever the batch
         does not prove is verified singly by the usual pipeline."""
         when = self._clock() if now is None else now
+        if not self.batching:  # the default: one by one
+            return [self.check(text, when) for text in texts]
         results: list[Verification[VerifiedCredential]] = []
         chunk: list[str | bytes] = []
         for text in texts:
