@@ -125,11 +125,9 @@ def world(size: int) -> tuple[dict[str, Callable[[], object]], Callable[[], None
     gates: list[FastVerifier] = []
 
     def fresh_gate() -> None:
-        """New gates (batching, and the default) with empty caches and replay books; key cache:
-        only the issuer key known."""
+        """New gates (batching, and the default) with empty caches and replay books."""
         verifier = Verifier([key.public_key], clock=fixed_clock(NOW), status=checker)
         gates[:] = [FastVerifier(verifier, cache_size=0, batch=True), FastVerifier(verifier, cache_size=0)]
-        batch.reset_key_cache([key.public_key.raw])
 
     def credentials_batched() -> None:
         results = gates[0].check_many(texts)

@@ -11,9 +11,10 @@ Every buffer the C code reads (each message, the signatures, the keys) is copied
 
 An input is a batch: its first byte gives the number of items (1 to 16); each item is a 32-byte
 key, a 64-byte signature, one length byte and that many message bytes (a short input ends the
-batch early). Beyond memory safety: every item the batch marks valid whose key passes
-``vcb_key_check`` (the caller's contract) must be one PyNaCl (libsodium) accepts, and a key
-``vcb_key_check`` accepts must be a valid prime-order point for libsodium too.
+batch early). Beyond memory safety: every item the batch marks valid must be one PyNaCl
+(libsodium) accepts, and the C code's prime-order-subgroup test (``vcb_is_valid_point``, run on
+every key and every R) must answer exactly as libsodium's ``crypto_core_ed25519_is_valid_point``.
+The seeds include valid batches and points with each torsion component (order 2, 4, 8).
 """
 
 from __future__ import annotations
@@ -33,6 +34,8 @@ from fuzz.native import _DONE, ASAN_OPTIONS, BUILD, HERE, Escape, libasan
 
 MODULE = "vcsdk_batch25519_asan"
 MAX_ITEMS = 16
+TORSION_8 = "26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc05"
+"""A point of order 8 (canonical encoding)."""
 
 
 def build(out: Path = BUILD) -> Path:
@@ -74,6 +77,7 @@ def encode(items: list[tuple[bytes, bytes, bytes]]) -> bytes:
 
 def seeds() -> list[bytes]:
     """Valid batches (one key, several keys), one with a bad signature, small-order points."""
+    import nacl.bindings
     from nacl.signing import SigningKey
 
     signers = [SigningKey(bytes([i]) * 32) for i in range(1, 4)]
@@ -85,7 +89,17 @@ def seeds() -> list[bytes]:
     bad = [*valid[:4], (valid[4][0], valid[4][1] + b"!", valid[4][2])]
     identity = (1).to_bytes(32, "little")
     small = [(identity, b"m", identity + bytes(32)), (valid[0][0], b"m", identity + valid[0][2][32:])]
-    return [encode(valid[:1]), encode(valid[:3]), encode(valid), encode(bad), encode(small + valid[:2])]
+    # keys and R with a torsion component of each order: P + T for T = [k] T8
+    torsion = [(2**255 - 20).to_bytes(32, "little")]  # (0, -1), order 2
+    torsion += [bytes.fromhex(TORSION_8), bytes(32)]  # a point of order 8; (sqrt(-1), 0), order 4
+    mixed = []
+    for n, t in enumerate(torsion):
+        key, message, signature = valid[n]
+        shifted_key = nacl.bindings.crypto_core_ed25519_add(key, t)
+        shifted_r = nacl.bindings.crypto_core_ed25519_add(signature[:32], t)
+        mixed += [(shifted_key, message, signature), (key, message, shifted_r + signature[32:])]
+    return [encode(valid[:1]), encode(valid[:3]), encode(valid), encode(bad), encode(small + valid[:2]),
+            encode(mixed + valid[3:5])]  # fmt: skip
 
 
 def harness(ffi: Any, lib: Any) -> Callable[[bytes], None]:
@@ -120,18 +134,19 @@ def harness(ffi: Any, lib: Any) -> Callable[[bytes], None]:
             lengths = ffi.new("size_t[]", [len(message) for _, message, _ in items])
             marked = lib.vcb_verify(n, messages, lengths, signatures, keys, ok)
             verdicts = [ok[i] for i in range(n)]
-            checked = [lib.vcb_key_check(keys + 32 * i) for i in range(n)]
-            for i in range(n):  # (memory safety only: small-order R are refused as libsodium does)
-                lib.vcb_point_valid(signatures + 64 * i)
+            points = [lib.vcb_is_valid_point(keys + 32 * i) for i in range(n)]
+            points += [lib.vcb_is_valid_point(signatures + 64 * i) for i in range(n)]
         finally:
             for block in [*blocks, signatures, keys, ok]:
                 lib.free(block)
         if marked != sum(verdicts) or not set(verdicts) <= {0, 1}:
             raise Escape(f"vcb_verify returned {marked} for the verdicts {verdicts}")
-        for (key, message, signature), good, key_ok in zip(items, verdicts, checked, strict=True):
-            if key_ok and not nacl.bindings.crypto_core_ed25519_is_valid_point(key):
-                raise Escape(f"vcb_key_check accepted {key.hex()}, which libsodium refuses")
-            if good and key_ok and not accepts(key, message, signature):
+        encodings = [key for key, _, _ in items] + [signature[:32] for _, _, signature in items]
+        for encoding, mine in zip(encodings, points, strict=True):
+            if mine != nacl.bindings.crypto_core_ed25519_is_valid_point(encoding):
+                raise Escape(f"vcb_is_valid_point says {mine} on {encoding.hex()}, libsodium the opposite")
+        for key, message, signature in (item for item, good in zip(items, verdicts, strict=True) if good):
+            if not accepts(key, message, signature):
                 raise Escape(
                     f"the batch proved a signature libsodium rejects: {encode([(key, message, signature)]).hex()}"
                 )

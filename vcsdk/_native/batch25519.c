@@ -12,17 +12,19 @@
  *
  * Semantics: vcb_verify() marks item i ok only when (a) it passes the same pre-checks as
  * libsodium's crypto_sign_verify_detached (S < L, R and A canonical encodings of curve points,
- * neither of small order), (b) R lies in the prime-order subgroup, and (c) a random linear
+ * neither of small order), (b) A and R both lie in the prime-order subgroup (ge_in_prime_subgroup:
+ * a Tate-pairing symbol and one point halving, no multiplication by L; vcb_is_valid_point() is
+ * the same test as libsodium's crypto_core_ed25519_is_valid_point), and (c) a random linear
  * combination sum z_i (S_i B - h_i A_i - R_i) that contains it equals the identity, with z_i
- * uniform 128-bit. The caller must pass only keys accepted by vcb_key_check() (prime-order
- * subgroup), and verifies every item left unmarked on its own. A failing combination is bisected
- * down to VCB_LEAF items, which stay unmarked.
+ * uniform 128-bit. The caller verifies every item left unmarked on its own. A failing combination
+ * is bisected down to VCB_LEAF items, which stay unmarked.
  *
  * Why (b): with A and R of prime order every term S_i B - h_i A_i - R_i lies in the prime-order
  * subgroup, so the combination vanishes (except with probability about 2^-128) only when every
  * term does, i.e. exactly when libsodium's cofactorless check R = S B - h A holds. A torsion
  * component in R (which only the private-key holder can put into an otherwise valid signature)
- * would instead cancel whenever z_i is a multiple of its order.
+ * would instead cancel whenever z_i is a multiple of its order; under a key with a torsion
+ * component libsodium itself accepts some signatures whose terms are not zero.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -50,6 +52,13 @@ static const unsigned char D2_BYTES[32] = {
 static const unsigned char SQRTM1_BYTES[32] = {
     0xb0, 0xa0, 0x0e, 0x4a, 0x27, 0x1b, 0xee, 0xc4, 0x78, 0xe4, 0x2f, 0xad, 0x06, 0x18, 0x43, 0x2f,
     0xa7, 0xd7, 0xfb, 0x3d, 0x99, 0x00, 0x4d, 0x2b, 0x0b, 0xdf, 0xc1, 0x4f, 0x80, 0x24, 0x83, 0x2b};
+/* sqrt(-i/d) and sqrt(i/d), i = SQRTM1: the halving's constants for a non-square ratio */
+static const unsigned char K_I_BYTES[32] = {
+    0xfe, 0xcf, 0xae, 0x60, 0xbf, 0x5a, 0xf7, 0xcc, 0x30, 0xc9, 0xa9, 0xfe, 0x22, 0x71, 0xa9, 0x0a,
+    0x07, 0x17, 0xc1, 0x7d, 0xb2, 0xeb, 0xa3, 0x6a, 0x43, 0xd3, 0x90, 0x72, 0xf3, 0x8d, 0x99, 0x0d};
+static const unsigned char K_MI_BYTES[32] = {
+    0x40, 0x25, 0x6a, 0xc5, 0xe4, 0xc7, 0x3a, 0xf6, 0x05, 0x7c, 0x6d, 0x51, 0x20, 0xf9, 0x0c, 0x43,
+    0x62, 0xab, 0x4a, 0xd9, 0x01, 0x5b, 0xc3, 0x65, 0x59, 0x8d, 0xac, 0xa0, 0x48, 0xba, 0xc4, 0x00};
 /* the group order L = 2^252 + 27742317777372353535851937790883648493, little-endian */
 static const unsigned char L_BYTES[32] = {
     0xed, 0xd3, 0xf5, 0x5c, 0x1a, 0x63, 0x12, 0x58, 0xd6, 0x9c, 0xf7, 0xa2, 0xde, 0xf9, 0xde, 0x14,
@@ -59,7 +68,7 @@ static const unsigned char B_BYTES[32] = {
     0x58, 0x66, 0x66, 0x66, 0x66, 0x66, 0x66, 0x66, 0x66, 0x66, 0x66, 0x66, 0x66, 0x66, 0x66, 0x66,
     0x66, 0x66, 0x66, 0x66, 0x66, 0x66, 0x66, 0x66, 0x66, 0x66, 0x66, 0x66, 0x66, 0x66, 0x66, 0x66};
 
-static fe FE_D, FE_D2, FE_SQRTM1, FE_ONE;
+static fe FE_D, FE_D2, FE_SQRTM1, FE_ONE, FE_K_I, FE_K_MI;
 static gec B_TABLE[WINDOW_ENTRIES];
 static int initialised = 0;
 
@@ -304,9 +313,42 @@ static void ge_double(ge *r, const ge *p) {
     fe_mul(&r->Z, &f, &g);
 }
 
-/* RFC 8032 5.1.3, strict: y must be < p; x = 0 with the sign bit set is refused. */
+/* A square root of the ratio u/v (variable time; r must alias neither u nor v).
+ *
+ * r = u v^3 (u v^7)^((p-5)/8) gives v r^2 = u (u v^7)^((p-1)/4), and (u v^7)^((p-1)/4) is a
+ * fourth root of unity when u v != 0: 1 or -1 exactly when u v^7 (equivalently u/v) is a square.
+ * Returns 1 with v r^2 = u (u/v a square, after multiplying r by sqrt(-1) for -1; also u = 0),
+ * 2 with v r^2 = i u, 3 with v r^2 = -i u (u/v not a square; i = sqrt(-1) = FE_SQRTM1), and 0
+ * when none holds (v = 0 != u). */
+static int fe_sqrt_ratio(fe *r, const fe *u, const fe *v) {
+    fe v3, t, check;
+    fe_sq(&v3, v);
+    fe_mul(&v3, &v3, v);       /* v^3 */
+    fe_sq(&t, &v3);
+    fe_mul(&t, &t, v);
+    fe_mul(&t, &t, u);         /* u v^7 */
+    fe_pow22523(&t, &t);
+    fe_mul(&t, &t, &v3);
+    fe_mul(r, &t, u);          /* u v^3 (u v^7)^((p-5)/8) */
+    fe_sq(&check, r);
+    fe_mul(&check, &check, v); /* v r^2 */
+    if (fe_equal(&check, u)) return 1;
+    fe_neg(&t, u);
+    if (fe_equal(&check, &t)) {
+        fe_mul(r, r, &FE_SQRTM1);
+        return 1;
+    }
+    fe_mul(&t, u, &FE_SQRTM1);
+    if (fe_equal(&check, &t)) return 2;
+    fe_neg(&t, &t);
+    if (fe_equal(&check, &t)) return 3;
+    return 0;
+}
+
+/* RFC 8032 5.1.3, strict: y must be < p; x = 0 with the sign bit set is refused. The result is
+ * affine (Z = 1). */
 static int ge_decode(ge *p, const unsigned char s[32]) {
-    fe y, u, v, v3, vxx, x, check;
+    fe y, u, v, x;
     unsigned char back[32];
     int sign = s[31] >> 7;
     fe_frombytes(&y, s);
@@ -316,23 +358,8 @@ static int ge_decode(ge *p, const unsigned char s[32]) {
     fe_sq(&u, &y);
     fe_mul(&v, &u, &FE_D);
     fe_sub(&u, &u, &FE_ONE);   /* u = y^2 - 1 */
-    fe_add(&v, &v, &FE_ONE);   /* v = d y^2 + 1 */
-    fe_sq(&v3, &v);
-    fe_mul(&v3, &v3, &v);      /* v^3 */
-    fe_sq(&x, &v3);
-    fe_mul(&x, &x, &v);
-    fe_mul(&x, &x, &u);        /* u v^7 */
-    fe_pow22523(&x, &x);
-    fe_mul(&x, &x, &v3);
-    fe_mul(&x, &x, &u);        /* u v^3 (u v^7)^((p-5)/8) */
-    fe_sq(&vxx, &x);
-    fe_mul(&vxx, &vxx, &v);
-    fe_sub(&check, &vxx, &u);
-    if (!fe_iszero(&check)) {
-        fe_add(&check, &vxx, &u);
-        if (!fe_iszero(&check)) return -1; /* not on the curve */
-        fe_mul(&x, &x, &FE_SQRTM1);
-    }
+    fe_add(&v, &v, &FE_ONE);   /* v = d y^2 + 1 (never 0: d is not a square) */
+    if (fe_sqrt_ratio(&x, &u, &v) != 1) return -1; /* x^2 = u/v has no root: not on the curve */
     if (fe_iszero(&x) && sign) return -1;
     if (fe_isnegative(&x) != sign) fe_neg(&x, &x);
     p->X = x;
@@ -348,6 +375,83 @@ static int ge_small_order(const ge *p) {
     ge_double(&q, &q);
     ge_double(&q, &q);
     return ge_is_identity(&q);
+}
+
+/* ------------------------------------------------------------------ the prime-order subgroup
+ *
+ * E(F_p) is cyclic of order 8L (Z/8 x Z/L with L odd), so the prime-order subgroup is 8E, and a
+ * point P lies in it exactly when its class in E/8E is zero. No multiplication by L is needed:
+ *
+ * E/4E: the reduced Tate pairing with the point T4 = (i, 0) of order 4 (Montgomery u = 1),
+ * t(T4, P) = f(P)^((p-1)/4) for the function f = (v - v4 u)^2 / u of divisor 4(T4) - 4(O) (the
+ * tangent at T4 passes through T2 = 2 T4 = (0, 0)), is a homomorphism onto the fourth roots of
+ * unity (they lie in F_p: p = 5 mod 8), non-degenerate, so its kernel is 4E. In Edwards
+ * coordinates (u = (1 + y)/(1 - y), v = sqrt(-486664) u / x) and up to fourth powers, which the
+ * exponent removes, f(P) is a constant times
+ *     w = (Z + Y)(Z - Y)^3 (i Z - X)^2 X^2
+ * (homogeneous of degree 8 in (X : Y : Z), so any projective representative gives the same
+ * symbol); the constant is a fourth power: w^((p-1)/4) = 1 on the base point, and on every point
+ * of 4E. w = 0 only at the points of order 1, 2 and 4.
+ *
+ * The last bit, by one halving: P is in 8E exactly when P = 2Q with Q in 4E (either rational half:
+ * they differ by T2 = 4 T8, which lies in 4E). For P = 2Q, Q = (x1, y1), the doubling formulas
+ * x = 2 x1 y1 / (y1^2 - x1^2), y = (y1^2 + x1^2) / (2 - y1^2 + x1^2) give
+ *     s = (y1^2 + x1^2) / (y1^2 - x1^2) with s^2 = 1 + x^2,
+ *     y1^2 = (s + 1) y / (s + y),  x1 / y1 = (s - 1) / x.
+ * So P is in 2E only if 1 + x^2 is a square. Of the two roots +-s, one gives a square (s+1)y/(s+y)
+ * and the rational halves; the other gives the halves Q + T with T of order 2 not rational: the
+ * product of the two ratios is -1/d, not a square. When the first root gives v r^2 = c u with
+ * c = +-i (not a square), the other ratio is (-1/d)(s + y)/((s + 1) y) = (-c/d) / r^2, whose root
+ * is K / r with K = sqrt(-c/d) (K_I for c = i, K_MI for c = -i): the half is kept projective,
+ * (X1 : Y1 : Z1) = (K (-s - 1) : K x : r x), with no inversion. Three exponentiations in all, plus
+ * the one of the decoding; every step is checked against libsodium's [L]P test in the tests. */
+
+/* w^((p-1)/4) == 1 for w = (Z + Y)(Z - Y)^3 (i Z - X)^2 X^2: (X : Y : Z) lies in 4E. */
+static int ge_in_4e(const fe *X, const fe *Y, const fe *Z) {
+    fe a, b, c, w, t;
+    fe_add(&a, Z, Y);
+    fe_sub(&b, Z, Y);
+    fe_sq(&t, &b);
+    fe_mul(&t, &t, &b);
+    fe_mul(&w, &a, &t);           /* (Z + Y)(Z - Y)^3 */
+    fe_mul(&c, &FE_SQRTM1, Z);
+    fe_sub(&c, &c, X);
+    fe_mul(&c, &c, X);
+    fe_sq(&c, &c);                /* (i Z - X)^2 X^2 */
+    fe_mul(&w, &w, &c);
+    fe_pow22523(&t, &w);          /* w^((p-5)/8) */
+    fe_sq(&t, &t);
+    fe_mul(&t, &t, &w);           /* w^((p-1)/4) */
+    return fe_equal(&t, &FE_ONE);
+}
+
+/* Is P (affine, Z = 1, as ge_decode returns it; not of small order) in the prime-order subgroup? */
+static int ge_in_prime_subgroup(const ge *p) {
+    const fe *x = &p->X, *y = &p->Y;
+    fe a, s, n, m, r, t, qx, qy, qz;
+    fe_sq(&a, x);
+    fe_add(&a, &a, &FE_ONE);
+    if (fe_sqrt_ratio(&s, &a, &FE_ONE) != 1) return 0; /* 1 + x^2 not a square: P not in 2E */
+    fe_add(&n, &s, &FE_ONE);
+    fe_mul(&n, &n, y);            /* (s + 1) y */
+    fe_add(&m, &s, y);            /* s + y */
+    int root = fe_sqrt_ratio(&r, &n, &m);
+    if (root == 1) {              /* y1 = r: Q = (r (s - 1) : r x : x) */
+        fe_sub(&t, &s, &FE_ONE);
+        fe_mul(&qx, &r, &t);
+        fe_mul(&qy, &r, x);
+        qz = *x;
+    } else if (root == 2 || root == 3) { /* the other root -s: y1 = K / r */
+        const fe *k = root == 2 ? &FE_K_I : &FE_K_MI;
+        fe_add(&t, &s, &FE_ONE);
+        fe_neg(&t, &t);
+        fe_mul(&qx, k, &t);
+        fe_mul(&qy, k, x);
+        fe_mul(&qz, &r, x);
+    } else {
+        return 0;                 /* s + y = 0: only at points of small order */
+    }
+    return ge_in_4e(&qx, &qy, &qz);
 }
 
 /* table[k] = (2k + 1) p */
@@ -430,6 +534,8 @@ int vcb_init(void) {
     fe_frombytes(&FE_D, D_BYTES);
     fe_frombytes(&FE_D2, D2_BYTES);
     fe_frombytes(&FE_SQRTM1, SQRTM1_BYTES);
+    fe_frombytes(&FE_K_I, K_I_BYTES);
+    fe_frombytes(&FE_K_MI, K_MI_BYTES);
     memset(&FE_ONE, 0, sizeof FE_ONE);
     FE_ONE.v[0] = 1;
     ge b;
@@ -439,21 +545,11 @@ int vcb_init(void) {
     return 0;
 }
 
-int vcb_key_check(const unsigned char pk[32]) {
-    ge a;
-    if (!initialised || ge_decode(&a, pk) != 0 || ge_small_order(&a)) return 0;
-    gec table[WINDOW_ENTRIES];
-    signed char digits[256];
-    const gec *tabs[1] = {table};
-    const signed char *digs[1] = {digits};
-    ge_table(table, &a);
-    slide(digits, L_BYTES);
-    return msm_is_identity(1, tabs, digs);
-}
-
-int vcb_point_valid(const unsigned char s[32]) {
+/* Exactly libsodium's crypto_core_ed25519_is_valid_point: a canonical encoding of a curve point
+ * that is not of small order and lies in the prime-order subgroup. */
+int vcb_is_valid_point(const unsigned char s[32]) {
     ge p;
-    return initialised && ge_decode(&p, s) == 0 && !ge_small_order(&p);
+    return initialised && ge_decode(&p, s) == 0 && !ge_small_order(&p) && ge_in_prime_subgroup(&p);
 }
 
 typedef struct {
@@ -542,7 +638,7 @@ int vcb_verify(size_t n, const unsigned char *const *msgs, const size_t *mlens, 
         if (k == nkeys) {
             ge a, na;
             key_first[k] = i;
-            key_good[k] = ge_decode(&a, pks + 32 * i) == 0 && !ge_small_order(&a);
+            key_good[k] = ge_decode(&a, pks + 32 * i) == 0 && !ge_small_order(&a) && ge_in_prime_subgroup(&a);
             if (key_good[k]) {
                 ge_neg(&na, &a);
                 ge_table(bt.tables[1 + k], &na);
@@ -558,11 +654,11 @@ int vcb_verify(size_t n, const unsigned char *const *msgs, const size_t *mlens, 
         ge r, nr;
         if (!key_good[key_of[i]] || !scalar_canonical(sig + 32)) continue;
         if (ge_decode(&r, sig) != 0 || ge_small_order(&r)) continue;
-        /* R must lie in the prime-order subgroup ([L]R = 0, libsodium's check): a torsion
-         * component T in R would vanish from the combination whenever z_i T = 0 (z_i divisible
-         * by the order of T, probability up to 1/2), accepting what the cofactorless single
-         * check rejects. Such an R stays unmarked: the caller's single check decides. */
-        if (crypto_core_ed25519_is_valid_point(sig) != 1) continue;
+        /* R must lie in the prime-order subgroup: a torsion component T in R would vanish from
+         * the combination whenever z_i T = 0 (z_i divisible by the order of T, probability up to
+         * 1/2), accepting what the cofactorless single check rejects. Such an R stays unmarked:
+         * the caller's single check decides. */
+        if (!ge_in_prime_subgroup(&r)) continue;
         crypto_hash_sha512_state st;
         unsigned char digest[64];
         crypto_hash_sha512_init(&st);

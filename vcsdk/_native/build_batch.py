@@ -18,8 +18,7 @@ SOURCE = os.path.join(HERE, "batch25519.c")
 CDEF = """
 #define VCB_MAX_ITEMS 256
 int vcb_init(void);
-int vcb_key_check(const unsigned char pk[32]);
-int vcb_point_valid(const unsigned char s[32]);
+int vcb_is_valid_point(const unsigned char s[32]);
 int vcb_verify(size_t n, const unsigned char *const *msgs, const size_t *mlens, const unsigned char *sigs,
                const unsigned char *pks, unsigned char *ok);
 """

@@ -8,17 +8,16 @@ by libsodium (PyNaCl), so one bad signature never rejects or accepts another:
 
 * an item failing libsodium's pre-checks (S < L, R and A canonical, neither of small order) never
   enters a combination;
-* nor does an item whose R lies outside the prime-order subgroup (``[L]R != 0``). With A and R of
+* nor does an item whose key A or whose R lies outside the prime-order subgroup. With A and R of
   prime order, every term ``S B - h A - R`` has prime order, so the combination vanishes (except
   with probability about 2^-128) exactly when every term does, i.e. when libsodium's cofactorless
   check ``R = S B - h A`` holds. A torsion component in R (which only the key's holder can put
   into an otherwise valid signature) would cancel from a bare combination whenever its ``z_i`` is
   a multiple of the torsion's order (probability 1/8 to 1/2) and be accepted where libsodium
-  rejects it. The check costs about four fifths of a signature verification per item (which is
-  why :class:`FastVerifier` batches only with ``batch=True``); it is the price of verdicts
-  identical to libsodium's;
-* a key enters only once known to lie in the prime-order subgroup (``[L]A = 0``, checked the
-  second time the key is seen, then cached): device keys seen once are verified singly;
+  rejects it; under a key with a torsion component libsodium itself accepts some signatures
+  whose terms do not vanish. The C code decides subgroup membership without a multiplication by
+  the group order (a Tate-pairing symbol and one point halving, about a twentieth of libsodium's
+  ``crypto_core_ed25519_is_valid_point``, with the same answers), for every key and every R;
 * a failing combination is bisected; items left in halves of at most two are verified singly.
 
 Without the compiled module (or with ``VCSDK_PURE=1``, which also sends verifiers to the
@@ -34,8 +33,7 @@ from __future__ import annotations
 
 import importlib
 import os
-from collections import OrderedDict
-from collections.abc import Container, Iterable, Iterator, Sequence
+from collections.abc import Container, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -52,7 +50,6 @@ BATCH_SCANS = 64
 """Scans verified together by :meth:`FastVerifier.check_many` (up to two signatures each)."""
 MAX_ITEMS = 256
 """Signatures per call of the compiled module."""
-KEY_CACHE_SIZE = 16_384
 
 
 def _load() -> tuple[Any, Any]:
@@ -94,50 +91,6 @@ def set_native(enabled: bool) -> bool:
     return previous
 
 
-class _KeyCache:
-    """Keys known to be (or not to be) in the prime-order subgroup; bounded LRU.
-
-    A key is checked the second time it is seen: the check costs about two signature
-    verifications, which a key seen only once (a first-time device key) would never repay."""
-
-    def __init__(self, size: int) -> None:
-        self._size = size
-        self._known: OrderedDict[bytes, bool] = OrderedDict()
-        self._seen: OrderedDict[bytes, None] = OrderedDict()
-
-    def usable(self, lib: Any, key: bytes) -> bool:
-        known = self._known.get(key)
-        if known is not None:
-            self._known.move_to_end(key)
-            return known
-        if key not in self._seen:
-            self._seen[key] = None
-            if len(self._seen) > self._size:
-                self._seen.popitem(last=False)
-            return False
-        del self._seen[key]
-        verdict: bool = lib.vcb_key_check(key) == 1
-        self._known[key] = verdict
-        if len(self._known) > self._size:
-            self._known.popitem(last=False)
-        return verdict
-
-
-_keys = _KeyCache(KEY_CACHE_SIZE)
-
-
-def reset_key_cache(known: Iterable[bytes] = ()) -> None:
-    """Forget every key seen, then check ``known`` keys now (benchmarks and tests: a gate that has
-    been running for a while knows its issuer keys; its device keys are new)."""
-    global _keys
-    _keys = _KeyCache(KEY_CACHE_SIZE)
-    lib = _native_lib
-    for key in known:
-        if lib is not None and len(key) == 32:
-            _keys.usable(lib, key)
-            _keys.usable(lib, key)
-
-
 def proven(items: Sequence[Triple]) -> set[Triple]:
     """The triples a batch equation proved valid (empty without the compiled module).
 
@@ -146,11 +99,7 @@ def proven(items: Sequence[Triple]) -> set[Triple]:
     found: set[Triple] = set()
     if lib is None or _pure_forced():
         return found
-    usable = [
-        item
-        for item in items
-        if len(item[0]) == 32 and len(item[2]) == 64 and type(item[1]) is bytes and _keys.usable(lib, item[0])
-    ]
+    usable = [item for item in items if len(item[0]) == 32 and len(item[2]) == 64 and type(item[1]) is bytes]
     if len(usable) < 2:
         return found  # one signature: a single check is as fast
     ffi = _ffi
@@ -201,7 +150,6 @@ __all__ = [
     "native_enabled",
     "presumed",
     "proven",
-    "reset_key_cache",
     "set_native",
     "verify_batch",
     "verify_single",
