@@ -26,7 +26,7 @@ int vcb_verify(size_t n, const unsigned char *const *msgs, const size_t *mlens, 
 
 def builder(
     module: str = "vcsdk._native._batch25519",
-    extra_compile_args: Sequence[str] = ("-O2",),
+    extra_compile_args: Sequence[str] = ("-O3",),
     extra_link_args: Sequence[str] = (),
     *,
     absolute_paths: bool = False,
