@@ -34,6 +34,20 @@
 
 #include "batch25519.h"
 
+/* The hot group and exponentiation routines are compiled twice on x86-64 with glibc (GCC or clang
+ * function multi-versioning, chosen once at load time): for CPUs with BMI2 (mulx: about 15 %
+ * fewer instructions per field multiplication) and for any x86-64. The field multiplication and
+ * squaring are inlined into them, so they get the clone's instruction set. */
+#if defined(__x86_64__) && defined(__GLIBC__) && defined(__has_attribute)
+#if __has_attribute(target_clones)
+#define HOT __attribute__((target_clones("bmi2", "default")))
+#endif
+#endif
+#ifndef HOT
+#define HOT
+#endif
+#define FIELD static inline __attribute__((always_inline))
+
 typedef unsigned __int128 u128;
 typedef struct { uint64_t v[5]; } fe;
 typedef struct { fe X, Y, Z, T; } ge;          /* extended coordinates */
@@ -138,7 +152,7 @@ static void fe_neg(fe *h, const fe *f) {
     fe_sub(h, &zero, f);
 }
 
-static void fe_reduce128(fe *h, u128 r0, u128 r1, u128 r2, u128 r3, u128 r4) {
+FIELD void fe_reduce128(fe *h, u128 r0, u128 r1, u128 r2, u128 r3, u128 r4) {
     r1 += (uint64_t)(r0 >> 51);
     r2 += (uint64_t)(r1 >> 51);
     r3 += (uint64_t)(r2 >> 51);
@@ -154,7 +168,7 @@ static void fe_reduce128(fe *h, u128 r0, u128 r1, u128 r2, u128 r3, u128 r4) {
     h->v[1] += c;
 }
 
-static void fe_mul(fe *h, const fe *f, const fe *g) {
+FIELD void fe_mul(fe *h, const fe *f, const fe *g) {
     uint64_t a0 = f->v[0], a1 = f->v[1], a2 = f->v[2], a3 = f->v[3], a4 = f->v[4];
     uint64_t b0 = g->v[0], b1 = g->v[1], b2 = g->v[2], b3 = g->v[3], b4 = g->v[4];
     uint64_t b1_19 = 19 * b1, b2_19 = 19 * b2, b3_19 = 19 * b3, b4_19 = 19 * b4;
@@ -166,7 +180,7 @@ static void fe_mul(fe *h, const fe *f, const fe *g) {
     fe_reduce128(h, r0, r1, r2, r3, r4);
 }
 
-static void fe_sq(fe *h, const fe *f) {
+FIELD void fe_sq(fe *h, const fe *f) {
     uint64_t a0 = f->v[0], a1 = f->v[1], a2 = f->v[2], a3 = f->v[3], a4 = f->v[4];
     uint64_t a0_2 = 2 * a0, a1_2 = 2 * a1, a1_38 = 38 * a1, a2_38 = 38 * a2, a3_38 = 38 * a3;
     uint64_t a3_19 = 19 * a3, a4_19 = 19 * a4;
@@ -178,13 +192,13 @@ static void fe_sq(fe *h, const fe *f) {
     fe_reduce128(h, r0, r1, r2, r3, r4);
 }
 
-static void fe_sqn(fe *h, const fe *f, int n) {
+FIELD void fe_sqn(fe *h, const fe *f, int n) {
     fe_sq(h, f);
     for (int i = 1; i < n; i++) fe_sq(h, h);
 }
 
 /* z^((p-5)/8) = z^(2^252 - 3) */
-static void fe_pow22523(fe *out, const fe *z) {
+HOT static void fe_pow22523(fe *out, const fe *z) {
     fe t0, t1, t2;
     fe_sq(&t0, z);               /* z^2 */
     fe_sqn(&t1, &t0, 2);         /* z^8 */
@@ -254,7 +268,7 @@ static void ge_to_cached(gec *c, const ge *p) {
 }
 
 /* r = p + q (a = -1 twisted Edwards, unified addition in extended coordinates) */
-static void ge_add(ge *r, const ge *p, const gec *q) {
+HOT static void ge_add(ge *r, const ge *p, const gec *q) {
     fe a, b, c, d, e, f, g, h;
     fe_sub(&a, &p->Y, &p->X);
     fe_mul(&a, &a, &q->YmX);
@@ -274,7 +288,7 @@ static void ge_add(ge *r, const ge *p, const gec *q) {
 }
 
 /* r = p - q */
-static void ge_sub(ge *r, const ge *p, const gec *q) {
+HOT static void ge_sub(ge *r, const ge *p, const gec *q) {
     fe a, b, c, d, e, f, g, h;
     fe_sub(&a, &p->Y, &p->X);
     fe_mul(&a, &a, &q->YpX);
@@ -294,7 +308,7 @@ static void ge_sub(ge *r, const ge *p, const gec *q) {
 }
 
 /* r = 2p */
-static void ge_double(ge *r, const ge *p) {
+HOT static void ge_double(ge *r, const ge *p) {
     fe a, b, c, e, f, g, h, t;
     fe_sq(&a, &p->X);
     fe_sq(&b, &p->Y);
