@@ -494,7 +494,10 @@ static void ge_table(gec table[WINDOW_ENTRIES], const ge *p) {
 
 /* Signed sliding-window digits: a = sum r[i] 2^i, each r[i] zero or odd in [-15, 15]; a < 2^255. */
 static void slide(signed char r[256], const unsigned char a[32]) {
-    for (int i = 0; i < 256; i++) r[i] = (signed char)(1 & (a[i >> 3] >> (i & 7)));
+    int top = 32;
+    while (top > 0 && a[top - 1] == 0) top--; /* the 128-bit coefficients: half the bytes are 0 */
+    memset(r, 0, 256);
+    for (int i = 0; i < 8 * top; i++) r[i] = (signed char)(1 & (a[i >> 3] >> (i & 7)));
     for (int i = 0; i < 256; i++) {
         if (!r[i]) continue;
         for (int b = 1; b <= 6 && i + b < 256; b++) {
