@@ -25,8 +25,8 @@ def fast_path() -> str:
 
 
 def batch_verifier() -> str:
-    """Whether ``check_many`` can batch Ed25519 signatures on the compiled lane
-    (``FastVerifier(batch=True)``): ``compiled, opt-in``, or ``off`` and why (the module not
+    """Whether ``check_many`` batches Ed25519 signatures on the compiled lane (the default,
+    ``FastVerifier(batch=False)`` opts out): ``compiled, on``, or ``off`` and why (the module not
     built, or ``VCSDK_PURE=1``)."""
     import os
 
@@ -37,7 +37,8 @@ def batch_verifier() -> str:
         return "off (vcsdk._native._batch25519 not built)"
     if not batch.native_enabled():
         return f"off ({_native.ENV_PURE}={os.environ.get(_native.ENV_PURE, '')})"
-    return f"compiled, opt-in (FastVerifier(batch=True): Ed25519, up to {batch.BATCH_SCANS} scans at once)"
+    scans = batch.BATCH_SCANS
+    return f"compiled, on (check_many: Ed25519, up to {scans} scans at once; FastVerifier(batch=False) opts out)"
 
 
 def version_text() -> str:

@@ -355,9 +355,14 @@ def test_check_many_uses_the_batch(native: bool, monkeypatch: pytest.MonkeyPatch
     else:
         assert calls >= 28
     calls = 0
-    default = FastVerifier(reference, cache_size=0, compiled=native)  # batch=False: one by one
-    assert not default.batching
+    default = FastVerifier(reference, cache_size=0, compiled=native)  # batches by default
+    assert default.batching is native
     default.check_many(credentials)
+    assert calls == 0 if native else calls >= 28
+    calls = 0
+    opted_out = FastVerifier(reference, cache_size=0, compiled=native, batch=False)  # one by one
+    assert not opted_out.batching
+    opted_out.check_many(credentials)
     assert calls >= 28
     with pytest.raises(UsageError):
         FastVerifier(reference, batch=1)  # type: ignore[arg-type]
@@ -369,7 +374,10 @@ def test_version_says_whether_the_batch_verifier_runs(monkeypatch: pytest.Monkey
     monkeypatch.delenv("VCSDK_PURE", raising=False)
     line = next(line for line in version_text().splitlines() if line.startswith("batch verifier: "))
     if batch.native_available():
-        assert line == "batch verifier: compiled, opt-in (FastVerifier(batch=True): Ed25519, up to 64 scans at once)"
+        assert line == (
+            "batch verifier: compiled, on"
+            " (check_many: Ed25519, up to 64 scans at once; FastVerifier(batch=False) opts out)"
+        )
     else:
         assert line == "batch verifier: off (vcsdk._native._batch25519 not built)"
     items = _valid(3, random.Random(4))

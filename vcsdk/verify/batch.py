@@ -23,8 +23,8 @@ by libsodium (PyNaCl), so one bad signature never rejects or accepts another:
 
 Without the compiled module (or with ``VCSDK_PURE=1``, which also sends verifiers to the
 pure-Python lane) nothing is proven and every signature is verified singly: same verdicts, no
-speed-up. :meth:`FastVerifier.check_many` batches only with ``batch=True``, on a verifier's
-compiled lane.
+speed-up. :meth:`FastVerifier.check_many` batches on a verifier's compiled lane unless the
+verifier was made with ``batch=False``.
 
 :func:`presumed` hands the proven triples to :meth:`vcsdk.keys.Ed25519PublicKey.verify` for one
 batch, so the whole verification pipeline (and its error codes) runs unchanged.
