@@ -83,6 +83,7 @@ def cmd_gate_run(args: argparse.Namespace) -> int:
         claims=args.claims,
         hooks=hooks,
         flush=lambda: sys.stdout.flush(),  # once per frame, text or batch of texts read together
+        check_many=keeper.check_many,  # texts read together: one batch of signatures
     )
     stop = threading.Event()
     at = parse_time(args.at) if args.at else None

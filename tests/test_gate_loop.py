@@ -112,6 +112,7 @@ def test_stale_bundle_fails_closed_with_a_state_line(tmp_path: Path, world: Worl
     state = keeper.state()
     assert state.state == "stale" and "STALE" in state.line() and "refusing every scan" in state.line()
     assert keeper.check(world.text).code == Code.GATE_STALE
+    assert [r.code for r in keeper.check_many([world.text, "nope"])] == [Code.GATE_STALE] * 2
     world.publish_time[0] = clock["now"] - 10  # the issuer publishes a fresh list
     replace(path, world.bundle(2, issued_at=clock["now"] - 10, expires_at=clock["now"] + DAY))
     keeper.refresh()
@@ -124,6 +125,7 @@ def test_no_bundle_fails_closed(tmp_path: Path, world: World) -> None:
     state = keeper.start()
     assert state.state == "none" and "NO BUNDLE" in state.line() and state.last_error
     assert keeper.check(world.text).code == Code.GATE_STALE
+    assert [r.code for r in keeper.check_many([world.text])] == [Code.GATE_STALE]
 
 
 # ------------------------------------------------------------------ bundle over HTTP
@@ -383,6 +385,32 @@ def test_texts_read_together_are_answered_in_order_with_one_flush(world: World, 
     loop.answer("nope")
     assert flushed == [3, 4]
     assert loop.summary()["verdicts"] == {"INVALID_SCHEME_PREFIX": 2, "VALID": 2}
+
+
+def test_texts_read_together_go_through_the_batch_api(world: World, tmp_path: Path) -> None:
+    """With ``check_many`` (as ``gate run --stdin`` passes it), a batch of lines is one call of the
+    keeper's batch API (one batch of signatures), with the same verdicts in order and one flush."""
+    keeper = _keeper(FileSource(tmp_path / "b", max_bytes=CAP), tmp_path / "s", world)
+    (tmp_path / "b").write_bytes(world.bundle(1))
+    keeper.start()
+    batches: list[list[str]] = []
+
+    def check_many(texts: list[str]) -> list[Any]:
+        batches.append(texts)
+        return keeper.check_many(texts)
+
+    lines: list[dict[str, Any]] = []
+    flushed: list[int] = []
+    loop = GateLoop(keeper.check, lines.append, flush=lambda: flushed.append(len(lines)), check_many=check_many)
+    texts = [world.text, "nope", world.text]
+    answered = loop.answer_many(iter(texts))
+    assert batches == [texts] and flushed == [3] and answered == lines
+    expected = [keeper.check(text).code for text in texts]
+    assert [line["code"] for line in answered] == [str(code) for code in expected]
+    assert [line["code"] for line in answered] == ["VALID", "INVALID_SCHEME_PREFIX", "VALID"]
+    short = GateLoop(keeper.check, lines.append, check_many=lambda texts: [])
+    with pytest.raises(UsageError, match="one result per text"):
+        short.answer_many(["nope"])
 
 
 @pytest.mark.parametrize("mode", ["none", "minimal", "all"])

@@ -343,6 +343,17 @@ class BundleKeeper:
 
     def check(self, text: str | bytes) -> Verification[Any]:
         """Verify through the gate, or refuse with ``GATE_STALE`` while it has no usable bundle."""
+        refused = self._refusal()
+        return self.gate.check(text) if refused is None else refused
+
+    def check_many(self, texts: list[str]) -> list[Verification[Any]]:
+        """:meth:`check` of texts read together, through the gate's batch API (their Ed25519
+        signatures verified as one batch on the compiled lane); one staleness check for them all."""
+        refused = self._refusal()
+        return self.gate.check_many(texts) if refused is None else [refused for _ in texts]
+
+    def _refusal(self) -> Verification[Any] | None:
+        """``GATE_STALE`` while the gate has no usable bundle, else None."""
         bundle = self.gate.bundle
         if bundle is None:
             return Verification(False, Code.GATE_STALE, "no gate bundle loaded yet: the gate fails closed")
@@ -353,7 +364,7 @@ class BundleKeeper:
                 Code.GATE_STALE,
                 f"gate bundle v{bundle.version} stale since {format_time(stale_at)}: the gate fails closed",
             )
-        return self.gate.check(text)
+        return None
 
     def verify(self, text: str | bytes) -> Any:
         """Like :meth:`check` but raises the failure (``GATE_STALE`` included)."""

@@ -31,7 +31,7 @@ import sys
 import threading
 import time
 from collections import Counter, OrderedDict
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from pathlib import Path
 from types import FrameType
@@ -53,6 +53,7 @@ MAX_HOOKS_RUNNING = 4
 _DEBOUNCE_MEMORY = 256
 
 Checker = Callable[[str], Verification[Any]]
+BatchChecker = Callable[[list[str]], Sequence[Verification[Any]]]
 Emit = Callable[[dict[str, Any]], None]
 
 
@@ -183,12 +184,14 @@ class GateLoop:
         hooks: Callable[[dict[str, Any]], None] | None = None,
         wallclock: Callable[[], float] = time.time,
         flush: Callable[[], None] | None = None,
+        check_many: BatchChecker | None = None,
     ) -> None:
         if claims not in CLAIMS_MODES:
             raise UsageError(f"--claims must be one of {', '.join(CLAIMS_MODES)}")
         if debounce < 0:
             raise UsageError("debounce cannot be negative")
         self._check = check
+        self._check_many = check_many
         self._emit = emit
         self._ladder = ladder
         self.debounce = debounce
@@ -274,12 +277,21 @@ class GateLoop:
         return line
 
     def answer_many(self, texts: Iterable[str], origin: str = "stdin") -> list[dict[str, Any]]:
-        """Verify texts that arrived together and emit their lines in order, then flush once."""
+        """Verify texts that arrived together (through ``check_many`` when the loop has one: their
+        signatures are verified as one batch) and emit their lines in order, then flush once."""
         received = time.perf_counter()
         lines = []
         try:
-            for text in texts:
-                line = self.line(self._check(text), origin, received)
+            results: Iterable[Verification[Any]]
+            if self._check_many is not None:
+                texts = list(texts)
+                results = self._check_many(texts)
+                if len(results) != len(texts):
+                    raise UsageError("check_many must return one result per text")
+            else:
+                results = (self._check(text) for text in texts)
+            for result in results:
+                line = self.line(result, origin, received)
                 self.publish(line)
                 lines.append(line)
         finally:

@@ -16,9 +16,9 @@ by libsodium (PyNaCl), so one bad signature never rejects or accepts another:
   a multiple of the torsion's order (probability 1/8 to 1/2) and be accepted where libsodium
   rejects it; under a key with a torsion component libsodium itself accepts some signatures
   whose terms do not vanish. The C code decides subgroup membership without a multiplication by
-  the group order (a Tate-pairing symbol and one point halving: about 29 % of the instructions of
-  libsodium's ``crypto_core_ed25519_is_valid_point``, with the same answers), for every key and
-  every R;
+  the group order (a Tate-pairing symbol and one point halving: about a quarter of the
+  instructions of libsodium's ``crypto_core_ed25519_is_valid_point``, with the same answers), for
+  every key and every R;
 * a failing combination is bisected; items left in halves of at most two are verified singly.
 
 Without the compiled module (or with ``VCSDK_PURE=1``, which also sends verifiers to the
