@@ -4,8 +4,7 @@ signed bytes, measured in the same run; plus the signature layer alone (compiled
 libsodium one by one).
 
 Every round verifies the whole queue once with a fresh gate (no cached credential, no replay);
-the key cache of :mod:`vcsdk.verify.batch` is emptied before each round and the issuer key made
-known, as on a gate that has been running for a while: device keys are each seen once. Baseline
+device keys are each seen once. Baseline
 and subject alternate in short rounds and the median of the per-round ratios is reported (the
 load of a shared machine moves between measurements). Usage::
 
@@ -199,8 +198,8 @@ def _collected(size: int, mode: str, rounds: int) -> int:
 def instructions_per_scan(size: int) -> dict[str, int] | None:
     """Callgrind instructions per scan of each mode (None without valgrind): each mode runs in a
     fresh interpreter for one round and for three, and the difference / (2 size) is one scan,
-    imports and the queue's making cancelled out (a fresh gate per round is counted: one key
-    check and a verifier's construction per queue)."""
+    imports and the queue's making cancelled out (a fresh gate per round is counted: a
+    verifier's construction per queue)."""
     if shutil.which("valgrind") is None:
         return None
     wanted = sorted({mode for pair in PAIRS.values() for mode in pair})
