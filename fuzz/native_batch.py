@@ -3,34 +3,46 @@
     python -m fuzz.native_batch                   # the short run (scripts/test.sh: 20 s)
     python -m fuzz.native_batch --seconds 3600    # a long run (docs/fuzzing.md)
 
-Built and run like :mod:`fuzz.native` (whose ASan runtime lookup and options it shares): the C
-source is compiled a second time with ``-fsanitize=address`` as its own cffi module in
-``fuzz/work/asan/``, and fuzzed by atheris in a child process with ``libasan.so`` preloaded.
-Every buffer the C code reads (each message, the signatures, the keys) is copied into a
-``malloc`` block of exactly its length, so a read past any of them is an ASan report.
+Built and run like :mod:`fuzz.native` (whose ASan runtime lookup, options and byte mutator it
+shares): the C source is compiled a second time with ``-fsanitize=address`` as its own cffi module
+in ``fuzz/work/asan/``, and run in a child process with ``libasan.so`` preloaded. Every buffer the
+C code reads (each message, the signatures, the keys) is copied into a ``malloc`` block of exactly
+its length, so a read past any of them is an ASan report.
+
+The inputs are structure-aware mutations of valid batches (:func:`variants`), not libFuzzer's
+(GCC's preloaded ASan runtime takes the place of libFuzzer's coverage callbacks, so a
+coverage-guided run would only mutate a near-empty input): an item's key or ``R`` replaced by the
+point plus a torsion point of order 2, 4 or 8, by a small-order, non-canonical or random
+encoding, or changed as bytes; ``S`` pushed to ``S + L`` or changed; messages changed; items
+duplicated, dropped or given another item's key; now and then the encoded batch changed as bytes.
+The run prints how many items the batch proved and how many keys and ``R`` the subgroup test
+accepted, so a run that never gets past the decoding shows.
 
 An input is a batch: its first byte gives the number of items (1 to 16); each item is a 32-byte
 key, a 64-byte signature, one length byte and that many message bytes (a short input ends the
 batch early). Beyond memory safety: every item the batch marks valid must be one PyNaCl
 (libsodium) accepts, and the C code's prime-order-subgroup test (``vcb_is_valid_point``, run on
 every key and every R) must answer exactly as libsodium's ``crypto_core_ed25519_is_valid_point``.
-The seeds include valid batches and points with each torsion component (order 2, 4, 8).
+The input running when the child stops is kept in ``fuzz/findings/``.
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import importlib
+import json
 import os
+import random
 import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-from fuzz.native import _DONE, ASAN_OPTIONS, BUILD, HERE, Escape, libasan
+from fuzz.native import ASAN_OPTIONS, BUILD, HERE, Escape, libasan, mutate
 
 MODULE = "vcsdk_batch25519_asan"
 MAX_ITEMS = 16
@@ -102,7 +114,7 @@ def seeds() -> list[bytes]:
             encode(mixed + valid[3:5])]  # fmt: skip
 
 
-def harness(ffi: Any, lib: Any) -> Callable[[bytes], None]:
+def harness(ffi: Any, lib: Any) -> Callable[[bytes], tuple[int, int, int, int]]:
     """The one-input function over the ASan module ``(ffi, lib)``."""
     import nacl.bindings
     from nacl.exceptions import BadSignatureError
@@ -120,10 +132,11 @@ def harness(ffi: Any, lib: Any) -> Callable[[bytes], None]:
             return False
         return True
 
-    def one_input(data: bytes) -> None:
+    def one_input(data: bytes) -> tuple[int, int, int, int]:
+        """Run one batch; (items, items the batch proved, points checked, points valid)."""
         items = items_of(data)
         if not items:
-            return
+            return 0, 0, 0, 0
         n = len(items)
         blocks = [exact(message) for _, message, _ in items]
         signatures = exact(b"".join(signature for _, _, signature in items))
@@ -150,66 +163,162 @@ def harness(ffi: Any, lib: Any) -> Callable[[bytes], None]:
                 raise Escape(
                     f"the batch proved a signature libsodium rejects: {encode([(key, message, signature)]).hex()}"
                 )
+        return n, sum(verdicts), len(points), sum(points)
 
     return one_input
 
 
-def _child(build_dir: str, libfuzzer_args: list[str]) -> None:  # pragma: no cover - runs under ASan
-    import atheris
+TORSION = (
+    (2**255 - 20).to_bytes(32, "little"),  # (0, -1): order 2
+    bytes(32),  # (sqrt(-1), 0): order 4
+    bytes.fromhex(TORSION_8),  # order 8
+)
 
+
+def _point_variant(point: bytes, rng: random.Random) -> bytes:
+    """A key or R changed: plus a torsion point, small order, non-canonical, random, or as bytes."""
+    import nacl.bindings
+
+    how = rng.randrange(6)
+    if how == 0:
+        try:
+            return bytes(nacl.bindings.crypto_core_ed25519_add(point, rng.choice(TORSION)))
+        except (RuntimeError, ValueError, TypeError):  # not a point libsodium adds: keep it as it is
+            return point
+    if how == 1:
+        small = [(1).to_bytes(32, "little"), *TORSION]
+        return bytes(bytearray(rng.choice(small))[:31]) + bytes((rng.choice(small)[31] | rng.choice((0, 0x80)),))
+    if how == 2:  # a non-canonical y (y + p for small y), either sign
+        y = rng.randrange(19) + 2**255 - 19
+        return (y | rng.choice((0, 1)) << 255).to_bytes(32, "little")
+    if how == 3:
+        return rng.randbytes(32)
+    return (mutate(point, rng) + bytes(32))[:32]
+
+
+def variants(seed_inputs: list[bytes], rng: random.Random) -> Iterator[bytes]:
+    """Endless batches near the valid ones (see the module's docstring)."""
+    L = 2**252 + 27742317777372353535851937790883648493
+    while True:
+        items = list(items_of(rng.choice(seed_inputs)))
+        if rng.randrange(16) == 0:
+            yield mutate(encode(items), rng)
+            continue
+        for _ in range(rng.randint(1, 3)):
+            at = rng.randrange(len(items))
+            key, message, signature = items[at]
+            edit = rng.randrange(8)
+            if edit == 0:
+                key = _point_variant(key, rng)
+            elif edit == 1:
+                signature = _point_variant(signature[:32], rng) + signature[32:]
+            elif edit == 2:  # S + L (the same value mod L, not canonical) or S changed as bytes
+                s = int.from_bytes(signature[32:], "little") + L
+                changed = s.to_bytes(32, "little") if s < 2**256 else signature[32:]
+                signature = signature[:32] + (
+                    changed if rng.random() < 0.5 else (mutate(changed, rng) + bytes(32))[:32]
+                )
+            elif edit == 3:
+                message = mutate(message, rng)[:255]
+            elif edit == 4 and len(items) < MAX_ITEMS:
+                items.insert(rng.randrange(len(items) + 1), items[at])
+            elif edit == 5 and len(items) > 1:
+                del items[at]
+                continue
+            elif edit == 6:
+                key = rng.choice(items)[0]
+            else:
+                signature = rng.choice(items)[2]
+            items[at] = (key, message, signature)
+        yield encode(items)
+
+
+COUNTS = ("items", "proven", "points", "valid")
+
+
+def _child(build_dir: str, seconds: float, seed: int, last: str) -> None:  # pragma: no cover - runs under ASan
+    """Run mutated batches for ``seconds``; print the counts as JSON. Each input is written to
+    ``last`` first, so an ASan abort leaves it behind for the parent to keep."""
     sys.path.insert(0, build_dir)
     module = importlib.import_module(MODULE)
     if module.lib.vcb_init() != 0:
         raise SystemExit("libsodium failed to initialise")
     one_input = harness(module.ffi, module.lib)
-    atheris.Setup([sys.argv[0], *libfuzzer_args], one_input)
-    atheris.Fuzz()
+    initial = seeds()
+    for data in initial[:3]:  # valid batches: the batch proves every item, or the harness is wrong
+        items, proven, _, _ = one_input(data)
+        if proven != items:
+            raise SystemExit("the batch did not prove a valid seed batch")
+    totals = [0, 0, 0, 0]
+    runs = 0
+    deadline = time.monotonic() + seconds
+    fd = os.open(last, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    rng = random.Random(seed)  # noqa: S311 - reproducible test inputs, not secrets
+    for number, data in enumerate(variants(initial, rng)):
+        if number % 64 == 0 and time.monotonic() >= deadline:
+            break
+        os.pwrite(fd, len(data).to_bytes(4, "big") + data, 0)
+        runs += 1
+        for k, count in enumerate(one_input(data)):
+            totals[k] += count
+    os.close(fd)
+    print(json.dumps({"runs": runs, **dict(zip(COUNTS, totals, strict=True))}))
 
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if argv[:1] == ["--child"]:  # pragma: no cover - the child process
-        _child(argv[1], argv[3:] if argv[2:3] == ["--"] else argv[2:])
+        _child(argv[1], float(argv[2]), int(argv[3]), argv[4])
         return 0
     parser = argparse.ArgumentParser(prog="python -m fuzz.native_batch", description=__doc__.split("\n\n")[0])
     parser.add_argument("--seconds", type=int, default=20, help="fuzzing time (default 20)")
-    parser.add_argument("--work", type=Path, help="scratch corpus and log (default: a temporary folder)")
+    parser.add_argument("--seed", type=int, help="random seed (default: a new one, printed)")
+    parser.add_argument("--work", type=Path, help="scratch folder for the log (default: a temporary folder)")
     parser.add_argument("--artifacts", type=Path, default=HERE / "findings", help="where crashing inputs go")
     args = parser.parse_args(argv)
     runtime = libasan()
     if runtime is None:
         print("fuzz.native_batch: no gcc with libasan.so here: the ASan build cannot be made", file=sys.stderr)
         return 1
+    seed = random.SystemRandom().randrange(2**32) if args.seed is None else args.seed
     started = time.monotonic()
     module_path = build()
     built = time.monotonic() - started
     with tempfile.TemporaryDirectory(prefix="vcsdk-asan-batch-") as tmp:
         work = args.work or Path(tmp)
-        corpus = work / "batch_asan"
-        corpus.mkdir(parents=True, exist_ok=True)
-        for number, seed in enumerate(seeds()):
-            (corpus / f"seed-{number}").write_bytes(seed)
-        args.artifacts.mkdir(parents=True, exist_ok=True)
-        artifacts = f"-artifact_prefix={args.artifacts}/batch_asan-"
-        libfuzzer = [str(corpus), f"-max_total_time={args.seconds}", "-rss_limit_mb=2048", "-timeout=20",
-                     "-max_len=4096", artifacts, "-print_final_stats=1"]  # fmt: skip
-        command = [sys.executable, "-m", "fuzz.native_batch", "--child", str(module_path.parent), "--", *libfuzzer]
+        work.mkdir(parents=True, exist_ok=True)
+        last = work / "batch_asan.last"
+        command = [sys.executable, "-m", "fuzz.native_batch", "--child", str(module_path.parent), str(args.seconds),
+                   str(seed), str(last)]  # fmt: skip
         env = {**os.environ, "LD_PRELOAD": runtime, "ASAN_OPTIONS": ASAN_OPTIONS, "PYTHONHASHSEED": "0"}
         result = subprocess.run(command, capture_output=True, text=True, env=env, cwd=HERE.parent, check=False)  # noqa: S603
-        log = result.stderr
-        (work / "batch_asan.log").write_text(log, encoding="utf-8")
-        done = _DONE.search(log)
-        executions = int(done.group(1)) if done else 0
-        if result.returncode != 0 or "ERROR: AddressSanitizer" in log:
-            print("\n".join(log.splitlines()[-60:]), file=sys.stderr)
-            print(
-                f"fuzz.native_batch: ESCAPE (exit {result.returncode}); the input is in {args.artifacts}",
-                file=sys.stderr,
-            )
+        (work / "batch_asan.log").write_text(result.stdout + result.stderr, encoding="utf-8")
+        if result.returncode != 0 or "ERROR: AddressSanitizer" in result.stderr:
+            print("\n".join(result.stderr.splitlines()[-60:]), file=sys.stderr)
+            kept = _keep(last, args.artifacts)
+            escape = f"fuzz.native_batch: ESCAPE (exit {result.returncode}, seed {seed}); the input is in {kept}"
+            print(escape, file=sys.stderr)
             return 1
+        counts = json.loads(result.stdout.strip().splitlines()[-1])
     total = time.monotonic() - started
-    print(f"fuzz.native_batch (ASan): {executions} executions in {total:.1f} s (build {built:.1f} s), 0 escapes")
+    print(
+        f"fuzz.native_batch (ASan): {counts['runs']:,} executions in {total:.1f} s (build {built:.1f} s, seed {seed}), "
+        f"0 escapes; items proven by the batch {counts['proven']:,}/{counts['items']:,}, "
+        f"keys and R valid {counts['valid']:,}/{counts['points']:,}"
+    )
     return 0
+
+
+def _keep(last: Path, artifacts: Path) -> Path | None:
+    """Copy the input the child was running when it stopped into ``artifacts``."""
+    if not last.exists() or last.stat().st_size < 4:
+        return None
+    blob = last.read_bytes()
+    data = blob[4 : 4 + int.from_bytes(blob[:4], "big")]
+    artifacts.mkdir(parents=True, exist_ok=True)
+    kept = artifacts / f"batch_asan-{hashlib.sha256(data).hexdigest()[:16]}"
+    kept.write_bytes(data)
+    return kept
 
 
 if __name__ == "__main__":

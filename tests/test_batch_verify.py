@@ -439,15 +439,47 @@ def test_batch_fuzz_harness_checks_verdicts_against_libsodium(monkeypatch: pytes
 
 
 def test_batch_c_code_is_fuzzed_under_addresssanitizer(tmp_path: Path) -> None:
-    """The ASan build of batch25519.c, fuzzed for two seconds through the shipped runner."""
+    """The ASan build of batch25519.c, fuzzed for three seconds through the shipped runner: the
+    mutated batches get past the decoding (items proven, keys and R found valid) and the run is
+    clean."""
     from fuzz.native import libasan
 
     if libasan() is None:
         pytest.skip("no gcc with libasan.so: scripts/bootstrap.sh installs gcc")
-    command = [sys.executable, "-m", "fuzz.native_batch", "--seconds", "2", "--work", str(tmp_path)]
+    command = [sys.executable, "-m", "fuzz.native_batch", "--seconds", "3", "--seed", "7", "--work", str(tmp_path)]
     result = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, check=False, timeout=180)
     assert result.returncode == 0, result.stderr[-3000:]
-    assert re.fullmatch(r"fuzz\.native_batch \(ASan\): (\d+) executions in .* 0 escapes\n", result.stdout)
-    assert int(result.stdout.split()[2]) > 1000
-    log = (tmp_path / "batch_asan.log").read_text()
-    assert "INFO: Seed:" in log and "AddressSanitizer" not in log
+    found = re.fullmatch(
+        r"fuzz\.native_batch \(ASan\): ([\d,]+) executions in .* 0 escapes; items proven by the batch "
+        r"([\d,]+)/([\d,]+), keys and R valid ([\d,]+)/([\d,]+)\n",
+        result.stdout,
+    )
+    assert found, result.stdout
+    runs, proven, items, valid, points = (int(group.replace(",", "")) for group in found.groups())
+    assert runs > 100 and items > runs and points == 2 * items
+    assert 0 < proven < items and 0 < valid < points  # past the decoding, and not everything passes
+    assert "AddressSanitizer" not in (tmp_path / "batch_asan.log").read_text()
+
+
+def test_batch_fuzz_variants_reach_every_kind_of_point() -> None:
+    """The mutator makes keys and R with a torsion component (libsodium: on the curve, not valid),
+    small-order and non-canonical encodings, next to unchanged valid ones."""
+    import nacl.bindings
+
+    from fuzz.native_batch import items_of, seeds, variants
+
+    rng = random.Random(3)
+    valid = invalid = decodable_invalid = 0
+    for _, data in zip(range(400), variants(seeds(), rng), strict=False):
+        for key, _, signature in items_of(data):
+            for point in (key, signature[:32]):
+                if nacl.bindings.crypto_core_ed25519_is_valid_point(point):
+                    valid += 1
+                else:
+                    invalid += 1
+                    try:
+                        nacl.bindings.crypto_core_ed25519_add(point, em.encode(em.B))
+                        decodable_invalid += 1  # a curve point outside the prime-order subgroup
+                    except (RuntimeError, ValueError):
+                        pass
+    assert valid > 1000 and invalid > 50 and decodable_invalid > 20
