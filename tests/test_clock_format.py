@@ -19,10 +19,10 @@ from vcsdk.gate.loop import GateLoop
         (1_780_000_000, "2026-05-28T20:26:40Z"),
         (-62_135_596_800, "0001-01-01T00:00:00Z"),
         (253_402_300_799, "9999-12-31T23:59:59Z"),
-        (253_402_300_800, "@253402300800"),
-        (-(2**62), "@-4611686018427387904"),
-        (2**62, "@4611686018427387904"),
-        (2**70, "@1180591620717411303424"),
+        (253_402_300_800, "253402300800 (out of the calendar's range)"),
+        (-(2**62), "-4611686018427387904 (out of the calendar's range)"),
+        (2**62, "4611686018427387904 (out of the calendar's range)"),
+        (2**70, "1180591620717411303424 (out of the calendar's range)"),
     ],
 )
 def test_every_integer_is_shown(seconds: int, shown: str) -> None:
@@ -36,7 +36,7 @@ def test_an_extreme_nbf_still_has_a_summary_and_a_gate_line() -> None:
     )
     result = verifier.check(text)
     assert result.valid, result.message
-    assert result.credential is not None and result.credential.to_json()["nbf"] == "@-4611686018427387904"
+    assert result.credential is not None and result.credential.to_json()["nbf"].startswith("-4611686018427387904 (out")
     lines: list[dict[str, object]] = []
     loop = GateLoop(verifier.check, lines.append, claims="all")
     line = loop.line(result, "stdin", 0.0)

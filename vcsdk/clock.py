@@ -41,9 +41,9 @@ def parse_time(text: str) -> int:
 
 def format_time(seconds: int) -> str:
     """Unix seconds as ``YYYY-MM-DDTHH:MM:SSZ``; a time outside the years 1 to 9999 (a signed claim
-    may hold any integer) as ``@`` and the seconds, e.g. ``@-4611686018427387904``."""
+    may hold any integer) as the number itself: ``4611686018427387904 (out of the calendar's range)``."""
     try:
         moment = datetime.fromtimestamp(seconds, tz=UTC).replace(tzinfo=None)
     except (OverflowError, OSError, ValueError):
-        return f"@{seconds}"
+        return f"{seconds} (out of the calendar's range)"
     return moment.isoformat(timespec="seconds") + "Z"  # four-digit years (strftime writes year 1 as "1")

@@ -80,10 +80,7 @@ def jsonable(value: Any) -> Any:
 
 def _time(seconds: int) -> str:
     """ISO 8601, or the number itself when no calendar date matches it (e.g. 2**62)."""
-    try:
-        return format_time(seconds)
-    except (OverflowError, OSError, ValueError):
-        return f"{seconds} (out of the calendar's range)"
+    return format_time(seconds)
 
 
 def inspect_text(text: str, *, profile: Profile = OFFICIAL_ID, limits: Limits = DEFAULT_LIMITS) -> Inspection:
