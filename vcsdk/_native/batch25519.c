@@ -608,7 +608,10 @@ static int equation(batch *bt, const size_t *items, size_t m, size_t *item_slot)
     /* the points involved: B, the keys of these items, their R */
     const gec *tabs[1 + 2 * VCB_MAX_ITEMS];
     const signed char *digs[1 + 2 * VCB_MAX_ITEMS];
-    signed char key_digits[1 + VCB_MAX_ITEMS][256];
+    /* the digits of B's and the keys' scalars go to the heap slots 0 and 1 + k (the items' R
+     * digits start at 1 + nkeys): a 257 x 256 array here would put 66 KB on the C stack, and a
+     * thread with a small stack (musl's default of 128 KB, threading.stack_size) overflows */
+    signed char (*key_digits)[256] = bt->digits;
     size_t np = 0;
     slide(key_digits[0], s);
     tabs[np] = B_TABLE;
