@@ -92,6 +92,12 @@ def set_native(enabled: bool) -> bool:
     return previous
 
 
+def _plain(item: Triple) -> bool:
+    """A tuple of three ``bytes`` (hashable and immutable while the C code reads it unlocked);
+    anything else (a bytearray, a str, a list) goes to :func:`verify_single` alone."""
+    return type(item) is tuple and len(item) == 3 and all(type(part) is bytes for part in item)
+
+
 def proven(items: Sequence[Triple]) -> set[Triple]:
     """The triples a batch equation proved valid (empty without the compiled module).
 
@@ -100,7 +106,7 @@ def proven(items: Sequence[Triple]) -> set[Triple]:
     found: set[Triple] = set()
     if lib is None or _pure_forced():
         return found
-    usable = [item for item in items if len(item[0]) == 32 and len(item[2]) == 64 and type(item[1]) is bytes]
+    usable = [item for item in items if _plain(item) and len(item[0]) == 32 and len(item[2]) == 64]
     if len(usable) < 2:
         return found  # one signature: a single check is as fast
     ffi = _ffi
@@ -131,7 +137,7 @@ def verify_single(key: bytes, message: bytes, signature: bytes) -> bool:
 def verify_batch(items: Sequence[Triple]) -> list[bool]:
     """The verdict of every triple, identical to :func:`verify_single` on each."""
     good = proven(items)
-    return [item in good or verify_single(*item) for item in items]
+    return [(_plain(item) and item in good) or verify_single(*item) for item in items]
 
 
 @contextmanager
