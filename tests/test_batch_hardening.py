@@ -1,7 +1,7 @@
-"""Review of the Ed25519 batch verifier (rv4): regressions for what broke, and the adversarial
+"""Hostile cases for the Ed25519 batch verifier: regressions for what broke, and the adversarial
 cases that held, pinned so that they keep holding.
 
-Broke (fixed on this branch): ``verify_batch`` raised ``TypeError`` on items that are not three
+Broke (fixed): ``verify_batch`` raised ``TypeError`` on items that are not three
 ``bytes`` (a bytearray, a str) instead of giving :func:`verify_single`'s verdict; the C batch
 put 66 KB of digits on the C stack, so a thread with a small stack (musl's default 128 KB,
 ``threading.stack_size``) crashed with SIGSEGV inside ``vcb_verify``.
