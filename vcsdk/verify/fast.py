@@ -166,7 +166,6 @@ class FastVerifier:
                     raise  # asked for explicitly; by default, limits beyond the C buffers take the pure lane
 
         # layers decoded by check_many's signature pass, each used once by the lanes
-        self._pending_data: dict[str, bytes] = {}  # pure lane: a credential text's inflated bytes
         self._pending_parts: dict[str, Parts] = {}  # compiled lane: a credential text's parts
         self._pending_inner: dict[bytes, Parts] = {}  # compiled lane: a presented credential's parts
         self._pending_outer: dict[str, Presentation] = {}
@@ -261,68 +260,50 @@ class FastVerifier:
         if len(texts) < 2 or not self.batching or type(when) is not int:
             return [self.check(text, when) for text in texts]
         try:
-            triples = [triple for text in texts for triple in self._signed_triples(text, when)]
+            native = self._native
+            assert native is not None  # batching runs on the compiled lane only
+            triples = [triple for text in texts for triple in self._signed_triples(native, text, when)]
             with batch.presumed(batch.proven(triples)):
                 return [self.check(text, when) for text in texts]
         finally:
-            self._pending_data.clear()
             self._pending_parts.clear()
             self._pending_inner.clear()
             self._pending_outer.clear()
 
-    def _signed_triples(self, text: str | bytes, now: int) -> list[batch.Triple]:
-        """The Ed25519 (key, message, signature) triples the lanes will check for ``text``; the
-        decoded layers are kept for them. Anything unusual: none (the lanes decide as usual)."""
+    def _signed_triples(self, native: NativeLane, text: str | bytes, now: int) -> list[batch.Triple]:
+        """The Ed25519 (key, message, signature) triples the compiled lane will check for ``text``;
+        the decoded layers are kept for it. Anything unusual: none (the lane decides as usual)."""
         if type(text) is not str or len(text) > self._limits.max_text_chars:
             return []
         expires_at = self._trust.expires_at
         if expires_at is not None and now >= expires_at:
             return []
-        native = self._native
-        try:
-            if text.startswith(PRESENTATION_PREFIX):
-                presentation = self._native_outer(native, text) if native is not None else self._fast_outer(text)
-                if presentation is None:
-                    return []
-                self._pending_outer[text] = presentation
-                data = presentation.credential
-                found = [] if data in self._cache else self._credential_triple(data)
-                device = self._device_key(data)
-                if device is not None:
-                    found.append((device, presentation.to_be_signed, presentation.signature))
-                return found
-            if not self._fast_profile or not text.startswith(self._prefix) or text in self._cache:
+        if text.startswith(PRESENTATION_PREFIX):
+            presentation = self._native_outer(native, text)
+            if presentation is None:
                 return []
-            if native is not None:
-                parts = native.open_text(text)
-                if parts is None:
-                    return []
-                self._pending_parts[text] = parts
-                return self._parts_triple(parts)
-            data = deflate.decompress(base45.b45decode(text[len(self._prefix) :]), self._limits.max_inflated_bytes)
-            self._pending_data[text] = data
-            return self._credential_triple(data)
-        except CredentialInvalid:
+            self._pending_outer[text] = presentation
+            data = presentation.credential
+            found = [] if data in self._cache else self._credential_triple(native, data)
+            device = self._device_key(data)
+            if device is not None:
+                found.append((device, presentation.to_be_signed, presentation.signature))
+            return found
+        if not self._fast_profile or not text.startswith(self._prefix) or text in self._cache:
             return []
+        parts = native.open_text(text)
+        if parts is None:
+            return []
+        self._pending_parts[text] = parts
+        return self._parts_triple(parts)
 
-    def _credential_triple(self, data: bytes) -> list[batch.Triple]:
+    def _credential_triple(self, native: NativeLane, data: bytes) -> list[batch.Triple]:
         """The issuer's signature over a credential's bytes, when it has the canonical shape."""
-        if not self._fast_profile:
+        parts = native.open_sign1(data) if self._fast_profile else None
+        if parts is None:
             return []
-        native = self._native
-        if native is not None:
-            parts = native.open_sign1(data)
-            if parts is None:
-                return []
-            self._pending_inner[data] = parts
-            return self._parts_triple(parts)
-        split = split_sign1(data)
-        if split is None:
-            return []
-        protected, payload, signature = split
-        if len(protected) != 13 or protected[:5] != _PROTECTED_HEAD:
-            return []
-        return self._parts_triple(Parts(protected[5:], payload, sig_structure(protected, payload), signature))
+        self._pending_inner[data] = parts
+        return self._parts_triple(parts)
 
     def _parts_triple(self, parts: Parts) -> list[batch.Triple]:
         candidates = self._trust.candidates(parts.kid)
@@ -432,12 +413,10 @@ class FastVerifier:
             if parts is None:
                 raise _Fallback
             return self._authenticated(native, parts, now)
-        data = self._pending_data.pop(text, None)
-        if data is None:
-            try:
-                data = deflate.decompress(base45.b45decode(text[len(self._prefix) :]), self._limits.max_inflated_bytes)
-            except CredentialInvalid:
-                raise _Fallback from None
+        try:
+            data = deflate.decompress(base45.b45decode(text[len(self._prefix) :]), self._limits.max_inflated_bytes)
+        except CredentialInvalid:
+            raise _Fallback from None
         return self._fast_data(data, now)
 
     def _authenticated(self, native: NativeLane, parts: Parts, now: int) -> tuple[VerifiedCredential, CWTClaims]:
