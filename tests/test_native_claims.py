@@ -23,7 +23,7 @@ from tests.conftest import lane_flag, reference_claims
 from vcsdk import Ed25519PrivateKey, Issuer, StatusReference, TrustStore, Verifier, fixed_clock
 from vcsdk.codec import base45, deflate
 from vcsdk.codec.cbor import StrictDecoder
-from vcsdk.errors import CredentialInvalid
+from vcsdk.errors import CredentialInvalid, PresentationRequired
 from vcsdk.limits import DEFAULT_LIMITS, Limits
 from vcsdk.profiles.official_id import OFFICIAL_ID_CLAIM
 from vcsdk.revocation import StatusListChecker, pack, sign_token
@@ -124,8 +124,9 @@ def test_what_it_leaves_to_the_python_checks(lane: Any) -> None:
     base = _base()
     official = base[OFFICIAL_ID_CLAIM]
     holder = Ed25519PrivateKey.generate().public_key
+    bound = cbor2.loads(_payload(_issued(status=STATUS, holder_key=holder)))
     leave = {
-        "holder key": cbor2.loads(_payload(_issued(status=STATUS, holder_key=holder))),
+        "holder key with an alg member": {**bound, 8: {1: {**bound[8][1], 3: -8}}},
         "Hanja in a name": {**base, OFFICIAL_ID_CLAIM: {**official, 1: "金敏俊"}},
         "middle dot": {**base, OFFICIAL_ID_CLAIM: {**official, 8: "주무관·팀장"}},
         "negative iat": {**base, 6: -5, 4: 10},
@@ -176,8 +177,11 @@ def test_the_compiled_lane_skips_the_python_claim_checks(monkeypatch: pytest.Mon
     monkeypatch.setattr(verifier_module, "parse_claims", counted)
     fast = FastVerifier(reference, compiled=True, cache_size=0)
     assert fast.verify(text) == expected and calls == []
-    assert fast.check(bound).code == "PRESENTATION_REQUIRED"  # read by the Python checks, then refused bare
-    assert len(calls) >= 1
+    with pytest.raises(PresentationRequired):  # the holder key read in C too, then refused bare
+        fast.verify(bound)
+    assert calls == []
+    assert fast.check(bound).code == "PRESENTATION_REQUIRED"  # the reference names it: Python claims
+    assert len(calls) == 1
 
 
 DROP = object()
@@ -203,6 +207,7 @@ def _text_bytes(raw: bytes, where: str = "name") -> bytes:
     return payload.replace(encoded, head + raw)
 
 
+P_BYTES = (2**255 - 19).to_bytes(32, "little")
 IAT = 1_779_999_940  # the base's iat (issued at NOW - 60)
 BOUNDARIES: list[tuple[str, bytes, bool, bool]] = [
     # (what, payload, the Python checks accept, the C reader reads)
@@ -267,6 +272,12 @@ BOUNDARIES: list[tuple[str, bytes, bool, bool]] = [
     ("iat as a float", _with(k6=float(IAT)), False, False),
     ("iat as tag 1", _with(k6=cbor2.CBORTag(1, IAT)), False, False),
     ("a trailing byte", _with() + b"\x00", False, False),
+    ("holder key", _with(k8={1: {1: 1, -1: 6, -2: KEY.public_key.raw}}), True, True),
+    ("holder key of 31 bytes", _with(k8={1: {1: 1, -1: 6, -2: KEY.public_key.raw[:31]}}), False, False),
+    ("holder key of small order", _with(k8={1: {1: 1, -1: 6, -2: bytes(32)}}), False, False),
+    ("holder key y = p (non-canonical)", _with(k8={1: {1: 1, -1: 6, -2: P_BYTES}}), False, False),
+    ("holder key on curve X25519 (crv 4)", _with(k8={1: {1: 1, -1: 4, -2: KEY.public_key.raw}}), False, False),
+    ("holder key outside label 1", _with(k8={2: {1: 1, -1: 6, -2: KEY.public_key.raw}}), False, False),
     ("one byte short", _with()[:-1], False, False),
 ]
 

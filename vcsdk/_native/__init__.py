@@ -44,7 +44,7 @@ def _import() -> tuple[Any, Any, str]:
     return _loaded(_fastlane.ffi, _fastlane.lib)
 
 
-CLAIM_SLOTS = 29
+CLAIM_SLOTS = 30
 """``VL_CLAIM_SLOTS`` of the C sources this Python code was written for (``fastlane.h``)."""
 
 

@@ -3,8 +3,8 @@
  *
  * vl_claims() accepts one strict subset of what the Python checks (vcsdk.verify.checks.parse_claims
  * over the strict CBOR decoder) accept: the shape our issuers write. Every head in its shortest
- * form, definite lengths, no duplicate keys, no tag but 100 on birth_date, no holder key (cnf),
- * text of printable ASCII and precomposed Hangul syllables only (such text is NFC and holds no
+ * form, definite lengths, no duplicate keys, no tag but 100 on birth_date, a holder key (cnf) only
+ * as exactly {1: {1: 1, -1: 6, -2: h'32 bytes'}} (an Ed25519 COSE_Key), text of printable ASCII and precomposed Hangul syllables only (such text is NFC and holds no
  * control, bidi, zero-width or filler character), times and the status index below 2^62. For
  * such a payload it fills VL_CLAIM_SLOTS integers (layout in fastlane.h) that Python turns into
  * the same typed claims the Python checks would build. Anything else gives VL_FALLBACK and the
@@ -248,7 +248,19 @@ static int rd_official(rd *r, int64_t *out) {
     return (seen & OFFICIAL_REQUIRED) == OFFICIAL_REQUIRED ? VL_OK : VL_FALLBACK;
 }
 
-enum { SEEN_ISS = 1, SEEN_EXP = 2, SEEN_NBF = 4, SEEN_IAT = 8, SEEN_CTI = 16, SEEN_STATUS = 32, SEEN_OFFICIAL = 64 };
+/* cnf: {1: {1: 1 (OKP), -1: 6 (Ed25519), -2: x}} with x 32 bytes, as the issuers write it. */
+static const uint8_t CNF_HEAD[10] = {0xA1, 0x01, 0xA3, 0x01, 0x01, 0x20, 0x06, 0x21, 0x58, 0x20};
+
+static int rd_cnf(rd *r, int64_t *out) {
+    if (r->n - r->i < sizeof CNF_HEAD + 32 || memcmp(r->p + r->i, CNF_HEAD, sizeof CNF_HEAD) != 0) {
+        return VL_FALLBACK;
+    }
+    out[VL_SLOT_CNF] = (int64_t)(r->i + sizeof CNF_HEAD);
+    r->i += sizeof CNF_HEAD + 32;
+    return VL_OK;
+}
+
+enum { SEEN_ISS = 1, SEEN_EXP = 2, SEEN_NBF = 4, SEEN_IAT = 8, SEEN_CTI = 16, SEEN_STATUS = 32, SEEN_OFFICIAL = 64, SEEN_CNF = 128 };
 
 int vl_claims(const uint8_t *payload, size_t len, int64_t *out) {
     for (int k = 0; k < VL_CLAIM_SLOTS; k++) {
@@ -300,6 +312,12 @@ int vl_claims(const uint8_t *payload, size_t len, int64_t *out) {
             }
             out[VL_SLOT_CTI] = (int64_t)o;
             break;
+        case 8: /* cnf: the holder's device key (its encoding is checked in Python, as parse_cnf does) */
+            bit = SEEN_CNF;
+            if ((seen & bit) || rd_cnf(&r, out) != VL_OK) {
+                return VL_FALLBACK;
+            }
+            break;
         case 65535: /* status */
             bit = SEEN_STATUS;
             if ((seen & bit) || rd_status(&r, out) != VL_OK) {
@@ -312,7 +330,7 @@ int vl_claims(const uint8_t *payload, size_t len, int64_t *out) {
                 return VL_FALLBACK;
             }
             break;
-        default: /* cnf (8) and anything else: the Python checks */
+        default: /* anything else: the Python checks */
             return VL_FALLBACK;
         }
         seen |= bit;

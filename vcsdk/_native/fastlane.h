@@ -46,7 +46,8 @@ int vl_sign1(vl_ctx *ctx, const uint8_t *data, size_t len, int kind, vl_parts *p
 #define VL_SLOT_STATUS_IDX 6 /* status_list idx */
 #define VL_SLOT_URI 7        /* status_list uri: offset, length */
 #define VL_SLOT_OFFICIAL 9   /* official-ID key k (1-10) at VL_SLOT_OFFICIAL + 2 * (k - 1) */
-#define VL_CLAIM_SLOTS 29
+#define VL_SLOT_CNF 29       /* cnf: offset of the 32-byte Ed25519 key */
+#define VL_CLAIM_SLOTS 30
 int vl_claims(const uint8_t *payload, size_t len, int64_t *out);
 int vl_verify(const uint8_t *signature, size_t signature_len, const uint8_t *message, size_t message_len,
               const uint8_t *public_key, size_t public_key_len);

@@ -17,7 +17,8 @@ from typing import Any, NamedTuple
 from .._native import CLAIM_SLOTS, FFI, LIB
 from .._slots import slot_constructor
 from ..codec.cwt import StatusReference
-from ..errors import SignatureInvalid, UsageError
+from ..errors import KeyProofInvalid, SignatureInvalid, UsageError
+from ..holder.proof import check_device_key_encoding
 from ..keys.base import PublicKey
 from ..keys.ed25519 import BATCH_VERIFIED, Ed25519PublicKey
 from ..limits import Limits
@@ -31,7 +32,7 @@ _cwt_claims = slot_constructor(CWTClaims)
 _status_reference = slot_constructor(StatusReference)
 """Constructors without ``__init__``/``__post_init__``: the C reader has made every check."""
 _CLAIM_SLOTS = CLAIM_SLOTS
-_unpack_slots = struct.Struct(f"={_CLAIM_SLOTS}q").unpack_from  # int64_t[29], in one C-level call
+_unpack_slots = struct.Struct(f"={_CLAIM_SLOTS}q").unpack_from  # int64_t[VL_CLAIM_SLOTS], in one C-level call
 _CLAIMS_MIN_DEPTH = 8
 _CLAIMS_MIN_ITEMS = 128
 """The C claims reader runs only under limits that its largest accepted payload (depth 3, under
@@ -115,11 +116,19 @@ class NativeLane:
         return claims_from_slots(payload, _unpack_slots(self._claims_bytes))
 
 
-def claims_from_slots(payload: bytes, slots: Sequence[int]) -> CWTClaims:
-    """The typed claims from the ``VL_CLAIM_SLOTS`` integers ``vl_claims`` filled for ``payload``."""
+def claims_from_slots(payload: bytes, slots: Sequence[int]) -> CWTClaims | None:
+    """The typed claims from the ``VL_CLAIM_SLOTS`` integers ``vl_claims`` filled for ``payload``;
+    None when the holder key fails :func:`~vcsdk.holder.proof.check_device_key_encoding`."""
     (iss, iss_len, iat, exp, nbf, cti, idx, uri, uri_len, name, name_len, latin, latin_len, birth, _, code, _,
      agency, agency_len, unit, unit_len, rank, rank_len, position, position_len, employee, employee_len,
-     digest, _) = slots  # fmt: skip
+     digest, _, cnf) = slots  # fmt: skip
+    holder = None
+    if cnf >= 0:  # the checks parse_cnf makes on the key (a refusal: the Python checks name it)
+        holder = Ed25519PublicKey(payload[cnf : cnf + 32])
+        try:
+            check_device_key_encoding(holder)
+        except KeyProofInvalid:
+            return None
     official = _official_id(
         payload[name : name + name_len].decode(),
         date.fromordinal(_EPOCH_ORDINAL + birth),
@@ -138,7 +147,7 @@ def claims_from_slots(payload: bytes, slots: Sequence[int]) -> CWTClaims:
         exp,
         None if nbf < 0 else nbf,
         payload[cti : cti + 16],
-        None,
+        holder,
         None if idx < 0 else _status_reference(idx, payload[uri : uri + uri_len].decode()),
         official,
     )
