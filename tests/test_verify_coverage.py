@@ -492,3 +492,19 @@ def test_the_pools_shared_book_leaves_challenge_answers_to_their_gate() -> None:
         replayed = pool._replayed(bare, True, NOW + 2)
         assert replayed is not None and replayed.code == Code.PRESENTATION_REPLAYED
         assert pool._replayed(bare, False, NOW + 2) is None  # refused by its worker: nothing to record
+
+
+def test_json_results_two_workers_both_accepted_are_settled_as_replays(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Two workers each accept the same presentation (each has its own guard): the pool's book
+    turns the second into PRESENTATION_REPLAYED with no claims. Which worker takes which batch is
+    the process pool's choice, so the workers' answers are fixed here."""
+    presentation = present(forge.text(), Ed25519PrivateKey(bytes(range(7, 39))), now=NOW)
+    accepted = {"valid": True, "code": "VALID", "message": "credential is valid", "kid": None,
+                "claims": {"name": "김민준"}, "status_checked": True, "exp": "2030-01-01T00:00:00Z"}  # fmt: skip
+    with parallel.ParallelVerifier[Any](_lenient_factory, workers=1, batch_size=1, clock=fixed_clock(NOW)) as pool:
+        real_map = pool._pool.map
+        monkeypatch.setattr(pool._pool, "map", lambda fn, jobs: [[dict(accepted)] for _ in jobs])
+        lines = list(pool.check_many_json([presentation, presentation]))
+        monkeypatch.setattr(pool._pool, "map", real_map)
+    assert [line["code"] for line in lines] == ["VALID", "PRESENTATION_REPLAYED"]
+    assert lines[1]["valid"] is False and lines[1]["claims"] is None and lines[1]["exp"] is None
