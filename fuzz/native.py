@@ -334,59 +334,73 @@ def _child(build_dir: str, seconds: float, seed: int, last: str) -> None:  # pra
 ENTRY_POINTS = ("credential text", "presentation text", "COSE_Sign1", "Ed25519", "claims payload")
 
 
-def main(argv: list[str] | None = None) -> int:
-    argv = sys.argv[1:] if argv is None else argv
-    if argv[:1] == ["--child"]:  # pragma: no cover - the child process
-        _child(argv[1], float(argv[2]), int(argv[3]), argv[4])
-        return 0
-    parser = argparse.ArgumentParser(prog="python -m fuzz.native", description=__doc__.split("\n\n")[0])
+def run_asan(
+    module: str, prog: str, build_module: Callable[[], Path], argv: list[str] | None
+) -> tuple[int, dict[str, Any] | None, str]:
+    """The parent side of an ASan run, shared by ``fuzz.native`` and ``fuzz.native_batch``: parse the
+    options, build with ``build_module``, run ``python -m module --child ...`` with libasan.so
+    preloaded, keep the running input on a crash. Returns (exit code, the child's counts, how long
+    and with which seed, for the summary line)."""
+    parser = argparse.ArgumentParser(prog=f"python -m {module}", description=prog)
     parser.add_argument("--seconds", type=int, default=20, help="fuzzing time (default 20)")
     parser.add_argument("--seed", type=int, help="random seed (default: a new one, printed)")
     parser.add_argument("--work", type=Path, help="scratch folder for the log (default: a temporary folder)")
     parser.add_argument("--artifacts", type=Path, default=HERE / "findings", help="where crashing inputs go")
     args = parser.parse_args(argv)
+    name = module.rsplit(".", 1)[-1]
     runtime = libasan()
     if runtime is None:
-        print("fuzz.native: no gcc with libasan.so here: the ASan build cannot be made", file=sys.stderr)
-        return 1
+        print(f"{module}: no gcc with libasan.so here: the ASan build cannot be made", file=sys.stderr)
+        return 1, None, ""
     seed = random.SystemRandom().randrange(2**32) if args.seed is None else args.seed
     started = time.monotonic()
-    module_path = build()
+    module_path = build_module()
     built = time.monotonic() - started
-    with tempfile.TemporaryDirectory(prefix="vcsdk-asan-") as tmp:
+    with tempfile.TemporaryDirectory(prefix=f"vcsdk-{name}-") as tmp:
         work = args.work or Path(tmp)
         work.mkdir(parents=True, exist_ok=True)
-        last = work / "native_asan.last"
-        command = [sys.executable, "-m", "fuzz.native", "--child", str(module_path.parent), str(args.seconds),
-                   str(seed), str(last)]  # fmt: skip
+        stem = "native_asan" if name == "native" else "batch_asan"
+        last = work / f"{stem}.last"
+        command = [sys.executable, "-m", module, "--child", str(module_path.parent), str(args.seconds), str(seed),
+                   str(last)]  # fmt: skip
         env = {**os.environ, "LD_PRELOAD": runtime, "ASAN_OPTIONS": ASAN_OPTIONS, "PYTHONHASHSEED": "0"}
         result = subprocess.run(command, capture_output=True, text=True, env=env, cwd=HERE.parent, check=False)  # noqa: S603
-        (work / "native_asan.log").write_text(result.stdout + result.stderr, encoding="utf-8")
+        (work / f"{stem}.log").write_text(result.stdout + result.stderr, encoding="utf-8")
         if result.returncode != 0 or "ERROR: AddressSanitizer" in result.stderr:
             print("\n".join(result.stderr.splitlines()[-60:]), file=sys.stderr)
-            kept = _keep(last, args.artifacts)
-            escape = f"fuzz.native: ESCAPE (exit {result.returncode}, seed {seed}); the input is in {kept}"
-            print(escape, file=sys.stderr)
-            return 1
-        counts = json.loads(result.stdout.strip().splitlines()[-1])
+            kept = _keep(last, args.artifacts, stem)
+            print(f"{module}: ESCAPE (exit {result.returncode}, seed {seed}); the input is in {kept}", file=sys.stderr)
+            return 1, None, ""
+        counts: dict[str, Any] = json.loads(result.stdout.strip().splitlines()[-1])
     total = time.monotonic() - started
+    return 0, counts, f"in {total:.1f} s (build {built:.1f} s, seed {seed})"
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["--child"]:  # pragma: no cover - the child process
+        _child(argv[1], float(argv[2]), int(argv[3]), argv[4])
+        return 0
+    code, counts, timing = run_asan("fuzz.native", __doc__.split("\n\n")[0], build, argv)
+    if counts is None:
+        return code
     runs, accepted = counts["runs"], counts["accepted"]
     detail = ", ".join(f"{name} {a:,}/{r:,}" for name, r, a in zip(ENTRY_POINTS, runs, accepted, strict=True))
     print(
-        f"fuzz.native (ASan): {sum(runs):,} executions in {total:.1f} s (build {built:.1f} s, seed {seed}), "
+        f"fuzz.native (ASan): {sum(runs):,} executions {timing}, "
         f"0 escapes; accepted by the C code per entry point: {detail}"
     )
     return 0
 
 
-def _keep(last: Path, artifacts: Path) -> Path | None:
+def _keep(last: Path, artifacts: Path, stem: str) -> Path | None:
     """Copy the input the child was running when it stopped into ``artifacts``."""
     if not last.exists() or last.stat().st_size < 4:
         return None
     blob = last.read_bytes()
     data = blob[4 : 4 + int.from_bytes(blob[:4], "big")]
     artifacts.mkdir(parents=True, exist_ok=True)
-    kept = artifacts / f"native_asan-{hashlib.sha256(data).hexdigest()[:16]}"
+    kept = artifacts / f"{stem}-{hashlib.sha256(data).hexdigest()[:16]}"
     kept.write_bytes(data)
     return kept
 

@@ -28,21 +28,17 @@ The input running when the child stops is kept in ``fuzz/findings/``.
 
 from __future__ import annotations
 
-import argparse
-import hashlib
 import importlib
 import json
 import os
 import random
-import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-from fuzz.native import ASAN_OPTIONS, BUILD, HERE, Escape, libasan, mutate
+from fuzz.native import BUILD, Escape, mutate, run_asan
 
 MODULE = "vcsdk_batch25519_asan"
 MAX_ITEMS = 16
@@ -270,55 +266,15 @@ def main(argv: list[str] | None = None) -> int:
     if argv[:1] == ["--child"]:  # pragma: no cover - the child process
         _child(argv[1], float(argv[2]), int(argv[3]), argv[4])
         return 0
-    parser = argparse.ArgumentParser(prog="python -m fuzz.native_batch", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--seconds", type=int, default=20, help="fuzzing time (default 20)")
-    parser.add_argument("--seed", type=int, help="random seed (default: a new one, printed)")
-    parser.add_argument("--work", type=Path, help="scratch folder for the log (default: a temporary folder)")
-    parser.add_argument("--artifacts", type=Path, default=HERE / "findings", help="where crashing inputs go")
-    args = parser.parse_args(argv)
-    runtime = libasan()
-    if runtime is None:
-        print("fuzz.native_batch: no gcc with libasan.so here: the ASan build cannot be made", file=sys.stderr)
-        return 1
-    seed = random.SystemRandom().randrange(2**32) if args.seed is None else args.seed
-    started = time.monotonic()
-    module_path = build()
-    built = time.monotonic() - started
-    with tempfile.TemporaryDirectory(prefix="vcsdk-asan-batch-") as tmp:
-        work = args.work or Path(tmp)
-        work.mkdir(parents=True, exist_ok=True)
-        last = work / "batch_asan.last"
-        command = [sys.executable, "-m", "fuzz.native_batch", "--child", str(module_path.parent), str(args.seconds),
-                   str(seed), str(last)]  # fmt: skip
-        env = {**os.environ, "LD_PRELOAD": runtime, "ASAN_OPTIONS": ASAN_OPTIONS, "PYTHONHASHSEED": "0"}
-        result = subprocess.run(command, capture_output=True, text=True, env=env, cwd=HERE.parent, check=False)  # noqa: S603
-        (work / "batch_asan.log").write_text(result.stdout + result.stderr, encoding="utf-8")
-        if result.returncode != 0 or "ERROR: AddressSanitizer" in result.stderr:
-            print("\n".join(result.stderr.splitlines()[-60:]), file=sys.stderr)
-            kept = _keep(last, args.artifacts)
-            escape = f"fuzz.native_batch: ESCAPE (exit {result.returncode}, seed {seed}); the input is in {kept}"
-            print(escape, file=sys.stderr)
-            return 1
-        counts = json.loads(result.stdout.strip().splitlines()[-1])
-    total = time.monotonic() - started
+    code, counts, timing = run_asan("fuzz.native_batch", __doc__.split("\n\n")[0], build, argv)
+    if counts is None:
+        return code
     print(
-        f"fuzz.native_batch (ASan): {counts['runs']:,} executions in {total:.1f} s (build {built:.1f} s, seed {seed}), "
+        f"fuzz.native_batch (ASan): {counts['runs']:,} executions {timing}, "
         f"0 escapes; items proven by the batch {counts['proven']:,}/{counts['items']:,}, "
         f"keys and R valid {counts['valid']:,}/{counts['points']:,}"
     )
     return 0
-
-
-def _keep(last: Path, artifacts: Path) -> Path | None:
-    """Copy the input the child was running when it stopped into ``artifacts``."""
-    if not last.exists() or last.stat().st_size < 4:
-        return None
-    blob = last.read_bytes()
-    data = blob[4 : 4 + int.from_bytes(blob[:4], "big")]
-    artifacts.mkdir(parents=True, exist_ok=True)
-    kept = artifacts / f"batch_asan-{hashlib.sha256(data).hexdigest()[:16]}"
-    kept.write_bytes(data)
-    return kept
 
 
 if __name__ == "__main__":
