@@ -1,4 +1,5 @@
-"""The compiled part of vcsdk: cffi extension modules (everything else is in pyproject.toml).
+"""The compiled part of vcsdk: cffi extension modules and one C-API module (everything else is in
+pyproject.toml).
 
 Each entry of ``CFFI_MODULES`` is ``"path/to/build_x.py:ffibuilder"``; add a module by adding a
 line. The modules are optional: when one does not build (no C compiler, no libsodium or zlib
@@ -12,9 +13,13 @@ import os
 import sys
 from typing import Any
 
-from setuptools import setup
+from setuptools import Extension, setup
 from setuptools.command.build_ext import build_ext
 
+EXT_MODULES = [
+    # Python's C API: positional constructors for frozen, slotted dataclasses (vcsdk/_slots.py)
+    Extension("vcsdk._native._objects", ["vcsdk/_native/objects.c"]),
+]
 CFFI_MODULES = [
     "vcsdk/_native/build_fastlane.py:ffibuilder",
     "vcsdk/_native/build_batch.py:ffibuilder",
@@ -49,6 +54,6 @@ class OptionalBuildExt(build_ext):
 
 
 if os.environ.get("VCSDK_NO_NATIVE", "") in ("", "0"):
-    setup(cffi_modules=CFFI_MODULES, cmdclass={"build_ext": OptionalBuildExt})
+    setup(cffi_modules=CFFI_MODULES, ext_modules=EXT_MODULES, cmdclass={"build_ext": OptionalBuildExt})
 else:
     setup()

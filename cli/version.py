@@ -41,6 +41,16 @@ def batch_verifier() -> str:
     return f"compiled, on (check_many: Ed25519, up to {scans} scans at once; FastVerifier(batch=False) opts out)"
 
 
+def result_objects() -> str:
+    """How a scan's typed results are made: ``compiled (...)`` when ``vcsdk._native._objects`` is
+    built, else ``Python (...)``; the same objects either way."""
+    from vcsdk import _slots
+
+    if _slots.COMPILED:
+        return "compiled (vcsdk._native._objects: claims' text fields and frozen results in C)"
+    return "Python (vcsdk._native._objects not built)"
+
+
 def version_text() -> str:
     """Several lines: ``vcsdk X`` first, then one ``name version`` line per component."""
     lines = [f"vcsdk {_version('vcsdk')}", f"python {platform.python_version()} ({platform.machine()})"]
@@ -53,6 +63,7 @@ def version_text() -> str:
     except ImportError:  # pragma: no cover - cryptography is a dependency
         pass
     lines.append("libsodium bundled with pynacl (Ed25519 signatures)")
+    lines.append(f"result objects: {result_objects()}")
     lines.append(f"batch verifier: {batch_verifier()}")
     lines.append(f"fast lane: {fast_path()}")
     return "\n".join(lines)

@@ -1,10 +1,12 @@
-"""AddressSanitizer fuzzing of the compiled fast lane's C code (``vcsdk/_native/fastlane.c``, ``claims.c``).
+"""AddressSanitizer fuzzing of the compiled fast lane's C code (``vcsdk/_native/fastlane.c``, ``claims.c``,
+``objects.c``).
 
     python -m fuzz.native                   # the short run (scripts/test.sh: 20 s)
     python -m fuzz.native --seconds 3600    # a long run (docs/fuzzing.md)
 
 The C source is built a second time, with ``-fsanitize=address``, as its own cffi module in
-``fuzz/work/asan/`` (never the installed one), and run in a child process with GCC's ASan runtime
+``fuzz/work/asan/`` (never the installed one), with ``objects.c`` (the claims' text fields and
+the result objects, Python's C API) beside it, and run in a child process with GCC's ASan runtime
 preloaded (``LD_PRELOAD=libasan.so``, leak checks off: the interpreter itself never frees
 everything). Each input is copied into a ``malloc`` block of exactly its length, so a read one
 byte past any input is an ASan report, not a silent read of Python's heap. The C part's buffers
@@ -26,7 +28,9 @@ is an escape. The input running when the child stops is kept in ``fuzz/findings/
 First byte of an input (mod 5): 0 a ``GID1:`` credential text, 1 a ``GIDP1:`` presentation text,
 2 COSE_Sign1 bytes (a credential inside a presentation), 3 an Ed25519 verification (two length
 bytes, then signature, public key and message), 4 a CWT payload for the claims reader
-(``claims.c``), whose every accepted payload must give the typed claims the Python checks give.
+(``claims.c``), whose every accepted payload must give the typed claims the Python checks give;
+every such payload also goes to ``objects.c``'s ``texts`` with spans made from its own bytes (some
+outside it), which must give what :func:`vcsdk.verify.native.python_texts` gives.
 """
 
 from __future__ import annotations
@@ -81,7 +85,57 @@ def build(out: Path = BUILD) -> Path:
         extra_cdef="void *malloc(size_t size);\nvoid free(void *ptr);\n",
         extra_preamble="#include <stdlib.h>\n",
     )
-    return Path(ffi.compile(tmpdir=str(out)))
+    module = Path(ffi.compile(tmpdir=str(out)))
+    build_objects(out)
+    return module
+
+
+OBJECTS = "objects"
+"""The subfolder of the ASan build that holds ``objects.c`` built with ASan."""
+
+
+def build_objects(out: Path = BUILD) -> Path:
+    """Compile ``vcsdk/_native/objects.c`` (Python's C API: the claims' text fields and the slot
+    makers) with AddressSanitizer into ``out/objects/``; the module's path. The child loads it in
+    place of the installed ``vcsdk._native._objects``."""
+    import sysconfig
+
+    gcc = shutil.which("gcc")
+    if gcc is None:
+        raise RuntimeError("no gcc: the ASan build of objects.c cannot be made")
+    target = out / OBJECTS / f"_objects{sysconfig.get_config_var('EXT_SUFFIX')}"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    source = HERE.parent / "vcsdk" / "_native" / "objects.c"
+    command = [gcc, "-shared", "-fPIC", "-O1", "-g", "-fsanitize=address", "-fno-omit-frame-pointer",
+               f"-I{sysconfig.get_paths()['include']}", str(source), "-o", str(target)]  # fmt: skip
+    subprocess.run(command, check=True, capture_output=True)  # noqa: S603
+    return target
+
+
+def _use_asan_objects(build_dir: str) -> None:  # pragma: no cover - runs under ASan
+    """Point the compiled lane's claims builder at the ASan build of ``objects.c``."""
+    import importlib.util
+
+    from vcsdk.codec.cwt import StatusReference
+    from vcsdk.profiles.official_id import OfficialID
+    from vcsdk.verify import native
+    from vcsdk.verify.checks import CWTClaims
+
+    path = next((Path(build_dir) / OBJECTS).glob("_objects*"))
+    spec = importlib.util.spec_from_file_location("_objects", path)
+    assert spec is not None and spec.loader is not None
+    objects = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(objects)
+
+    def maker(cls: type) -> Any:
+        import dataclasses
+
+        return objects.Maker(cls, tuple(f.name for f in dataclasses.fields(cls)))
+
+    native._texts = objects.texts  # type: ignore[attr-defined]
+    native._official_id = maker(OfficialID)  # type: ignore[attr-defined]
+    native._cwt_claims = maker(CWTClaims)  # type: ignore[attr-defined]
+    native._status_reference = maker(StatusReference)  # type: ignore[attr-defined]
 
 
 def seeds() -> list[bytes]:
@@ -119,14 +173,16 @@ def harness(ffi: Any, lib: Any) -> Callable[[bytes], bool]:
     from nacl.exceptions import BadSignatureError
     from nacl.signing import VerifyKey
 
+    from vcsdk._native import CLAIM_SLOTS
     from vcsdk.codec import base45, deflate
     from vcsdk.codec.cbor import StrictDecoder
     from vcsdk.codec.cose import sig_structure
     from vcsdk.errors import CredentialInvalid
     from vcsdk.limits import DEFAULT_LIMITS
+    from vcsdk.verify import native
     from vcsdk.verify.checks import PAYLOAD_TAGS, parse_claims
     from vcsdk.verify.fast import split_sign1
-    from vcsdk.verify.native import claims_from_slots
+    from vcsdk.verify.native import TEXT_STARTS, claims_from_slots, python_texts
 
     ctx = ffi.gc(lib.vl_new(MAX_TEXT, MAX_INFLATED), lib.vl_free)
     parts = ffi.new("vl_parts *")
@@ -184,6 +240,11 @@ def harness(ffi: Any, lib: Any) -> Callable[[bytes], bool]:
                     raise Escape(f"the C part accepted a text the pure decoders refuse: {exc}") from None
                 if got != pure(inflated, mode == 1):
                     raise Escape("the C part's parts differ from the pure split")
+                key = (got[0] or b"\x01" * 8) * 4  # any 32 bytes: vl_verify_parts must read what vl_verify is given
+                if (lib.vl_verify_parts(parts, key, 32) == lib.VL_OK) != (
+                    lib.vl_verify(got[2], len(got[2]), got[3], len(got[3]), key, 32) == lib.VL_OK
+                ):
+                    raise Escape("vl_verify_parts and vl_verify disagree on the same parts")
                 return True
             if mode == 2:
                 if lib.vl_sign1(ctx, block, len(body), lib.VL_CREDENTIAL, parts) != lib.VL_OK:
@@ -193,6 +254,7 @@ def harness(ffi: Any, lib: Any) -> Callable[[bytes], bool]:
                 return True
             if mode == 3:
                 return verify(body)
+            hostile_texts(body)
             if lib.vl_claims(block, len(body), slots) != lib.VL_OK:
                 return False
             claims(body)
@@ -210,6 +272,20 @@ def harness(ffi: Any, lib: Any) -> Callable[[bytes], bool]:
             raise Escape(f"the C claims reader accepted a payload the Python checks refuse: {exc}") from None
         if read != expected:
             raise Escape("the C claims reader's claims differ from the Python checks'")
+
+    def hostile_texts(body: bytes) -> None:
+        """``texts`` (objects.c) given spans made from the input's own bytes, some outside it: the
+        same texts or the same refusal as :func:`~vcsdk.verify.native.python_texts`."""
+        hostile = [body[k] - 8 if k < len(body) else -1 for k in range(CLAIM_SLOTS)]
+        compiled, python = outcome(native._texts, body, hostile), outcome(python_texts, body, hostile)
+        if compiled != python:
+            raise Escape(f"objects.c texts says {compiled!r}, Python says {python!r}")
+
+    def outcome(texts: Callable[..., Any], body: bytes, hostile: list[int]) -> Any:
+        try:
+            return texts(body, hostile, TEXT_STARTS)
+        except (ValueError, UnicodeDecodeError) as exc:
+            return type(exc).__name__
 
     def verify(body: bytes) -> bool:
         if len(body) < 2:
@@ -309,6 +385,7 @@ def _child(build_dir: str, seconds: float, seed: int, last: str) -> None:  # pra
     ``last`` first, so an ASan abort leaves it behind for the parent to keep."""
     sys.path.insert(0, build_dir)
     module = importlib.import_module(MODULE)
+    _use_asan_objects(build_dir)
     if module.lib.vl_init() != 0:
         raise SystemExit("libsodium failed to initialise")
     one_input = harness(module.ffi, module.lib)

@@ -344,6 +344,11 @@ def test_check_many_uses_the_batch(native: bool, monkeypatch: pytest.MonkeyPatch
             calls += 1
             return self._lib.vl_verify(*args)  # type: ignore[attr-defined]
 
+        def vl_verify_parts(self, *args: object) -> object:  # the single-scan path's verify
+            nonlocal calls
+            calls += 1
+            return self._lib.vl_verify_parts(*args)  # type: ignore[attr-defined]
+
     monkeypatch.setattr(nacl.signing.VerifyKey, "verify", counting)
     if _native.LIB is not None:
         monkeypatch.setattr(native_lane, "LIB", CountingLib(_native.LIB))

@@ -90,6 +90,7 @@ def test_version_names_backends_and_fast_lane() -> None:
         assert any(line.startswith(name + " ") for line in lines), name
     if _native.available():
         assert re.fullmatch(r"fast lane: compiled \(libsodium [\d.]+, zlib [\d.]+\)", lines[-1]), lines[-1]
+        assert lines[-3].startswith("result objects: compiled (vcsdk._native._objects: "), lines[-3]
     else:
         assert lines[-1].startswith("fast lane: pure Python (compiled module not built: "), lines[-1]
     forced = cli("--version", env={"VCSDK_PURE": "1"}).stdout.splitlines()

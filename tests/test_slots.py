@@ -11,7 +11,7 @@ import pytest
 
 from tests.conftest import reference_claims
 from vcsdk import Ed25519PrivateKey, Issuer, StatusReference, TrustStore, Verifier, fixed_clock
-from vcsdk._slots import slot_constructor
+from vcsdk._slots import COMPILED, python_slot_constructor, slot_constructor
 from vcsdk.profiles.official_id import OfficialID
 from vcsdk.revocation import StatusListChecker, pack, sign_token
 from vcsdk.verify.checks import CWTClaims
@@ -30,17 +30,32 @@ OFFICIAL = OfficialID("김민준", date(1988, 4, 17), 1741000, "행정안전부"
         (CWTClaims, ("KR-MOIS", 1, 2, None, b"c" * 16, None, StatusReference(7, "u"), OFFICIAL)),
     ],
 )
-def test_same_objects_as_the_dataclass_constructor(cls: type[Any], values: tuple[Any, ...]) -> None:
-    made, expected = slot_constructor(cls)(*values), cls(*values)
+@pytest.mark.parametrize("constructor", [slot_constructor, python_slot_constructor], ids=["default", "python"])
+def test_same_objects_as_the_dataclass_constructor(cls: type[Any], values: tuple[Any, ...], constructor: Any) -> None:
+    made, expected = constructor(cls)(*values), cls(*values)
     assert type(made) is cls
     assert made == expected and hash(made) == hash(expected) and repr(made) == repr(expected)
     with pytest.raises(dataclasses.FrozenInstanceError):
         made.__setattr__(dataclasses.fields(cls)[0].name, None)
     with pytest.raises(TypeError):
-        slot_constructor(cls)(*values[:-1])  # every field, no defaults
+        constructor(cls)(*values[:-1])  # every field, no defaults
+    with pytest.raises(TypeError):
+        constructor(cls)(*values, None)
+    with pytest.raises(TypeError):
+        constructor(cls)(*values[:-1], **{dataclasses.fields(cls)[-1].name: values[-1]})  # positional only
 
 
-def test_refuses_classes_it_cannot_fill() -> None:
+def test_the_compiled_maker_is_built_with_the_fast_lane() -> None:
+    """CI builds the compiled part; the constructor the verifier uses is then the C maker."""
+    from vcsdk import _native
+
+    assert COMPILED is _native.available()
+    if COMPILED:
+        assert type(slot_constructor(StatusReference)).__name__ == "Maker"
+
+
+@pytest.mark.parametrize("constructor", [slot_constructor, python_slot_constructor], ids=["default", "python"])
+def test_refuses_classes_it_cannot_fill(constructor: Any) -> None:
     @dataclasses.dataclass(frozen=True)
     class NoSlots:
         a: int
@@ -51,7 +66,7 @@ def test_refuses_classes_it_cannot_fill() -> None:
 
     for cls in (NoSlots, NotFrozen, int):
         with pytest.raises(TypeError, match="not a frozen dataclass with slots"):
-            slot_constructor(cls)
+            constructor(cls)
 
 
 def test_the_verifier_puts_every_value_in_its_field() -> None:

@@ -283,3 +283,7 @@ int vl_verify(const uint8_t *signature, size_t signature_len, const uint8_t *mes
     return crypto_sign_ed25519_verify_detached(signature, message, message_len, public_key) == 0 ? VL_OK
                                                                                                    : VL_FALLBACK;
 }
+
+int vl_verify_parts(const vl_parts *parts, const uint8_t *public_key, size_t public_key_len) {
+    return vl_verify(parts->signature, parts->signature_len, parts->tbs, parts->tbs_len, public_key, public_key_len);
+}

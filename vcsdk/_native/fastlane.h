@@ -51,5 +51,7 @@ int vl_sign1(vl_ctx *ctx, const uint8_t *data, size_t len, int kind, vl_parts *p
 int vl_claims(const uint8_t *payload, size_t len, int64_t *out);
 int vl_verify(const uint8_t *signature, size_t signature_len, const uint8_t *message, size_t message_len,
               const uint8_t *public_key, size_t public_key_len);
+/* vl_verify of the signature and Sig_structure that vl_open or vl_sign1 last put in parts. */
+int vl_verify_parts(const vl_parts *parts, const uint8_t *public_key, size_t public_key_len);
 
 #endif

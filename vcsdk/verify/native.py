@@ -33,6 +33,33 @@ _status_reference = slot_constructor(StatusReference)
 """Constructors without ``__init__``/``__post_init__``: the C reader has made every check."""
 _CLAIM_SLOTS = CLAIM_SLOTS
 _unpack_slots = struct.Struct(f"={_CLAIM_SLOTS}q").unpack_from  # int64_t[VL_CLAIM_SLOTS], in one C-level call
+TEXT_STARTS = (0, 7, 9, 11, 17, 19, 21, 23, 25)
+"""The slots of the text fields, each an (offset, length) pair (``fastlane.h``): iss, status uri,
+then official-ID keys 1, 2, 5, 6, 7, 8, 9 (name, Latin name, agency, unit, rank, position,
+employee number)."""
+
+
+def python_texts(payload: bytes, slots: Sequence[int], starts: Sequence[int]) -> tuple[str | None, ...]:
+    """``vcsdk._native._objects.texts`` in Python: the text at each (offset, length) slot pair, None
+    for a negative offset; ``ValueError`` for a span outside ``payload`` (or text not UTF-8)."""
+    made: list[str | None] = []
+    for start in starts:
+        if start < 0 or start + 1 >= len(slots):
+            raise ValueError("texts: a start is not a slot pair")
+        offset, length = slots[start], slots[start + 1]
+        if offset < 0:
+            made.append(None)
+        elif length < 0 or offset > len(payload) or length > len(payload) - offset:
+            raise ValueError("texts: a span lies outside the payload")
+        else:
+            made.append(payload[offset : offset + length].decode())
+    return tuple(made)
+
+
+try:
+    from .._native._objects import texts as _texts  # type: ignore[import-not-found,unused-ignore]
+except ImportError:  # pragma: no cover - built with the fast lane; the Python twin is tested against it
+    _texts = python_texts
 _CLAIMS_MIN_DEPTH = 8
 _CLAIMS_MIN_ITEMS = 128
 """The C claims reader runs only under limits that its largest accepted payload (depth 3, under
@@ -97,6 +124,35 @@ class NativeLane:
             return None
         return self._taken(not presentation)
 
+    def open_scan(self, text: str) -> tuple[bytes, bytes] | None:
+        """:meth:`open_text` of a credential's QR text for one scan: (kid, payload), with the
+        Sig_structure and signature left in the context for :meth:`verify_scan` (or :meth:`scanned`).
+        Any other call on this lane replaces them."""
+        try:
+            raw = text.encode("ascii")
+        except UnicodeEncodeError:
+            return None
+        prefix, parts = self._prefix, self._parts
+        if LIB.vl_open(self._ctx, raw, len(raw), prefix, len(prefix), LIB.VL_CREDENTIAL, parts) != LIB.VL_OK:
+            return None
+        buffer = FFI.buffer
+        return buffer(parts.kid, 8)[:], buffer(parts.payload, parts.payload_len)[:]
+
+    def scanned(self) -> Parts:
+        """The parts :meth:`open_scan` left in the context, as bytes."""
+        return self._taken(True)
+
+    def verify_scan(self, candidates: tuple[TrustedKey, ...]) -> TrustedKey:
+        """:func:`verify_candidates` over the Sig_structure and signature :meth:`open_scan` left in
+        the context, without copying them out; a rejection is the reference keys' own."""
+        parts = self._parts
+        for candidate in candidates:
+            key = candidate.key
+            if type(key) is Ed25519PublicKey and LIB.vl_verify_parts(parts, key.raw, 32) == 0:
+                return candidate
+        taken = self._taken(True)  # every candidate refused here: the usual loop names the verdict
+        return verify_candidates(candidates, taken.to_be_signed, taken.signature)
+
     def open_sign1(self, data: bytes) -> Parts | None:
         """The COSE_Sign1 split of a credential's bytes (inside a presentation); None: not accepted."""
         if LIB.vl_sign1(self._ctx, data, len(data), LIB.VL_CREDENTIAL, self._parts) != LIB.VL_OK:
@@ -119,9 +175,18 @@ class NativeLane:
 def claims_from_slots(payload: bytes, slots: Sequence[int]) -> CWTClaims | None:
     """The typed claims from the ``VL_CLAIM_SLOTS`` integers ``vl_claims`` filled for ``payload``;
     None when the holder key fails :func:`~vcsdk.holder.proof.check_device_key_encoding`."""
-    (iss, iss_len, iat, exp, nbf, cti, idx, uri, uri_len, name, name_len, latin, latin_len, birth, _, code, _,
-     agency, agency_len, unit, unit_len, rank, rank_len, position, position_len, employee, employee_len,
-     digest, _, cnf) = slots  # fmt: skip
+    iat, exp, nbf, cti, idx, birth, code, digest, cnf = (
+        slots[2],
+        slots[3],
+        slots[4],
+        slots[5],
+        slots[6],
+        slots[13],
+        slots[15],
+        slots[27],
+        slots[29],
+    )
+    iss, uri, name, latin, agency, unit, rank, position, employee = _texts(payload, slots, TEXT_STARTS)
     holder = None
     if cnf >= 0:  # the checks parse_cnf makes on the key (a refusal: the Python checks name it)
         holder = Ed25519PublicKey(payload[cnf : cnf + 32])
@@ -130,25 +195,25 @@ def claims_from_slots(payload: bytes, slots: Sequence[int]) -> CWTClaims | None:
         except KeyProofInvalid:
             return None
     official = _official_id(
-        payload[name : name + name_len].decode(),
+        name,
         date.fromordinal(_EPOCH_ORDINAL + birth),
         code,
-        payload[agency : agency + agency_len].decode(),
-        payload[rank : rank + rank_len].decode(),
-        payload[employee : employee + employee_len].decode(),
+        agency,
+        rank,
+        employee,
         payload[digest : digest + 16],
-        None if latin < 0 else payload[latin : latin + latin_len].decode(),
-        None if unit < 0 else payload[unit : unit + unit_len].decode(),
-        None if position < 0 else payload[position : position + position_len].decode(),
+        latin,
+        unit,
+        position,
     )
     return _cwt_claims(
-        payload[iss : iss + iss_len].decode(),
+        iss,
         iat,
         exp,
         None if nbf < 0 else nbf,
         payload[cti : cti + 16],
         holder,
-        None if idx < 0 else _status_reference(idx, payload[uri : uri + uri_len].decode()),
+        None if idx < 0 else _status_reference(idx, uri),
         official,
     )
 
@@ -185,4 +250,4 @@ def verify_key(key: PublicKey, message: bytes, signature: bytes) -> None:
     key.verify(message, signature)
 
 
-__all__ = ["NativeLane", "Parts", "claims_from_slots", "verify_candidates", "verify_key"]
+__all__ = ["NativeLane", "Parts", "claims_from_slots", "python_texts", "verify_candidates", "verify_key"]
