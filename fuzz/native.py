@@ -133,9 +133,9 @@ def _use_asan_objects(build_dir: str) -> None:  # pragma: no cover - runs under 
         return objects.Maker(cls, tuple(f.name for f in dataclasses.fields(cls)))
 
     native._texts = objects.texts  # type: ignore[attr-defined]
-    native._official_id = maker(OfficialID)  # type: ignore[attr-defined]
-    native._cwt_claims = maker(CWTClaims)  # type: ignore[attr-defined]
-    native._status_reference = maker(StatusReference)  # type: ignore[attr-defined]
+    native._official_id = maker(OfficialID)
+    native._cwt_claims = maker(CWTClaims)
+    native._status_reference = maker(StatusReference)
 
 
 def seeds() -> list[bytes]:
@@ -277,7 +277,8 @@ def harness(ffi: Any, lib: Any) -> Callable[[bytes], bool]:
         """``texts`` (objects.c) given spans made from the input's own bytes, some outside it: the
         same texts or the same refusal as :func:`~vcsdk.verify.native.python_texts`."""
         hostile = [body[k] - 8 if k < len(body) else -1 for k in range(CLAIM_SLOTS)]
-        compiled, python = outcome(native._texts, body, hostile), outcome(python_texts, body, hostile)
+        compiled = outcome(native._texts, body, hostile)  # type: ignore[attr-defined]
+        python = outcome(python_texts, body, hostile)
         if compiled != python:
             raise Escape(f"objects.c texts says {compiled!r}, Python says {python!r}")
 

@@ -100,19 +100,21 @@ def test_maker_refuses_what_is_not_a_writable_object_slot() -> None:
 
     class Borrower:
         __slots__ = ()
-        foreign = Plain.a  # a slot descriptor of a class that is not a base
+        foreign = Plain.a  # type: ignore[attr-defined]  # a slot descriptor of a class that is not a base
 
-    for cls, names, match in [
+    cases: list[tuple[Any, Any, str]] = [
         (Plain, ("b",), "not a slot"),
         (Plain, ("c",), "not a slot"),
         (Plain, ("missing",), "not a slot"),
         (Borrower, ("foreign",), "not a writable object slot"),
         (complex, ("real",), "not a writable object slot"),  # a C double
         (types.FunctionType, ("__closure__",), "not a writable object slot"),  # read-only
-    ]:
+    ]
+    for cls, names, match in cases:
         with pytest.raises(TypeError, match=match):
             objects.Maker(cls, names)
-    for cls, names in [("Point", ("x",)), (Point, ["x"]), (Point, (1,)), (Point, tuple(["x"] * 65))]:
+    refused: list[tuple[Any, Any]] = [("Point", ("x",)), (Point, ["x"]), (Point, (1,)), (Point, tuple(["x"] * 65))]
+    for cls, names in refused:
         with pytest.raises(TypeError):
             objects.Maker(cls, names)
 
