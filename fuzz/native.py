@@ -200,9 +200,15 @@ def harness(ffi: Any, lib: Any) -> Callable[[bytes], bool]:
             return bytes(ffi.buffer(pointer, length)) if length else b""
 
         kid = grab(parts.kid, parts.kid_len) if with_kid else b""
-        return kid, grab(parts.payload, parts.payload_len), grab(parts.signature, parts.signature_len), grab(
+        got = kid, grab(parts.payload, parts.payload_len), grab(parts.signature, parts.signature_len), grab(
             parts.tbs, parts.tbs_len
         )  # fmt: skip
+        joined = grab(parts.tbs, parts.tbs_len + parts.signature_len)  # the one read NativeLane makes
+        tbs = joined[: parts.tbs_len]
+        from_joined = tbs[18:26] if with_kid else b"", tbs[len(tbs) - parts.payload_len :], joined[len(tbs) :], tbs
+        if from_joined != got:
+            raise Escape("the parts read from the Sig_structure and the signature after it differ from the pointers'")
+        return got
 
     def pure(data: bytes, presentation: bool) -> tuple[bytes, bytes, bytes, bytes] | None:
         split = split_sign1(data)

@@ -134,14 +134,20 @@ def harness(ffi: Any, lib: Any) -> Callable[[bytes], tuple[int, int, int, int]]:
         if not items:
             return 0, 0, 0, 0
         n = len(items)
-        blocks = [exact(message) for _, message, _ in items]
+        joined = len(data) % 2 == 1  # both entry points: pointers to each message, or one joined block
+        blocks = [exact(b"".join(message for _, message, _ in items))] if joined else [
+            exact(message) for _, message, _ in items
+        ]  # fmt: skip
         signatures = exact(b"".join(signature for _, _, signature in items))
         keys = exact(b"".join(key for key, _, _ in items))
         ok = ffi.cast("unsigned char *", lib.malloc(n))
         try:
-            messages = ffi.new("const unsigned char *[]", blocks)
             lengths = ffi.new("size_t[]", [len(message) for _, message, _ in items])
-            marked = lib.vcb_verify(n, messages, lengths, signatures, keys, ok)
+            if joined:
+                marked = lib.vcb_verify_joined(n, blocks[0], lengths, signatures, keys, ok)
+            else:
+                messages = ffi.new("const unsigned char *[]", blocks)
+                marked = lib.vcb_verify(n, messages, lengths, signatures, keys, ok)
             verdicts = [ok[i] for i in range(n)]
             points = [lib.vcb_is_valid_point(keys + 32 * i) for i in range(n)]
             points += [lib.vcb_is_valid_point(signatures + 64 * i) for i in range(n)]

@@ -739,3 +739,15 @@ done:
     free(bt.digits);
     return result;
 }
+
+int vcb_verify_joined(size_t n, const unsigned char *joined, const size_t *mlens, const unsigned char *sigs,
+                      const unsigned char *pks, unsigned char *ok) {
+    if (!initialised || n > VCB_MAX_ITEMS) return -1;
+    const unsigned char *msgs[VCB_MAX_ITEMS];
+    size_t offset = 0;
+    for (size_t i = 0; i < n; i++) {
+        msgs[i] = joined + offset;
+        offset += mlens[i];
+    }
+    return vcb_verify(n, msgs, mlens, sigs, pks, ok);
+}

@@ -21,6 +21,8 @@ int vcb_init(void);
 int vcb_is_valid_point(const unsigned char s[32]);
 int vcb_verify(size_t n, const unsigned char *const *msgs, const size_t *mlens, const unsigned char *sigs,
                const unsigned char *pks, unsigned char *ok);
+int vcb_verify_joined(size_t n, const unsigned char *joined, const size_t *mlens, const unsigned char *sigs,
+                      const unsigned char *pks, unsigned char *ok);
 """
 
 

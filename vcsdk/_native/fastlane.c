@@ -235,7 +235,7 @@ int vl_sign1(vl_ctx *ctx, const uint8_t *data, size_t len, int kind, vl_parts *p
         return VL_FALLBACK;
     }
     /* ["Signature1", protected, h'', payload]; protected and payload are at most 65535 bytes */
-    size_t need = sizeof SIG1_PREFIX + 3 + prot_len + 1 + 3 + payload_len;
+    size_t need = sizeof SIG1_PREFIX + 3 + prot_len + 1 + 3 + payload_len + sig_len; /* then the signature */
     if (need > ctx->tbs_cap) {
         return VL_FALLBACK;
     }
@@ -250,6 +250,7 @@ int vl_sign1(vl_ctx *ctx, const uint8_t *data, size_t len, int kind, vl_parts *p
     o += put_bstr_head(t + o, payload_len);
     memcpy(t + o, data + payload, payload_len);
     o += payload_len;
+    memcpy(t + o, data + sig, sig_len); /* a copy right after the Sig_structure: one read gets both */
     parts->payload = data + payload;
     parts->payload_len = payload_len;
     parts->signature = data + sig;

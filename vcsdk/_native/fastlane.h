@@ -14,7 +14,10 @@
 typedef struct vl_ctx vl_ctx;
 
 /* Pointers into the context's buffers (or into the caller's data for vl_sign1): valid until the
- * next call on the same context. */
+ * next call on the same context. A copy of the signature follows the Sig_structure in the
+ * context's buffer (tbs[tbs_len .. tbs_len + signature_len)), and for a credential the kid is
+ * tbs[18 .. 26) and the payload the last payload_len bytes of the Sig_structure: one read of
+ * tbs_len + signature_len bytes gives every part. */
 typedef struct {
     const uint8_t *kid;
     size_t kid_len;

@@ -167,7 +167,8 @@ class FastVerifier:
 
         # layers decoded by check_many's signature pass, each used once by the lanes
         self._pending_parts: dict[str, Parts] = {}  # compiled lane: a credential text's parts
-        self._pending_inner: dict[bytes, Parts] = {}  # compiled lane: a presented credential's parts
+        self._pending_inner: dict[bytes, tuple[Parts, CWTClaims | None]] = {}  # compiled lane: a presented
+        # credential's parts and its claims as the C reader read them (None: left to the Python checks)
         self._pending_outer: dict[str, Presentation] = {}
 
     @property
@@ -284,8 +285,12 @@ class FastVerifier:
                 return []
             self._pending_outer[text] = presentation
             data = presentation.credential
-            found = [] if data in self._cache else self._credential_triple(native, data)
-            device = self._device_key(data)
+            cached = self._cache.get(data)
+            if cached is None:
+                found, device = self._credential_triple(native, data)
+            else:
+                holder = cached[1].cnf
+                found, device = [], holder.raw if type(holder) is Ed25519PublicKey else None
             if device is not None:
                 found.append((device, presentation.to_be_signed, presentation.signature))
             return found
@@ -297,13 +302,20 @@ class FastVerifier:
         self._pending_parts[text] = parts
         return self._parts_triple(parts)
 
-    def _credential_triple(self, native: NativeLane, data: bytes) -> list[batch.Triple]:
-        """The issuer's signature over a credential's bytes, when it has the canonical shape."""
+    def _credential_triple(self, native: NativeLane, data: bytes) -> tuple[list[batch.Triple], bytes | None]:
+        """The issuer's signature over a credential's bytes, when it has the canonical shape, and
+        the raw device key of its cnf (from the C claims reader when it reads the payload)."""
         parts = native.open_sign1(data) if self._fast_profile else None
         if parts is None:
-            return []
-        self._pending_inner[data] = parts
-        return self._parts_triple(parts)
+            return [], self._device_key(data)
+        claims = native.claims(parts.payload)
+        self._pending_inner[data] = (parts, claims)
+        if claims is None:
+            device = self._device_key(data)
+        else:
+            holder = claims.cnf
+            device = holder.raw if type(holder) is Ed25519PublicKey else None
+        return self._parts_triple(parts), device
 
     def _parts_triple(self, parts: Parts) -> list[batch.Triple]:
         candidates = self._trust.candidates(parts.kid)
@@ -432,11 +444,14 @@ class FastVerifier:
             raise _Fallback from None
         return self._fast_data(data, now)
 
-    def _authenticated(self, native: NativeLane, parts: Parts, now: int) -> tuple[VerifiedCredential, CWTClaims]:
+    def _authenticated(
+        self, native: NativeLane, parts: Parts, now: int, read: tuple[CWTClaims | None] | None = None
+    ) -> tuple[VerifiedCredential, CWTClaims]:
         """The compiled lane's parts through the shared authentication step and checks; claims
-        that the C reader accepts skip the CBOR decoder and the Python claim checks."""
+        that the C reader accepts skip the CBOR decoder and the Python claim checks. ``read``:
+        what :meth:`NativeLane.claims` already gave for this payload."""
         kid = parts.kid
-        claims = native.claims(parts.payload)
+        claims = native.claims(parts.payload) if read is None else read[0]
         try:
             if claims is not None:
                 candidates, windowed = signing_candidates(ALG_EDDSA, kid, self._trust, self._auth)
@@ -464,7 +479,10 @@ class FastVerifier:
             raise _Fallback
         native = self._native
         if native is not None:
-            native_parts = self._pending_inner.pop(data, None) or native.open_sign1(data)
+            pending = self._pending_inner.pop(data, None)
+            if pending is not None:  # opened and read by check_many's signature pass
+                return self._authenticated(native, pending[0], now, (pending[1],))
+            native_parts = native.open_sign1(data)
             if native_parts is None:
                 raise _Fallback
             return self._authenticated(native, native_parts, now)

@@ -33,6 +33,9 @@ _status_reference = slot_constructor(StatusReference)
 """Constructors without ``__init__``/``__post_init__``: the C reader has made every check."""
 _CLAIM_SLOTS = CLAIM_SLOTS
 _unpack_slots = struct.Struct(f"={_CLAIM_SLOTS}q").unpack_from  # int64_t[VL_CLAIM_SLOTS], in one C-level call
+_KID_AT, _KID_END = 18, 26
+"""Where a credential's kid lies in its Sig_structure: ``84 6a "Signature1" 4d`` (13 bytes), then
+the protected header ``a2 01 27 04 48`` and the 8-byte kid."""
 TEXT_STARTS = (0, 7, 9, 11, 17, 19, 21, 23, 25)
 """The slots of the text fields, each an (offset, length) pair (``fastlane.h``): iss, status uri,
 then official-ID keys 1, 2, 5, 6, 7, 8, 9 (name, Latin name, agency, unit, rank, position,
@@ -103,13 +106,17 @@ class NativeLane:
         """Whether :meth:`claims` may read payloads under this lane's limits."""
 
     def _taken(self, with_kid: bool) -> Parts:
+        """The parts as bytes, from one read: the Sig_structure and the signature's copy after it
+        (``fastlane.h``); the kid and the payload are slices of the Sig_structure."""
         parts = self._parts
-        buffer = FFI.buffer
+        size = parts.tbs_len
+        joined = FFI.buffer(parts.tbs, size + parts.signature_len)[:]
+        to_be_signed = joined[:size]
         return Parts(
-            buffer(parts.kid, 8)[:] if with_kid else b"",
-            buffer(parts.payload, parts.payload_len)[:],
-            buffer(parts.tbs, parts.tbs_len)[:],
-            buffer(parts.signature, parts.signature_len)[:],
+            to_be_signed[_KID_AT:_KID_END] if with_kid else b"",
+            to_be_signed[size - parts.payload_len :],
+            to_be_signed,
+            joined[size:],
         )
 
     def open_text(self, text: str, prefix: bytes | None = None, *, presentation: bool = False) -> Parts | None:
@@ -135,8 +142,9 @@ class NativeLane:
         prefix, parts = self._prefix, self._parts
         if LIB.vl_open(self._ctx, raw, len(raw), prefix, len(prefix), LIB.VL_CREDENTIAL, parts) != LIB.VL_OK:
             return None
-        buffer = FFI.buffer
-        return buffer(parts.kid, 8)[:], buffer(parts.payload, parts.payload_len)[:]
+        size = parts.tbs_len
+        to_be_signed = FFI.buffer(parts.tbs, size)[:]
+        return to_be_signed[_KID_AT:_KID_END], to_be_signed[size - parts.payload_len :]
 
     def scanned(self) -> Parts:
         """The parts :meth:`open_scan` left in the context, as bytes."""
