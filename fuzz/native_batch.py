@@ -21,8 +21,9 @@ accepted, so a run that never gets past the decoding shows.
 An input is a batch: its first byte gives the number of items (1 to 16); each item is a 32-byte
 key, a 64-byte signature, one length byte and that many message bytes (a short input ends the
 batch early). Beyond memory safety: every item the batch marks valid must be one PyNaCl
-(libsodium) accepts, and the C code's prime-order-subgroup test (``vcb_is_valid_point``, run on
-every key and every R) must answer exactly as libsodium's ``crypto_core_ed25519_is_valid_point``.
+(libsodium) accepts, and the C code's prime-order-subgroup test (``vcb_are_valid_points``, two
+lanes at a time as ``vcb_verify`` runs it on every key and every R, and ``vcb_is_valid_point``,
+one lane) must answer exactly as libsodium's ``crypto_core_ed25519_is_valid_point``.
 The input running when the child stops is kept in ``fuzz/findings/``.
 """
 
@@ -149,8 +150,16 @@ def harness(ffi: Any, lib: Any) -> Callable[[bytes], tuple[int, int, int, int]]:
                 messages = ffi.new("const unsigned char *[]", blocks)
                 marked = lib.vcb_verify(n, messages, lengths, signatures, keys, ok)
             verdicts = [ok[i] for i in range(n)]
-            points = [lib.vcb_is_valid_point(keys + 32 * i) for i in range(n)]
-            points += [lib.vcb_is_valid_point(signatures + 64 * i) for i in range(n)]
+            encodings = exact(b"".join([key for key, _, _ in items] + [signature[:32] for _, _, signature in items]))
+            valid = ffi.cast("unsigned char *", lib.malloc(2 * n))
+            if lib.vcb_are_valid_points(2 * n, encodings, valid) != 0:  # two lanes at a time, as vcb_verify
+                raise Escape("vcb_are_valid_points refused a count within its bound")
+            points = [valid[i] for i in range(2 * n)]
+            one = len(data) % (2 * n)  # one encoding again, alone in its lane
+            if lib.vcb_is_valid_point(encodings + 32 * one) != points[one]:
+                raise Escape("one lane and two lanes give different answers")
+            lib.free(encodings)
+            lib.free(valid)
         finally:
             for block in [*blocks, signatures, keys, ok]:
                 lib.free(block)

@@ -160,3 +160,34 @@ def test_the_base_point_and_its_multiples(lib: Any) -> None:
     for k in (2, 3, 8, em.L - 1):
         multiple = em.encode(em.mul(k, em.B))
         assert _mine(lib, multiple) and _libsodium(multiple)
+
+
+def test_two_lanes_at_a_time_give_the_same_answers(lib: Any) -> None:
+    """``vcb_are_valid_points`` runs the checks two at a time (each exponentiation of two lanes
+    interleaved), as ``vcb_verify`` checks keys and R: every pairing of kinds (valid, torsion of
+    each order, off the curve, non-canonical, small order) in both lanes, and odd lengths, gives
+    libsodium's answer for each encoding, whatever its neighbour."""
+    from cffi import FFI
+
+    rng = random.Random(17)
+    kinds = [
+        lambda: _prime_order_point(rng),
+        lambda: sodium.crypto_core_ed25519_add(_prime_order_point(rng), rng.choice(TORSION[1:])),
+        lambda: rng.randbytes(32),  # mostly off the curve
+        lambda: rng.choice(TORSION),  # small order
+        lambda: (P + rng.randrange(19)).to_bytes(32, "little"),  # y >= p: not canonical
+        lambda: bytes(31) + b"\x80",  # x = 0 with the sign bit: refused
+    ]
+    ffi = FFI()
+    for length in (0, 1, 2, 3, 7, 64, 257, 512):
+        encodings = [rng.choice(kinds)() for _ in range(length)]
+        out = ffi.new("unsigned char[]", max(length, 1))
+        assert lib.vcb_are_valid_points(length, b"".join(encodings), out) == 0
+        assert [bool(out[i]) for i in range(length)] == [_libsodium(e) for e in encodings]
+    for first in kinds:  # every pair of kinds, in both orders
+        for second in kinds:
+            pair = [first(), second()]
+            out = ffi.new("unsigned char[]", 2)
+            assert lib.vcb_are_valid_points(2, b"".join(pair), out) == 0
+            assert [bool(out[0]), bool(out[1])] == [_libsodium(e) for e in pair]
+    assert lib.vcb_are_valid_points(513, bytes(32 * 513), ffi.new("unsigned char[]", 513)) == -1

@@ -12,8 +12,8 @@
  *
  * Semantics: vcb_verify() marks item i ok only when (a) it passes the same pre-checks as
  * libsodium's crypto_sign_verify_detached (S < L, R and A canonical encodings of curve points,
- * neither of small order), (b) A and R both lie in the prime-order subgroup (ge_in_prime_subgroup:
- * a Tate-pairing symbol and one point halving, no multiplication by L; vcb_is_valid_point() is
+ * neither of small order), (b) A and R both lie in the prime-order subgroup (check_points, two
+ * points at a time: a Tate-pairing symbol and one point halving, no multiplication by L; vcb_is_valid_point() is
  * the same test as libsodium's crypto_core_ed25519_is_valid_point), and (c) a random linear
  * combination sum z_i (S_i B - h_i A_i - R_i) that contains it equals the identity, with z_i
  * uniform 128-bit. The caller verifies every item left unmarked on its own. A failing combination
@@ -226,6 +226,49 @@ HOT static void fe_pow22523(fe *out, const fe *z) {
     fe_mul(out, &t0, z);         /* 2^252 - 3 */
 }
 
+/* fe_pow22523 of two independent elements, step by step together: each squaring chain waits on
+ * its own previous result, so two chains interleaved keep the multiplier busy (about 1.5x the
+ * throughput of two calls on one core). out0/z0 and out1/z1 may alias each other pairwise. */
+FIELD void fe_sqn_x2(fe *h0, const fe *f0, fe *h1, const fe *f1, int n) {
+    fe_sq(h0, f0);
+    fe_sq(h1, f1);
+    for (int i = 1; i < n; i++) {
+        fe_sq(h0, h0);
+        fe_sq(h1, h1);
+    }
+}
+
+FIELD void fe_mul_x2(fe *h0, const fe *f0, const fe *g0, fe *h1, const fe *f1, const fe *g1) {
+    fe_mul(h0, f0, g0);
+    fe_mul(h1, f1, g1);
+}
+
+HOT static void fe_pow22523_x2(fe *out0, const fe *z0, fe *out1, const fe *z1) {
+    fe a0 = *z0, a1 = *z1, t0, t1, t2, u0, u1, u2;
+    fe_sqn_x2(&t0, &a0, &u0, &a1, 1);             /* z^2 */
+    fe_sqn_x2(&t1, &t0, &u1, &u0, 2);             /* z^8 */
+    fe_mul_x2(&t1, &a0, &t1, &u1, &a1, &u1);      /* z^9 */
+    fe_mul_x2(&t0, &t0, &t1, &u0, &u0, &u1);      /* z^11 */
+    fe_sqn_x2(&t0, &t0, &u0, &u0, 1);             /* z^22 */
+    fe_mul_x2(&t0, &t1, &t0, &u0, &u1, &u0);      /* z^31 = z^(2^5 - 1) */
+    fe_sqn_x2(&t1, &t0, &u1, &u0, 5);
+    fe_mul_x2(&t0, &t1, &t0, &u0, &u1, &u0);      /* 2^10 - 1 */
+    fe_sqn_x2(&t1, &t0, &u1, &u0, 10);
+    fe_mul_x2(&t1, &t1, &t0, &u1, &u1, &u0);      /* 2^20 - 1 */
+    fe_sqn_x2(&t2, &t1, &u2, &u1, 20);
+    fe_mul_x2(&t1, &t2, &t1, &u1, &u2, &u1);      /* 2^40 - 1 */
+    fe_sqn_x2(&t1, &t1, &u1, &u1, 10);
+    fe_mul_x2(&t0, &t1, &t0, &u0, &u1, &u0);      /* 2^50 - 1 */
+    fe_sqn_x2(&t1, &t0, &u1, &u0, 50);
+    fe_mul_x2(&t1, &t1, &t0, &u1, &u1, &u0);      /* 2^100 - 1 */
+    fe_sqn_x2(&t2, &t1, &u2, &u1, 100);
+    fe_mul_x2(&t1, &t2, &t1, &u1, &u2, &u1);      /* 2^200 - 1 */
+    fe_sqn_x2(&t1, &t1, &u1, &u1, 50);
+    fe_mul_x2(&t0, &t1, &t0, &u0, &u1, &u0);      /* 2^250 - 1 */
+    fe_sqn_x2(&t0, &t0, &u0, &u0, 2);             /* 2^252 - 4 */
+    fe_mul_x2(out0, &t0, &a0, out1, &u0, &a1);    /* 2^252 - 3 */
+}
+
 static int fe_iszero(const fe *f) {
     unsigned char a[32];
     static const unsigned char zero[32];
@@ -328,22 +371,27 @@ HOT static void ge_double(ge *r, const ge *p) {
     fe_mul(&r->Z, &f, &g);
 }
 
-/* A square root of the ratio u/v (variable time; r must alias neither u nor v).
+/* A square root of the ratio u/v (variable time; r must alias neither u nor v), in two halves
+ * around the exponentiation (sqrt_ratio_start, then fe_pow22523 or fe_pow22523_x2 of two
+ * independent ratios, then sqrt_ratio_finish).
  *
  * r = u v^3 (u v^7)^((p-5)/8) gives v r^2 = u (u v^7)^((p-1)/4), and (u v^7)^((p-1)/4) is a
  * fourth root of unity when u v != 0: 1 or -1 exactly when u v^7 (equivalently u/v) is a square.
  * Returns 1 with v r^2 = u (u/v a square, after multiplying r by sqrt(-1) for -1; also u = 0),
  * 2 with v r^2 = i u, 3 with v r^2 = -i u (u/v not a square; i = sqrt(-1) = FE_SQRTM1), and 0
  * when none holds (v = 0 != u). */
-static int fe_sqrt_ratio(fe *r, const fe *u, const fe *v) {
-    fe v3, t, check;
-    fe_sq(&v3, v);
-    fe_mul(&v3, &v3, v);       /* v^3 */
-    fe_sq(&t, &v3);
-    fe_mul(&t, &t, v);
-    fe_mul(&t, &t, u);         /* u v^7 */
-    fe_pow22523(&t, &t);
-    fe_mul(&t, &t, &v3);
+FIELD void sqrt_ratio_start(fe *t, fe *v3, const fe *u, const fe *v) { /* t = u v^7, v3 = v^3 */
+    fe_sq(v3, v);
+    fe_mul(v3, v3, v);
+    fe_sq(t, v3);
+    fe_mul(t, t, v);
+    fe_mul(t, t, u);
+}
+
+/* The rest of fe_sqrt_ratio, given pw = (u v^7)^((p-5)/8) and v3 = v^3. */
+static int sqrt_ratio_finish(fe *r, const fe *u, const fe *v, const fe *pw, const fe *v3) {
+    fe t, check;
+    fe_mul(&t, pw, v3);
     fe_mul(r, &t, u);          /* u v^3 (u v^7)^((p-5)/8) */
     fe_sq(&check, r);
     fe_mul(&check, &check, v); /* v r^2 */
@@ -360,28 +408,175 @@ static int fe_sqrt_ratio(fe *r, const fe *u, const fe *v) {
     return 0;
 }
 
-/* RFC 8032 5.1.3, strict: y must be < p; x = 0 with the sign bit set is refused. The result is
- * affine (Z = 1). */
-static int ge_decode(ge *p, const unsigned char s[32]) {
-    fe y, u, v, x;
+/* ------------------------------------------------------------------ point checks, two at a time
+ *
+ * A lane takes one 32-byte encoding through decoding (RFC 8032 5.1.3, strict: y must be < p; x = 0
+ * with the sign bit set is refused), the small-order blocklist and the prime-order subgroup test
+ * below. Its four exponentiations are its only expensive steps; between them a lane does a few
+ * multiplications. check_points() runs the lanes two by two, each exponentiation of the two
+ * lanes as one fe_pow22523_x2; a lane that has failed rides along on a dummy value and stays
+ * failed. A single lane (vcb_is_valid_point, the odd one out) runs the same steps with
+ * fe_pow22523, so the tests that hold vcb_is_valid_point to libsodium test every step. */
+static int small_order(const unsigned char s[32]);
+
+typedef struct {
+    const unsigned char *s;
+    int alive;
+    ge p;          /* the decoded point (affine, Z = 1) */
+    fe u, v, v3;   /* the current square root's ratio u/v and v^3 */
+    fe t;          /* the exponentiation's input, then its output */
+    fe sroot;      /* sqrt(1 + x^2) */
+    fe w;          /* the 4E symbol's argument */
+} lane;
+
+static void lane_kill(lane *l) {
+    l->alive = 0;
+    l->t = FE_ONE; /* a dummy exponentiation */
+}
+
+/* decoding, up to its exponentiation */
+static void lane_start(lane *l, const unsigned char s[32]) {
     unsigned char back[32];
     int sign = s[31] >> 7;
-    fe_frombytes(&y, s);
-    fe_tobytes(back, &y);
+    l->s = s;
+    l->alive = 1;
+    fe_frombytes(&l->p.Y, s);
+    fe_tobytes(back, &l->p.Y);
     back[31] |= (unsigned char)(sign << 7);
-    if (memcmp(back, s, 32) != 0) return -1; /* y >= p: not canonical */
-    fe_sq(&u, &y);
-    fe_mul(&v, &u, &FE_D);
-    fe_sub(&u, &u, &FE_ONE);   /* u = y^2 - 1 */
-    fe_add(&v, &v, &FE_ONE);   /* v = d y^2 + 1 (never 0: d is not a square) */
-    if (fe_sqrt_ratio(&x, &u, &v) != 1) return -1; /* x^2 = u/v has no root: not on the curve */
-    if (fe_iszero(&x) && sign) return -1;
+    if (memcmp(back, s, 32) != 0) { /* y >= p: not canonical */
+        lane_kill(l);
+        return;
+    }
+    fe_sq(&l->u, &l->p.Y);
+    fe_mul(&l->v, &l->u, &FE_D);
+    fe_sub(&l->u, &l->u, &FE_ONE); /* u = y^2 - 1 */
+    fe_add(&l->v, &l->v, &FE_ONE); /* v = d y^2 + 1 (never 0: d is not a square) */
+    sqrt_ratio_start(&l->t, &l->v3, &l->u, &l->v);
+}
+
+/* decoding, after its exponentiation; then the start of the halving's first square root */
+static void lane_decoded(lane *l, int check_small) {
+    if (!l->alive) return;
+    fe x;
+    int sign = l->s[31] >> 7;
+    if (sqrt_ratio_finish(&x, &l->u, &l->v, &l->t, &l->v3) != 1 || (fe_iszero(&x) && sign) ||
+        (check_small && small_order(l->s))) { /* not on the curve, -0, or of small order */
+        lane_kill(l);
+        return;
+    }
     if (fe_isnegative(&x) != sign) fe_neg(&x, &x);
-    p->X = x;
-    p->Y = y;
-    p->Z = FE_ONE;
-    fe_mul(&p->T, &x, &y);
-    return 0;
+    l->p.X = x;
+    l->p.Z = FE_ONE;
+    fe_mul(&l->p.T, &x, &l->p.Y);
+    fe_sq(&l->u, &x);
+    fe_add(&l->u, &l->u, &FE_ONE); /* 1 + x^2, over v = 1 */
+    l->v = FE_ONE;
+    sqrt_ratio_start(&l->t, &l->v3, &l->u, &l->v);
+}
+
+/* s = sqrt(1 + x^2); then the start of y1^2 = (s + 1) y / (s + y) */
+static void lane_rooted(lane *l) {
+    if (!l->alive) return;
+    if (sqrt_ratio_finish(&l->sroot, &l->u, &l->v, &l->t, &l->v3) != 1) { /* 1 + x^2 not a square: not in 2E */
+        lane_kill(l);
+        return;
+    }
+    fe_add(&l->u, &l->sroot, &FE_ONE);
+    fe_mul(&l->u, &l->u, &l->p.Y); /* (s + 1) y */
+    fe_add(&l->v, &l->sroot, &l->p.Y); /* s + y */
+    sqrt_ratio_start(&l->t, &l->v3, &l->u, &l->v);
+}
+
+/* the half Q; then the start of its 4E symbol w^((p-1)/4), w = (Z + Y)(Z - Y)^3 (i Z - X)^2 X^2 */
+static void lane_halved(lane *l) {
+    if (!l->alive) return;
+    fe r, t, qx, qy, qz, a, b, c;
+    const fe *x = &l->p.X, *s = &l->sroot;
+    int root = sqrt_ratio_finish(&r, &l->u, &l->v, &l->t, &l->v3);
+    if (root == 1) { /* y1 = r: Q = (r (s - 1) : r x : x) */
+        fe_sub(&t, s, &FE_ONE);
+        fe_mul(&qx, &r, &t);
+        fe_mul(&qy, &r, x);
+        qz = *x;
+    } else if (root == 2 || root == 3) { /* the other root -s: y1 = K / r */
+        const fe *k = root == 2 ? &FE_K_I : &FE_K_MI;
+        fe_add(&t, s, &FE_ONE);
+        fe_neg(&t, &t);
+        fe_mul(&qx, k, &t);
+        fe_mul(&qy, k, x);
+        fe_mul(&qz, &r, x);
+    } else { /* s + y = 0: only at points of small order */
+        lane_kill(l);
+        return;
+    }
+    fe_add(&a, &qz, &qy);
+    fe_sub(&b, &qz, &qy);
+    fe_sq(&t, &b);
+    fe_mul(&t, &t, &b);
+    fe_mul(&l->w, &a, &t); /* (Z + Y)(Z - Y)^3 */
+    fe_mul(&c, &FE_SQRTM1, &qz);
+    fe_sub(&c, &c, &qx);
+    fe_mul(&c, &c, &qx);
+    fe_sq(&c, &c); /* (i Z - X)^2 X^2 */
+    fe_mul(&l->w, &l->w, &c);
+    l->t = l->w;
+}
+
+/* the 4E symbol: w^((p-5)/8) squared, times w, is 1 */
+static void lane_finished(lane *l) {
+    if (!l->alive) return;
+    fe t;
+    fe_sq(&t, &l->t);
+    fe_mul(&t, &t, &l->w);
+    l->alive = fe_equal(&t, &FE_ONE);
+}
+
+static void lane_pow(lane *a, lane *b) {
+    if (b == NULL)
+        fe_pow22523(&a->t, &a->t);
+    else
+        fe_pow22523_x2(&a->t, &a->t, &b->t, &b->t);
+}
+
+/* Decode, blocklist and subgroup-test encodings[0..n): good[i] = 1 and points[i] set when the
+ * encoding is canonical, on the curve, not of small order and in the prime-order subgroup
+ * (libsodium's crypto_core_ed25519_is_valid_point). Two lanes at a time. */
+static void check_points(size_t n, const unsigned char *const *encodings, ge *points, int *good) {
+    for (size_t i = 0; i < n; i += 2) {
+        lane a, b;
+        lane *second = i + 1 < n ? &b : NULL;
+        lane_start(&a, encodings[i]);
+        if (second) lane_start(second, encodings[i + 1]);
+        lane_pow(&a, second);
+        lane_decoded(&a, 1);
+        if (second) lane_decoded(second, 1);
+        lane_pow(&a, second);
+        lane_rooted(&a);
+        if (second) lane_rooted(second);
+        lane_pow(&a, second);
+        lane_halved(&a);
+        if (second) lane_halved(second);
+        lane_pow(&a, second);
+        lane_finished(&a);
+        if (second) lane_finished(second);
+        good[i] = a.alive;
+        points[i] = a.p;
+        if (second) {
+            good[i + 1] = b.alive;
+            points[i + 1] = b.p;
+        }
+    }
+}
+
+/* RFC 8032 5.1.3, strict (the lane's first steps; no blocklist, no subgroup test). The result is
+ * affine (Z = 1). */
+static int ge_decode(ge *p, const unsigned char s[32]) {
+    lane l;
+    lane_start(&l, s);
+    lane_pow(&l, NULL);
+    lane_decoded(&l, 0);
+    *p = l.p;
+    return l.alive ? 0 : -1;
 }
 
 /* The y coordinates of the eight points of small order: 0 (order 4), 1 (the identity), p - 1
@@ -432,54 +627,6 @@ static int small_order(const unsigned char s[32]) {
  * is K / r with K = sqrt(-c/d) (K_I for c = i, K_MI for c = -i): the half is kept projective,
  * (X1 : Y1 : Z1) = (K (-s - 1) : K x : r x), with no inversion. Three exponentiations in all, plus
  * the one of the decoding; every step is checked against libsodium's [L]P test in the tests. */
-
-/* w^((p-1)/4) == 1 for w = (Z + Y)(Z - Y)^3 (i Z - X)^2 X^2: (X : Y : Z) lies in 4E. */
-static int ge_in_4e(const fe *X, const fe *Y, const fe *Z) {
-    fe a, b, c, w, t;
-    fe_add(&a, Z, Y);
-    fe_sub(&b, Z, Y);
-    fe_sq(&t, &b);
-    fe_mul(&t, &t, &b);
-    fe_mul(&w, &a, &t);           /* (Z + Y)(Z - Y)^3 */
-    fe_mul(&c, &FE_SQRTM1, Z);
-    fe_sub(&c, &c, X);
-    fe_mul(&c, &c, X);
-    fe_sq(&c, &c);                /* (i Z - X)^2 X^2 */
-    fe_mul(&w, &w, &c);
-    fe_pow22523(&t, &w);          /* w^((p-5)/8) */
-    fe_sq(&t, &t);
-    fe_mul(&t, &t, &w);           /* w^((p-1)/4) */
-    return fe_equal(&t, &FE_ONE);
-}
-
-/* Is P (affine, Z = 1, as ge_decode returns it; not of small order) in the prime-order subgroup? */
-static int ge_in_prime_subgroup(const ge *p) {
-    const fe *x = &p->X, *y = &p->Y;
-    fe a, s, n, m, r, t, qx, qy, qz;
-    fe_sq(&a, x);
-    fe_add(&a, &a, &FE_ONE);
-    if (fe_sqrt_ratio(&s, &a, &FE_ONE) != 1) return 0; /* 1 + x^2 not a square: P not in 2E */
-    fe_add(&n, &s, &FE_ONE);
-    fe_mul(&n, &n, y);            /* (s + 1) y */
-    fe_add(&m, &s, y);            /* s + y */
-    int root = fe_sqrt_ratio(&r, &n, &m);
-    if (root == 1) {              /* y1 = r: Q = (r (s - 1) : r x : x) */
-        fe_sub(&t, &s, &FE_ONE);
-        fe_mul(&qx, &r, &t);
-        fe_mul(&qy, &r, x);
-        qz = *x;
-    } else if (root == 2 || root == 3) { /* the other root -s: y1 = K / r */
-        const fe *k = root == 2 ? &FE_K_I : &FE_K_MI;
-        fe_add(&t, &s, &FE_ONE);
-        fe_neg(&t, &t);
-        fe_mul(&qx, k, &t);
-        fe_mul(&qy, k, x);
-        fe_mul(&qz, &r, x);
-    } else {
-        return 0;                 /* s + y = 0: only at points of small order */
-    }
-    return ge_in_4e(&qx, &qy, &qz);
-}
 
 /* table[k] = (2k + 1) p */
 static void ge_table(gec table[WINDOW_ENTRIES], const ge *p) {
@@ -578,8 +725,25 @@ int vcb_init(void) {
 /* Exactly libsodium's crypto_core_ed25519_is_valid_point: a canonical encoding of a curve point
  * that is not of small order and lies in the prime-order subgroup. */
 int vcb_is_valid_point(const unsigned char s[32]) {
+    if (!initialised) return 0;
     ge p;
-    return initialised && ge_decode(&p, s) == 0 && !small_order(s) && ge_in_prime_subgroup(&p);
+    int good;
+    check_points(1, &s, &p, &good);
+    return good;
+}
+
+int vcb_are_valid_points(size_t n, const unsigned char *encodings, unsigned char *out) {
+    if (!initialised || n > 2 * VCB_MAX_ITEMS) return -1;
+    const unsigned char *each[2 * VCB_MAX_ITEMS];
+    ge points[2];
+    int good[2];
+    for (size_t i = 0; i < n; i++) each[i] = encodings + 32 * i;
+    for (size_t i = 0; i < n; i += 2) { /* two at a time, as vcb_verify checks keys and R */
+        size_t m = n - i < 2 ? n - i : 2;
+        check_points(m, each + i, points, good);
+        for (size_t j = 0; j < m; j++) out[i + j] = (unsigned char)good[j];
+    }
+    return 0;
 }
 
 typedef struct {
@@ -590,6 +754,7 @@ typedef struct {
     unsigned char (*z)[32];        /* 128-bit coefficients */
     gec (*tables)[WINDOW_ENTRIES]; /* B, then -A_k, then -R_i of the items in `items` order */
     signed char (*digits)[256];
+    ge *points;                    /* decoded keys or R, n of them (check_points' output) */
     unsigned char *ok;
 } batch;
 
@@ -669,46 +834,58 @@ int vcb_verify(size_t n, const unsigned char *const *msgs, const size_t *mlens, 
     int result = -1;
     size_t key_of[VCB_MAX_ITEMS], items[VCB_MAX_ITEMS], item_slot[VCB_MAX_ITEMS];
     size_t key_first[VCB_MAX_ITEMS];
-    int key_good[VCB_MAX_ITEMS];
+    int key_good[VCB_MAX_ITEMS], r_good[VCB_MAX_ITEMS];
     size_t nkeys = 0, m = 0;
     batch bt;
     bt.h = malloc(n * sizeof *bt.h);
     bt.z = malloc(n * sizeof *bt.z);
     bt.tables = malloc((1 + 2 * n) * sizeof *bt.tables);
     bt.digits = malloc((1 + 2 * n) * sizeof *bt.digits);
-    if (bt.h == NULL || bt.z == NULL || bt.tables == NULL || bt.digits == NULL) goto done;
+    bt.points = malloc(n * sizeof *bt.points); /* keys, then R: decoded points, on the heap (the stack stays small) */
+    if (bt.h == NULL || bt.z == NULL || bt.tables == NULL || bt.digits == NULL || bt.points == NULL) goto done;
     bt.sigs = sigs;
     bt.ok = ok;
     bt.key_of = key_of;
-    /* group equal keys; decode each once (canonical, on the curve, not of small order) */
+    /* group equal keys; check each once (canonical, on the curve, not of small order, of prime
+     * order), two at a time */
+    const unsigned char *encodings[VCB_MAX_ITEMS] = {NULL};
     for (size_t i = 0; i < n; i++) {
         size_t k;
         for (k = 0; k < nkeys; k++)
             if (memcmp(pks + 32 * key_first[k], pks + 32 * i, 32) == 0) break;
         if (k == nkeys) {
-            ge a, na;
             key_first[k] = i;
-            key_good[k] = ge_decode(&a, pks + 32 * i) == 0 && !small_order(pks + 32 * i) && ge_in_prime_subgroup(&a);
-            if (key_good[k]) {
-                ge_neg(&na, &a);
-                ge_table(bt.tables[1 + k], &na);
-            }
+            encodings[k] = pks + 32 * i;
             nkeys++;
         }
         key_of[i] = k;
     }
+    check_points(nkeys, encodings, bt.points, key_good);
+    for (size_t k = 0; k < nkeys; k++) {
+        if (key_good[k]) {
+            ge na;
+            ge_neg(&na, &bt.points[k]);
+            ge_table(bt.tables[1 + k], &na);
+        }
+    }
     bt.nkeys = nkeys;
-    size_t slot = 1 + nkeys;
+    /* R of every item whose key and S pass, checked two at a time. R must lie in the prime-order
+     * subgroup: a torsion component T in R would vanish from the combination whenever z_i T = 0
+     * (z_i divisible by the order of T, probability up to 1/2), accepting what the cofactorless
+     * single check rejects. Such an R stays unmarked: the caller's single check decides. */
+    size_t candidates[VCB_MAX_ITEMS], nc = 0;
     for (size_t i = 0; i < n; i++) {
+        if (!key_good[key_of[i]] || !scalar_canonical(sigs + 64 * i + 32)) continue;
+        encodings[nc] = sigs + 64 * i;
+        candidates[nc++] = i;
+    }
+    check_points(nc, encodings, bt.points, r_good);
+    size_t slot = 1 + nkeys;
+    for (size_t c = 0; c < nc; c++) {
+        size_t i = candidates[c];
         const unsigned char *sig = sigs + 64 * i;
-        ge r, nr;
-        if (!key_good[key_of[i]] || !scalar_canonical(sig + 32)) continue;
-        if (ge_decode(&r, sig) != 0 || small_order(sig)) continue;
-        /* R must lie in the prime-order subgroup: a torsion component T in R would vanish from
-         * the combination whenever z_i T = 0 (z_i divisible by the order of T, probability up to
-         * 1/2), accepting what the cofactorless single check rejects. Such an R stays unmarked:
-         * the caller's single check decides. */
-        if (!ge_in_prime_subgroup(&r)) continue;
+        ge nr;
+        if (!r_good[c]) continue;
         crypto_hash_sha512_state st;
         unsigned char digest[64];
         crypto_hash_sha512_init(&st);
@@ -722,7 +899,7 @@ int vcb_verify(size_t n, const unsigned char *const *msgs, const size_t *mlens, 
         do {
             randombytes_buf(bt.z[i], 16);
         } while (sodium_memcmp(bt.z[i], zero16, 16) == 0);
-        ge_neg(&nr, &r);
+        ge_neg(&nr, &bt.points[c]);
         ge_table(bt.tables[slot], &nr);
         slide(bt.digits[slot], bt.z[i]);
         item_slot[i] = slot++;
@@ -737,6 +914,7 @@ done:
     free(bt.z);
     free(bt.tables);
     free(bt.digits);
+    free(bt.points);
     return result;
 }
 
