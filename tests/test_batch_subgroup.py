@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import importlib
 import random
+from collections.abc import Callable
 from typing import Any
 
 import nacl.bindings as sodium
@@ -170,7 +171,7 @@ def test_two_lanes_at_a_time_give_the_same_answers(lib: Any) -> None:
     from cffi import FFI
 
     rng = random.Random(17)
-    kinds = [
+    kinds: list[Callable[[], bytes]] = [
         lambda: _prime_order_point(rng),
         lambda: sodium.crypto_core_ed25519_add(_prime_order_point(rng), rng.choice(TORSION[1:])),
         lambda: rng.randbytes(32),  # mostly off the curve
