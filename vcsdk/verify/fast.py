@@ -62,6 +62,8 @@ DEFAULT_CACHE_SIZE = 4096
 _PRESENTATION_PROTECTED = b"\xa1\x01\x27"  # {1: -8}
 _PRESENTATION_PREFIX_BYTES = PRESENTATION_PREFIX.encode("ascii")
 _PRESENTATION_KEYS = frozenset({KEY_CREDENTIAL, KEY_TIME, KEY_NONCE, KEY_GATE})
+_presentation = slot_constructor(Presentation)
+"""``Presentation(...)`` without the dataclass ``__init__`` (every field checked just before)."""
 _valid = slot_constructor(Verification)
 """``Verification(...)`` with every field, without the dataclass ``__init__`` (every valid scan makes one)."""
 
@@ -408,10 +410,10 @@ class FastVerifier:
         if type(inner) is not bytes or not inner or type(when) is not int or when < 0:
             return None
         if KEY_NONCE not in value and KEY_GATE not in value:  # by key: a null nonce is not "no challenge"
-            return Presentation(inner, when, None, None, to_be_signed, signature)
+            return _presentation(inner, when, None, None, to_be_signed, signature)
         if type(nonce) is not bytes or len(nonce) != 16 or type(gate) is not str or not 1 <= len(gate) <= 64:
             return None
-        return Presentation(inner, when, nonce, gate, to_be_signed, signature)
+        return _presentation(inner, when, nonce, gate, to_be_signed, signature)
 
     def _fast(self, text: str, now: int) -> tuple[VerifiedCredential, CWTClaims]:
         if not self._fast_profile or len(text) > self._limits.max_text_chars or not text.startswith(self._prefix):

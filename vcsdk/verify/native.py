@@ -14,12 +14,14 @@ from collections.abc import Sequence
 from datetime import date
 from typing import Any, NamedTuple
 
+from nacl.signing import VerifyKey
+
 from .._native import CLAIM_SLOTS, FFI, LIB
 from .._slots import slot_constructor
 from ..codec.cwt import StatusReference
 from ..errors import KeyProofInvalid, SignatureInvalid, UsageError
 from ..holder.proof import check_device_key_encoding
-from ..keys.base import PublicKey
+from ..keys.base import PublicKey, kid_for
 from ..keys.ed25519 import BATCH_VERIFIED, Ed25519PublicKey
 from ..limits import Limits
 from ..profiles.official_id import OfficialID
@@ -30,6 +32,7 @@ _EPOCH_ORDINAL = date(1970, 1, 1).toordinal()
 _official_id = slot_constructor(OfficialID)
 _cwt_claims = slot_constructor(CWTClaims)
 _status_reference = slot_constructor(StatusReference)
+_ed25519_key = slot_constructor(Ed25519PublicKey)
 """Constructors without ``__init__``/``__post_init__``: the C reader has made every check."""
 _CLAIM_SLOTS = CLAIM_SLOTS
 _unpack_slots = struct.Struct(f"={_CLAIM_SLOTS}q").unpack_from  # int64_t[VL_CLAIM_SLOTS], in one C-level call
@@ -197,7 +200,8 @@ def claims_from_slots(payload: bytes, slots: Sequence[int]) -> CWTClaims | None:
     iss, uri, name, latin, agency, unit, rank, position, employee = _texts(payload, slots, TEXT_STARTS)
     holder = None
     if cnf >= 0:  # the checks parse_cnf makes on the key (a refusal: the Python checks name it)
-        holder = Ed25519PublicKey(payload[cnf : cnf + 32])
+        raw = payload[cnf : cnf + 32]
+        holder = _ed25519_key(raw, kid_for(raw), VerifyKey(raw))  # Ed25519PublicKey(raw), as its __post_init__ fills it
         try:
             check_device_key_encoding(holder)
         except KeyProofInvalid:

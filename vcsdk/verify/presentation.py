@@ -24,6 +24,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable
 
+from .._slots import slot_constructor
 from ..errors import (
     ChallengeMismatch,
     DeviceSignatureInvalid,
@@ -41,6 +42,9 @@ from ..holder.presentation import Presentation
 from ..keys import ALG_EDDSA
 from ..keys.base import PublicKey
 from .result import PresentationInfo, VerifiedCredential
+
+_presentation_info = slot_constructor(PresentationInfo)
+"""``PresentationInfo(presented_at, challenged, gate_id)`` without the dataclass ``__init__``."""
 
 DEFAULT_PRESENTATION_WINDOW = 30
 """Seconds a presentation stays fresh, each way (the verifier's leeway is added)."""
@@ -225,7 +229,7 @@ def check_presentation(
     if when > now + slack:
         raise PresentationNotYetValid(f"presented at {when}, more than {window}s (+{leeway}s leeway) after now ({now})")
     guard.check_and_record(presentation, now, 2 * slack)
-    info = PresentationInfo(presented_at=when, challenged=presentation.challenged, gate_id=presentation.gate_id)
+    info = _presentation_info(when, presentation.nonce is not None, presentation.gate_id)
     return credential.with_presentation(info)
 
 
