@@ -84,37 +84,41 @@ def _time(seconds: int) -> str:
 _encode_string = json.encoder.encode_basestring
 """A JSON string literal with non-ASCII kept, as ``json.dumps(..., ensure_ascii=False)`` writes it."""
 _LINE_KEYS = ("valid", "code", "message", "kid", "claims", "source", "at", "latency_ms")
+_ENCODED_KEYS = {key: _encode_string(key) for key in ("name", "agency", "rank", "expires")}
+"""The minimal claims' keys as JSON string literals (the usual line's claims)."""
 
 
 def verdict_text(line: dict[str, Any]) -> str:
     """``json.dumps(line, ensure_ascii=False) + "\\n"`` byte for byte, built cheaply for the usual
     verdict line (:meth:`GateLoop.line` with no or minimal claims); any other line goes through
     ``json.dumps``."""
-    claims = line.get("claims")
+    if tuple(line) != _LINE_KEYS:
+        return json.dumps(line, ensure_ascii=False) + "\n"
+    valid, code, message, kid, claims, source, at, latency = line.values()  # in _LINE_KEYS order
     if (
-        tuple(line) != _LINE_KEYS
-        or type(line["valid"]) is not bool
-        or type(line["latency_ms"]) is not float
-        or not math.isfinite(line["latency_ms"])  # json.dumps writes NaN and Infinity, repr nan and inf
-        or not all(type(line[key]) is str for key in ("code", "message", "source", "at"))
-        or not (line["kid"] is None or type(line["kid"]) is str)
-        or not (
-            claims is None
-            or (type(claims) is dict and all(type(k) is str and type(v) is str for k, v in claims.items()))
-        )
+        (valid is not True and valid is not False)
+        or type(latency) is not float
+        or not math.isfinite(latency)  # json.dumps writes NaN and Infinity, repr nan and inf
+        or not (type(code) is type(message) is type(source) is type(at) is str)
+        or not (kid is None or type(kid) is str)
     ):
         return json.dumps(line, ensure_ascii=False) + "\n"
-    shown = (
-        "null"
-        if claims is None
-        else "{" + ", ".join([f"{_encode_string(key)}: {_encode_string(value)}" for key, value in claims.items()]) + "}"
-    )
-    kid = line["kid"]
+    encode = _encode_string
+    if claims is None:
+        shown = "null"
+    elif type(claims) is dict:
+        parts = []
+        for key, value in claims.items():
+            if type(key) is not str or type(value) is not str:
+                return json.dumps(line, ensure_ascii=False) + "\n"
+            parts.append(f"{_ENCODED_KEYS.get(key) or encode(key)}: {encode(value)}")
+        shown = "{" + ", ".join(parts) + "}"
+    else:
+        return json.dumps(line, ensure_ascii=False) + "\n"
     return (
-        f'{{"valid": {"true" if line["valid"] else "false"}, "code": {_encode_string(line["code"])}, '
-        f'"message": {_encode_string(line["message"])}, "kid": {"null" if kid is None else _encode_string(kid)}, '
-        f'"claims": {shown}, "source": {_encode_string(line["source"])}, "at": {_encode_string(line["at"])}, '
-        f'"latency_ms": {line["latency_ms"]!r}}}\n'
+        f'{{"valid": {"true" if valid else "false"}, "code": {encode(code)}, "message": {encode(message)}, '
+        f'"kid": {"null" if kid is None else encode(kid)}, "claims": {shown}, "source": {encode(source)}, '
+        f'"at": {encode(at)}, "latency_ms": {latency!r}}}\n'
     )
 
 
