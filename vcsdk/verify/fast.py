@@ -38,6 +38,7 @@ from ..codec import base45, deflate
 from ..codec.cbor import StrictDecoder, int_keyed
 from ..codec.cose import sig_structure
 from ..errors import CredentialInvalid, UsageError
+from ..holder.binding import HolderBinding
 from ..holder.presentation import (
     KEY_CREDENTIAL,
     KEY_GATE,
@@ -145,6 +146,7 @@ class FastVerifier:
             raise UsageError("batch must be True or False")
         self._batch = batch
         self.reference = reference
+        self._binding = reference.holder_binding  # fixed for a verifier's life
         profile = reference.profile
         self._prefix = profile.prefix
         self._limits = reference.limits
@@ -220,7 +222,8 @@ class FastVerifier:
             except _Fallback:
                 return self.reference.verify_at(text, now)
             self._remember(text, credential, claims)
-        require_presentation(credential, self.reference.holder_binding)
+        if self._binding is not HolderBinding.OFF:
+            require_presentation(credential, self._binding)
         return credential
 
     def check(self, text: str | bytes, now: int | None = None) -> Verification[VerifiedCredential]:
