@@ -33,17 +33,18 @@ typedef struct {
 } Maker;
 
 static PyObject *empty_tuple;
+static newfunc python_new; /* the tp_new of a class whose __new__ is written in Python (slot_tp_new) */
 
 static PyObject *maker_call(PyObject *self, PyObject *const *args, size_t nargsf, PyObject *kwnames)
 {
     Maker *maker = (Maker *)self;
     Py_ssize_t count = PyVectorcall_NARGS(nargsf);
-    if (kwnames != NULL && PyTuple_GET_SIZE(kwnames) != 0) {
-        PyErr_Format(PyExc_TypeError, "make_%s() takes no keyword arguments", maker->cls->tp_name);
+    if (maker->cls == NULL) { /* first: the messages below name the class */
+        PyErr_SetString(PyExc_TypeError, "this slot maker was cleared");
         return NULL;
     }
-    if (maker->cls == NULL) {
-        PyErr_SetString(PyExc_TypeError, "this slot maker was cleared");
+    if (kwnames != NULL && PyTuple_GET_SIZE(kwnames) != 0) {
+        PyErr_Format(PyExc_TypeError, "make_%s() takes no keyword arguments", maker->cls->tp_name);
         return NULL;
     }
     if (count != maker->count) {
@@ -101,16 +102,30 @@ static PyObject *maker_new(PyTypeObject *type, PyObject *args, PyObject *kwargs)
             PyErr_Format(PyExc_TypeError, "Maker: %U is not a slot of %s", name, cls->tp_name);
             goto fail;
         }
-        Py_DECREF(descr); /* the class (held) keeps its descriptors and their member tables */
+        /* read while held: a metaclass __getattr__ may return a descriptor nothing else keeps (the
+         * member table belongs to the owner, which a base of cls keeps alive) */
         PyMemberDef *member = ((PyMemberDescrObject *)descr)->d_member;
         PyTypeObject *owner = ((PyDescrObject *)descr)->d_type;
-        if (member->type != T_OBJECT_EX || (member->flags & READONLY) || !PyType_IsSubtype(cls, owner) ||
-            member->offset < (Py_ssize_t)sizeof(PyObject) ||
-            member->offset + (Py_ssize_t)sizeof(PyObject *) > cls->tp_basicsize) {
+        int usable = member->type == T_OBJECT_EX && !(member->flags & READONLY) && PyType_IsSubtype(cls, owner) &&
+                     member->offset >= (Py_ssize_t)sizeof(PyObject) &&
+                     member->offset + (Py_ssize_t)sizeof(PyObject *) <= cls->tp_basicsize;
+        Py_ssize_t offset = member->offset;
+        Py_DECREF(descr);
+        if (!usable) {
             PyErr_Format(PyExc_TypeError, "Maker: %U is not a writable object slot of %s", name, cls->tp_name);
             goto fail;
         }
-        maker->offsets[i] = member->offset;
+        maker->offsets[i] = offset;
+    }
+    /* object.__new__(cls)'s own safety check (typeobject.c, tp_new_wrapper): the most derived base
+     * whose __new__ is not one written in Python must use object's; object_new called directly on
+     * a subclass of dict or BaseException (say) leaves their C fields unset. */
+    PyTypeObject *staticbase = cls;
+    while (staticbase != NULL && staticbase->tp_new == python_new)
+        staticbase = staticbase->tp_base;
+    if (staticbase != NULL && staticbase->tp_new != PyBaseObject_Type.tp_new) {
+        PyErr_Format(PyExc_TypeError, "Maker: object.__new__(%s) is not safe", cls->tp_name);
+        goto fail;
     }
     maker->count = count;
     return (PyObject *)maker;
@@ -209,8 +224,15 @@ static PyObject *texts(PyObject *module, PyObject *const *args, Py_ssize_t nargs
             PyErr_SetString(PyExc_ValueError, "texts: a start is not a slot pair");
             goto fail;
         }
-        long long offset = PyLong_AsLongLong(PySequence_Fast_GET_ITEM(slots, start));
-        long long length = PyLong_AsLongLong(PySequence_Fast_GET_ITEM(slots, start + 1));
+        PyObject *offset_item = PySequence_Fast_GET_ITEM(slots, start);
+        PyObject *length_item = PySequence_Fast_GET_ITEM(slots, start + 1);
+        if (!PyLong_Check(offset_item) || !PyLong_Check(length_item)) {
+            /* an __index__ would run Python code that may shrink the list under this loop */
+            PyErr_SetString(PyExc_TypeError, "texts: slots must be ints");
+            goto fail;
+        }
+        long long offset = PyLong_AsLongLong(offset_item);
+        long long length = PyLong_AsLongLong(length_item);
         if ((offset == -1 || length == -1) && PyErr_Occurred())
             goto fail;
         PyObject *text;
@@ -256,6 +278,17 @@ PyMODINIT_FUNC PyInit__objects(void)
     empty_tuple = PyTuple_New(0);
     if (empty_tuple == NULL)
         return NULL;
+    /* a probe class with a __new__ in its namespace (any callable: type() installs slot_tp_new) */
+    PyObject *probe = PyObject_CallFunction((PyObject *)&PyType_Type, "s(){sO}", "probe", "__new__",
+                                            (PyObject *)&PyBaseObject_Type);
+    if (probe == NULL)
+        return NULL;
+    python_new = ((PyTypeObject *)probe)->tp_new;
+    Py_DECREF(probe);
+    if (python_new == PyBaseObject_Type.tp_new) {
+        PyErr_SetString(PyExc_ImportError, "vcsdk._native._objects: no Python-level __new__ slot found");
+        return NULL;
+    }
     PyObject *made = PyModule_Create(&module);
     if (made == NULL)
         return NULL;
