@@ -117,6 +117,7 @@ def _use_asan_objects(build_dir: str) -> None:  # pragma: no cover - runs under 
     import importlib.util
 
     from vcsdk.codec.cwt import StatusReference
+    from vcsdk.keys.ed25519 import Ed25519PublicKey
     from vcsdk.profiles.official_id import OfficialID
     from vcsdk.verify import native
     from vcsdk.verify.checks import CWTClaims
@@ -136,6 +137,7 @@ def _use_asan_objects(build_dir: str) -> None:  # pragma: no cover - runs under 
     native._official_id = maker(OfficialID)
     native._cwt_claims = maker(CWTClaims)
     native._status_reference = maker(StatusReference)
+    native._ed25519_key = maker(Ed25519PublicKey)
 
 
 def seeds() -> list[bytes]:
@@ -447,7 +449,10 @@ def run_asan(
         last = work / f"{stem}.last"
         command = [sys.executable, "-m", module, "--child", str(module_path.parent), str(args.seconds), str(seed),
                    str(last)]  # fmt: skip
-        env = {**os.environ, "LD_PRELOAD": runtime, "ASAN_OPTIONS": ASAN_OPTIONS, "PYTHONHASHSEED": "0"}
+        # PYTHONMALLOC=malloc: every Python object in its own malloc block, so that a read past a
+        # bytes object the C code was given (objects.c takes Python bytes) is an ASan report too
+        env = {**os.environ, "LD_PRELOAD": runtime, "ASAN_OPTIONS": ASAN_OPTIONS, "PYTHONHASHSEED": "0",
+               "PYTHONMALLOC": "malloc"}  # fmt: skip
         result = subprocess.run(command, capture_output=True, text=True, env=env, cwd=HERE.parent, check=False)  # noqa: S603
         (work / f"{stem}.log").write_text(result.stdout + result.stderr, encoding="utf-8")
         if result.returncode != 0 or "ERROR: AddressSanitizer" in result.stderr:

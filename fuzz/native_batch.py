@@ -145,7 +145,8 @@ def harness(ffi: Any, lib: Any) -> Callable[[bytes], tuple[int, int, int, int]]:
         try:
             lengths = ffi.new("size_t[]", [len(message) for _, message, _ in items])
             if joined:
-                marked = lib.vcb_verify_joined(n, blocks[0], lengths, signatures, keys, ok)
+                total = sum(len(message) for _, message, _ in items)
+                marked = lib.vcb_verify_joined(n, blocks[0], total, lengths, signatures, keys, ok)
             else:
                 messages = ffi.new("const unsigned char *[]", blocks)
                 marked = lib.vcb_verify(n, messages, lengths, signatures, keys, ok)

@@ -223,3 +223,30 @@ def test_check_many_on_holder_crafted_signatures_equals_the_reference(
         assert gate.batching == native
         got = gate.check_many(order)
         assert [(r.valid, r.code) for r in got] == [expected[text] for text in order]
+
+
+def test_joined_messages_must_fill_the_buffer_exactly() -> None:
+    """``vcb_verify_joined`` marks nothing (and returns -1) unless the message lengths add up to
+    the joined buffer's length: a length running past the buffer is never read."""
+    if not batch.native_available():
+        pytest.skip(f"{NATIVE_SKIP}: the batch verifier vcsdk._native._batch25519")
+    from cffi import FFI
+
+    from vcsdk._native import _batch25519  # type: ignore[attr-defined,unused-ignore]
+
+    lib, ffi = _batch25519.lib, FFI()
+    items = _valid(4, random.Random(3))
+    joined = b"".join(message for _, message, _ in items)
+    signatures, keys = b"".join(s for _, _, s in items), b"".join(k for k, _, _ in items)
+    lengths = [len(message) for _, message, _ in items]
+    for total, given in [
+        (len(joined), lengths),  # exact: every item proven
+        (len(joined) - 1, lengths),  # the lengths run past the buffer
+        (len(joined) + 1, lengths),  # a byte left over
+        (len(joined), [*lengths[:-1], lengths[-1] + 1]),
+    ]:
+        ok = ffi.new("unsigned char[]", b"\x01" * 4)
+        result = lib.vcb_verify_joined(4, joined, total, ffi.new("size_t[]", given), signatures, keys, ok)
+        exact = total == len(joined) and given == lengths
+        assert result == (4 if exact else -1)
+        assert bytes(ffi.buffer(ok, 4)) == (b"\x01" * 4 if exact else bytes(4))

@@ -918,14 +918,17 @@ done:
     return result;
 }
 
-int vcb_verify_joined(size_t n, const unsigned char *joined, const size_t *mlens, const unsigned char *sigs,
-                      const unsigned char *pks, unsigned char *ok) {
+int vcb_verify_joined(size_t n, const unsigned char *joined, size_t joined_len, const size_t *mlens,
+                      const unsigned char *sigs, const unsigned char *pks, unsigned char *ok) {
     if (!initialised || n > VCB_MAX_ITEMS) return -1;
+    memset(ok, 0, n);
     const unsigned char *msgs[VCB_MAX_ITEMS];
     size_t offset = 0;
     for (size_t i = 0; i < n; i++) {
+        if (mlens[i] > joined_len - offset) return -1; /* the lengths must lie within the buffer */
         msgs[i] = joined + offset;
         offset += mlens[i];
     }
+    if (offset != joined_len) return -1; /* and fill it */
     return vcb_verify(n, msgs, mlens, sigs, pks, ok);
 }

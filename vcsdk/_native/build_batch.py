@@ -22,8 +22,8 @@ int vcb_is_valid_point(const unsigned char s[32]);
 int vcb_are_valid_points(size_t n, const unsigned char *encodings, unsigned char *out);
 int vcb_verify(size_t n, const unsigned char *const *msgs, const size_t *mlens, const unsigned char *sigs,
                const unsigned char *pks, unsigned char *ok);
-int vcb_verify_joined(size_t n, const unsigned char *joined, const size_t *mlens, const unsigned char *sigs,
-                      const unsigned char *pks, unsigned char *ok);
+int vcb_verify_joined(size_t n, const unsigned char *joined, size_t joined_len, const size_t *mlens,
+                      const unsigned char *sigs, const unsigned char *pks, unsigned char *ok);
 """
 
 
