@@ -92,7 +92,8 @@ def verdict_text(line: dict[str, Any]) -> str:
     """``json.dumps(line, ensure_ascii=False) + "\\n"`` byte for byte, built cheaply for the usual
     verdict line (:meth:`GateLoop.line` with no or minimal claims); any other line goes through
     ``json.dumps``."""
-    if tuple(line) != _LINE_KEYS:
+    # a plain dict only: a subclass may iterate, or give its values, otherwise than json.dumps reads its items
+    if type(line) is not dict or tuple(line) != _LINE_KEYS:
         return json.dumps(line, ensure_ascii=False) + "\n"
     valid, code, message, kid, claims, source, at, latency = line.values()  # in _LINE_KEYS order
     if (
