@@ -257,7 +257,7 @@ def _marks(module: Any, items: list[tuple[bytes, bytes, bytes]], joined: bool) -
     signatures, keys = b"".join(s for _, _, s in items), b"".join(k for k, _, _ in items)
     if joined:
         messages = b"".join(m for _, m, _ in items)
-        count = module.lib.vcb_verify_messages(n, messages, len(messages), lengths, signatures, keys, ok)
+        count = module.lib.vcb_verify_joined(n, messages, len(messages), lengths, signatures, keys, ok)
     else:
         buffers = [ffi.from_buffer(m) for _, m, _ in items]
         count = module.lib.vcb_verify(n, ffi.new("const unsigned char *[]", buffers), lengths, signatures, keys, ok)
