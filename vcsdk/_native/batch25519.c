@@ -834,21 +834,26 @@ int vcb_verify(size_t n, const unsigned char *const *msgs, const size_t *mlens, 
     int result = -1;
     size_t key_of[VCB_MAX_ITEMS], items[VCB_MAX_ITEMS], item_slot[VCB_MAX_ITEMS];
     size_t key_first[VCB_MAX_ITEMS];
-    int key_good[VCB_MAX_ITEMS], r_good[VCB_MAX_ITEMS];
+    int key_good[VCB_MAX_ITEMS];
     size_t nkeys = 0, m = 0;
     batch bt;
     bt.h = malloc(n * sizeof *bt.h);
     bt.z = malloc(n * sizeof *bt.z);
     bt.tables = malloc((1 + 2 * n) * sizeof *bt.tables);
     bt.digits = malloc((1 + 2 * n) * sizeof *bt.digits);
-    bt.points = malloc(n * sizeof *bt.points); /* keys, then R: decoded points, on the heap (the stack stays small) */
-    if (bt.h == NULL || bt.z == NULL || bt.tables == NULL || bt.digits == NULL || bt.points == NULL) goto done;
+    /* on the heap, not the C stack (a thread's stack may be small): decoded keys, then R */
+    bt.points = malloc(n * sizeof *bt.points);
+    const unsigned char **encodings = calloc(n, sizeof *encodings);
+    size_t *candidates = malloc(n * sizeof *candidates);
+    int *r_good = malloc(n * sizeof *r_good);
+    if (bt.h == NULL || bt.z == NULL || bt.tables == NULL || bt.digits == NULL || bt.points == NULL ||
+        encodings == NULL || candidates == NULL || r_good == NULL)
+        goto done;
     bt.sigs = sigs;
     bt.ok = ok;
     bt.key_of = key_of;
     /* group equal keys; check each once (canonical, on the curve, not of small order, of prime
      * order), two at a time */
-    const unsigned char *encodings[VCB_MAX_ITEMS] = {NULL};
     for (size_t i = 0; i < n; i++) {
         size_t k;
         for (k = 0; k < nkeys; k++)
@@ -873,7 +878,7 @@ int vcb_verify(size_t n, const unsigned char *const *msgs, const size_t *mlens, 
      * subgroup: a torsion component T in R would vanish from the combination whenever z_i T = 0
      * (z_i divisible by the order of T, probability up to 1/2), accepting what the cofactorless
      * single check rejects. Such an R stays unmarked: the caller's single check decides. */
-    size_t candidates[VCB_MAX_ITEMS], nc = 0;
+    size_t nc = 0;
     for (size_t i = 0; i < n; i++) {
         if (!key_good[key_of[i]] || !scalar_canonical(sigs + 64 * i + 32)) continue;
         encodings[nc] = sigs + 64 * i;
@@ -915,6 +920,9 @@ done:
     free(bt.tables);
     free(bt.digits);
     free(bt.points);
+    free(encodings);
+    free(candidates);
+    free(r_good);
     return result;
 }
 
@@ -922,13 +930,17 @@ int vcb_verify_joined(size_t n, const unsigned char *joined, size_t joined_len, 
                       const unsigned char *sigs, const unsigned char *pks, unsigned char *ok) {
     if (!initialised || n > VCB_MAX_ITEMS) return -1;
     memset(ok, 0, n);
-    const unsigned char *msgs[VCB_MAX_ITEMS];
+    const unsigned char **msgs = malloc((n ? n : 1) * sizeof *msgs); /* the heap: the C stack stays small */
+    if (msgs == NULL) return -1;
     size_t offset = 0;
+    int result = -1;
     for (size_t i = 0; i < n; i++) {
-        if (mlens[i] > joined_len - offset) return -1; /* the lengths must lie within the buffer */
+        if (mlens[i] > joined_len - offset) goto done; /* the lengths must lie within the buffer */
         msgs[i] = joined + offset;
         offset += mlens[i];
     }
-    if (offset != joined_len) return -1; /* and fill it */
-    return vcb_verify(n, msgs, mlens, sigs, pks, ok);
+    if (offset == joined_len) result = vcb_verify(n, msgs, mlens, sigs, pks, ok); /* and fill it */
+done:
+    free(msgs);
+    return result;
 }
