@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from types import FrameType
 from typing import Any, TextIO
 
+from vcsdk._slots import slot_constructor
 from vcsdk.errors import UsageError
 
 from .common import EXIT_INVALID, EXIT_OK, Parser, clock_of, emit_json, iso_times
@@ -36,7 +37,7 @@ examples:
 """
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Report:
     """A verdict as the CLI prints it: the DESIGN JSON shape plus ``status_checked`` and ``exp``."""
 
@@ -63,6 +64,10 @@ class Report:
         return out
 
 
+_report = slot_constructor(Report)
+"""``Report(result, claims)`` without the dataclass ``__init__`` (one per verdict line)."""
+
+
 @dataclass(frozen=True)
 class Reporting:
     """Wraps a checker so that ``check`` returns :class:`Report` (picklable for worker processes)."""
@@ -77,7 +82,8 @@ class Reporting:
         """The reports of a batch, through the checker's batch API when it has one."""
         many = getattr(self.checker, "check_many", None)
         results = many(texts) if many is not None else [self.checker.check(text) for text in texts]
-        return [Report(result, self.claims) for result in results]
+        claims = self.claims
+        return [_report(result, claims) for result in results]
 
 
 _encode_string = json.encoder.encode_basestring
@@ -102,8 +108,7 @@ def verdict_line(report: Report) -> str:
     Official-ID verdicts with no or minimal claims (gate mode's default) are written from a
     template; anything else (all claims, EU DCC) goes through ``json.dumps``.
     """
-    from vcsdk.verify.result import VerifiedCredential
-
+    VerifiedCredential = _verified_credential_type()
     result = report.result
     credential = result.credential
     if credential is None:
@@ -127,6 +132,15 @@ def verdict_line(report: Report) -> str:
         f'{{"valid": {valid}, "code": {_encode_string(str(result.code))}, "message": {_message(result.message)}, '
         f'"kid": {kid}, {tail}'
     )
+
+
+@functools.cache
+def _verified_credential_type() -> Any:
+    """:class:`vcsdk.verify.result.VerifiedCredential`, imported on first use (an import statement
+    in :func:`verdict_line` would cost more than the rest of it)."""
+    from vcsdk.verify.result import VerifiedCredential
+
+    return VerifiedCredential
 
 
 def build_verifier(args: argparse.Namespace) -> Any:

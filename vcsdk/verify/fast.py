@@ -270,11 +270,27 @@ class FastVerifier:
             assert native is not None  # batching runs on the compiled lane only
             triples = [triple for text in texts for triple in self._signed_triples(native, text, when)]
             with batch.presumed(batch.proven(triples)):
-                return [self.check(text, when) for text in texts]
+                return [self._check_opened(native, text, when) for text in texts]
         finally:
             self._pending_parts.clear()
             self._pending_inner.clear()
             self._pending_outer.clear()
+
+    def _check_opened(self, native: NativeLane, text: str | bytes, now: int) -> Verification[VerifiedCredential]:
+        """:meth:`check` of a text of a batch: a credential text that the signature pass opened
+        goes straight to the shared steps (:meth:`verify_at` would only repeat the pass's checks of
+        type, length, prefix, trust expiry and cache); anything else through :meth:`check`."""
+        parts = self._pending_parts.pop(text, None) if type(text) is str else None
+        if parts is None:
+            return self.check(text, now)
+        try:
+            credential, claims = self._authenticated(native, parts, now)
+            self._remember(text, credential, claims)
+            if self._binding is not HolderBinding.OFF:
+                require_presentation(credential, self._binding)
+        except (_Fallback, CredentialInvalid):
+            return self.reference.check(text, now)  # the reference path names the failure
+        return _valid(True, credential.code, "credential is valid", credential.kid, credential)
 
     def _signed_triples(self, native: NativeLane, text: str | bytes, now: int) -> list[batch.Triple]:
         """The Ed25519 (key, message, signature) triples the compiled lane will check for ``text``;
