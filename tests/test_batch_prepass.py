@@ -94,3 +94,47 @@ def test_the_loader_falls_back_when_the_module_is_absent_or_fails(monkeypatch: p
     failing = types.SimpleNamespace(lib=types.SimpleNamespace(vcb_init=lambda: -1), ffi=object())
     monkeypatch.setattr(importlib, "import_module", lambda name: failing)
     assert batch._load() == (None, None)
+
+
+def _bound_payload(phone_number: int, **overrides: object) -> dict[int, object]:
+    cnf = {1: {1: 1, -1: 6, -2: _phone(phone_number).public_key.raw}}
+    return forge.claims(cnf=cnf, **overrides)
+
+
+def test_presented_credentials_the_c_reader_leaves_to_python() -> None:
+    """Inside presentations: inner credentials whose payload is malformed CBOR (the pre-pass once
+    raised CBOR_MALFORMED out of check_many: one hostile line stopped a gate's batch), whose claims
+    the C reader leaves to the Python checks (a Hanja name), or whose protected header the C split
+    does not take (a 9-byte kid): each gets check()'s verdict, in a batch."""
+    official = forge.official_map()
+    official[1] = "金民俊"  # name: Hanja, outside the C reader's character set
+    good = forge.claims()
+    payloads: list[bytes | dict[int, object]] = [
+        b"\xff",
+        b"\xa1\x08\xff",
+        forge.cbor.dumps(good) + b"\x00",  # trailing byte
+        forge.cbor.dumps(good)[:-1],  # truncated
+        _bound_payload(7, official=official),
+        forge.claims(official=official),  # no cnf at all
+        b"\x01",  # a payload that is not a map
+        forge.claims(cnf=5),  # a cnf that is not a map
+        forge.claims(cnf={1: {1: 1, -1: 6, -2: b"short"}}),  # a key of the wrong length
+    ]
+    texts: list[str | bytes] = [
+        present(forge.sign1_bytes(payload, key=ISSUER), _phone(7), now=NOW - 5) for payload in payloads
+    ]
+    odd_kid = {1: -8, 4: ISSUER.kid + b"x"}  # a 9-byte kid
+    texts.append(present(forge.sign1_bytes(_bound_payload(8), key=ISSUER, protected=odd_kid), _phone(8), now=NOW - 5))
+    texts.append(present(forge.sign1_bytes(_bound_payload(9), key=ISSUER), _phone(9), now=NOW - 5))  # valid
+    _same(_verifier, texts)
+    verdicts = FastVerifier(_verifier(), compiled=True, batch=True).check_many(texts)
+    assert [r.code.value for r in verdicts[:4]] == ["CBOR_MALFORMED"] * 4
+    assert verdicts[4].valid and verdicts[-1].valid
+
+
+def test_a_presentation_names_whether_it_answers_a_challenge() -> None:
+    from vcsdk.holder.presentation import Presentation
+
+    plain = Presentation(b"c", 1, None, None, b"t", b"s")
+    challenged = Presentation(b"c", 1, b"n" * 16, "gate-1", b"t", b"s")
+    assert (plain.challenged, challenged.challenged) == (False, True)

@@ -349,7 +349,10 @@ class FastVerifier:
         parts = split_sign1(data)
         if parts is None:
             return None
-        value = self._decoder.decode(parts[1])
+        try:
+            value = self._decoder.decode(parts[1])
+        except CredentialInvalid:  # malformed: no key to batch; the check names the failure
+            return None
         cnf = value.get(8) if type(value) is dict else None
         key = cnf.get(1) if type(cnf) is dict else None
         if type(key) is not dict or key.get(1) != 1 or key.get(-1) != 6:
@@ -442,9 +445,6 @@ class FastVerifier:
             raise _Fallback  # the reference path names it (TRUST_LIST_EXPIRED)
         native = self._native
         if native is not None:
-            parts = self._pending_parts.pop(text, None)
-            if parts is not None:  # opened by check_many's signature pass
-                return self._authenticated(native, parts, now)
             opened = native.open_scan(text)
             if opened is None:
                 raise _Fallback
