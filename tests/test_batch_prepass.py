@@ -11,6 +11,7 @@ from tests import forge
 from tests.conftest import NOW, lane_flag, reference_claims
 from tests.test_batch_verify import ISSUER, URI, _phone
 from vcsdk import Issuer, StatusReference, TrustStore, Verifier, fixed_clock
+from vcsdk.codec import cbor
 from vcsdk.holder import present
 from vcsdk.revocation import StatusListChecker, pack, sign_token
 from vcsdk.verify import FastVerifier
@@ -112,8 +113,8 @@ def test_presented_credentials_the_c_reader_leaves_to_python() -> None:
     payloads: list[bytes | dict[int, object]] = [
         b"\xff",
         b"\xa1\x08\xff",
-        forge.cbor.dumps(good) + b"\x00",  # trailing byte
-        forge.cbor.dumps(good)[:-1],  # truncated
+        cbor.dumps(good) + b"\x00",  # trailing byte
+        cbor.dumps(good)[:-1],  # truncated
         _bound_payload(7, official=official),
         forge.claims(official=official),  # no cnf at all
         b"\x01",  # a payload that is not a map
