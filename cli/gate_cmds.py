@@ -23,7 +23,7 @@ def cmd_gate_run(args: argparse.Namespace) -> int:
     from vcsdk.gate.challenge import ChallengeBoard, ChallengeRotator
     from vcsdk.gate.fetch import BundleKeeper, FileSource, HttpSource, max_bundle_bytes
     from vcsdk.gate.loop import GateLoop, Hooks, WorkerPool, run, verdict_text
-    from vcsdk.gate.sources import camera_frames, folder_images, text_batches, text_lines, video_frames
+    from vcsdk.gate.sources import camera_frames, folder_images, text_batches, video_frames
     from vcsdk.keys.files import load_public_key
     from vcsdk.qr.ladder import ScanLadder
     from vcsdk.trust.floors import default_state_dir
@@ -95,7 +95,8 @@ def cmd_gate_run(args: argparse.Namespace) -> int:
         rotator.start()  # the first challenge is on disk before the first scan
     try:
         if args.stdin and pool is not None:
-            summary = run(keeper, loop, texts=text_lines(sys.stdin), pool=pool)  # line by line, in order
+            texts = (text for batch in text_batches(sys.stdin) for text in batch)  # lines as without workers
+            summary = run(keeper, loop, texts=texts, pool=pool)  # line by line, in order
         elif args.stdin:
             summary = run(keeper, loop, batches=text_batches(sys.stdin))
         elif args.images is not None:

@@ -222,10 +222,10 @@ def cmd_verify(args: argparse.Namespace) -> int:
         )
     verifier = Reporting(build_verifier(args), _claims_mode(args, args.qr_text == "-"))
     if args.qr_text == "-":
-        if args.workers > 1:
-            return _parallel_gate_mode(args, _stdin_lines(), sys.stdout)
         from vcsdk.gate.sources import text_batches
 
+        if args.workers > 1:  # the lines as one process reads them (CR, not UTF-8, over-long)
+            return _parallel_gate_mode(args, (text for texts in text_batches(sys.stdin) for text in texts), sys.stdout)
         return gate_mode(verifier, text_batches(sys.stdin), sys.stdout, line_buffered=args.line_buffered)
     if args.image:
         all_valid = True
@@ -233,14 +233,6 @@ def cmd_verify(args: argparse.Namespace) -> int:
             all_valid &= _show(_image_report(verifier, path), args.json, path if len(args.image) > 1 else None)
         return EXIT_OK if all_valid else EXIT_INVALID
     return EXIT_OK if _show(verifier.check(args.qr_text), args.json, None) else EXIT_INVALID
-
-
-def _stdin_lines() -> TextIO:
-    """Standard input as text where a line that is not UTF-8 stays one (invalid) scan, not a crash."""
-    buffer = getattr(sys.stdin, "buffer", None)
-    if buffer is None:  # already text (e.g. replaced in tests)
-        return sys.stdin
-    return io.TextIOWrapper(buffer, encoding="utf-8", errors="replace", newline=None)
 
 
 def _image_report(verifier: Reporting, path: str) -> Report:
@@ -289,14 +281,14 @@ def _show(report: Report, as_json: bool, label: str | None) -> bool:
     return report.valid
 
 
-def _parallel_gate_mode(args: argparse.Namespace, lines: TextIO, out: TextIO) -> int:
+def _parallel_gate_mode(args: argparse.Namespace, lines: Iterable[str], out: TextIO) -> int:
     """Gate mode on several cores: batches of lines go to worker processes."""
     from vcsdk.verify.parallel import ParallelVerifier
 
     all_valid = True
     factory = functools.partial(_verifier_factory, args, _claims_mode(args, True))
     with ParallelVerifier[Any](factory, workers=args.workers, clock=clock_of(args)) as pool:
-        for result in pool.check_many_json(line.rstrip("\r\n") for line in lines):
+        for result in pool.check_many_json(lines):
             all_valid &= result["valid"]
             emit_json(result, out)
     return EXIT_OK if all_valid else EXIT_INVALID
