@@ -70,9 +70,20 @@ def cmd_gate_run(args: argparse.Namespace) -> int:
     keeper.start()
     hooks = Hooks(args.on_valid, args.on_invalid) if (args.on_valid or args.on_invalid) else None
 
+    written: list[str] = []
+
     def write_line(line: dict[str, Any]) -> None:
-        """One verdict as one JSON line (Hangul kept readable), not flushed: the loop flushes."""
-        sys.stdout.write(verdict_text(line))
+        """One verdict as one JSON line (Hangul kept readable), held until the loop flushes."""
+        written.append(verdict_text(line))
+
+    def flush_lines() -> None:
+        """The lines of a frame, text or batch in one write (one system call even when standard
+        output is unbuffered, as with PYTHONUNBUFFERED), then a flush."""
+        if written:
+            text = "".join(written)
+            written.clear()
+            sys.stdout.write(text)
+        sys.stdout.flush()
 
     ladder = None if args.stdin else ScanLadder(backend=args.backend, budget=args.scan_budget / 1000)
     loop = GateLoop(
@@ -82,7 +93,7 @@ def cmd_gate_run(args: argparse.Namespace) -> int:
         debounce=args.debounce,
         claims=args.claims,
         hooks=hooks,
-        flush=lambda: sys.stdout.flush(),  # once per frame, text or batch of texts read together
+        flush=flush_lines,  # once per frame, text or batch of texts read together
         check_many=keeper.check_many,  # texts read together: one batch of signatures
     )
     stop = threading.Event()
@@ -108,6 +119,8 @@ def cmd_gate_run(args: argparse.Namespace) -> int:
             frames = camera_frames(args.camera, stop=stop, width=args.width, height=args.height)
             summary = run(keeper, loop, frames=frames, stop=stop)
     finally:
+        if written:  # a stop between a verdict and its flush: the verdict still goes out
+            flush_lines()
         if rotator is not None:
             rotator.close()
         if hooks is not None:

@@ -846,8 +846,9 @@ int vcb_verify(size_t n, const unsigned char *const *msgs, const size_t *mlens, 
     const unsigned char **encodings = calloc(n, sizeof *encodings);
     size_t *candidates = malloc(n * sizeof *candidates);
     int *r_good = malloc(n * sizeof *r_good);
+    unsigned char *coins = malloc(16 * n); /* the coefficients' random bytes, drawn in one call */
     if (bt.h == NULL || bt.z == NULL || bt.tables == NULL || bt.digits == NULL || bt.points == NULL ||
-        encodings == NULL || candidates == NULL || r_good == NULL)
+        encodings == NULL || candidates == NULL || r_good == NULL || coins == NULL)
         goto done;
     bt.sigs = sigs;
     bt.ok = ok;
@@ -885,6 +886,7 @@ int vcb_verify(size_t n, const unsigned char *const *msgs, const size_t *mlens, 
         candidates[nc++] = i;
     }
     check_points(nc, encodings, bt.points, r_good);
+    if (nc) randombytes_buf(coins, 16 * nc); /* one draw (a getrandom call) for the batch, not one per item */
     size_t slot = 1 + nkeys;
     for (size_t c = 0; c < nc; c++) {
         size_t i = candidates[c];
@@ -901,9 +903,8 @@ int vcb_verify(size_t n, const unsigned char *const *msgs, const size_t *mlens, 
         crypto_core_ed25519_scalar_reduce(bt.h[i], digest);
         static const unsigned char zero16[16];
         memset(bt.z[i], 0, 32);
-        do {
-            randombytes_buf(bt.z[i], 16);
-        } while (sodium_memcmp(bt.z[i], zero16, 16) == 0);
+        memcpy(bt.z[i], coins + 16 * c, 16);
+        while (sodium_memcmp(bt.z[i], zero16, 16) == 0) randombytes_buf(bt.z[i], 16); /* never zero */
         ge_neg(&nr, &bt.points[c]);
         ge_table(bt.tables[slot], &nr);
         slide(bt.digits[slot], bt.z[i]);
@@ -923,6 +924,7 @@ done:
     free(encodings);
     free(candidates);
     free(r_good);
+    free(coins);
     return result;
 }
 
