@@ -76,6 +76,24 @@ REQUIRE_NATIVE = os.environ.get("VCSDK_REQUIRE_NATIVE", "") not in ("", "0")
 """scripts/test.sh sets VCSDK_REQUIRE_NATIVE=1: there a missing compiled module fails, never skips."""
 
 
+@pytest.fixture(scope="session")
+def batch_module() -> Any:
+    """The compiled batch verifier (``vcsdk._native._batch25519``, initialised): skipped when it is
+    not built, a failure under ``VCSDK_REQUIRE_NATIVE=1``."""
+    import importlib
+
+    from vcsdk.verify import batch
+
+    if not batch.native_available():
+        why = f"{NATIVE_SKIP}: the batch verifier vcsdk._native._batch25519 (scripts/bootstrap.sh builds it)"
+        if REQUIRE_NATIVE:
+            pytest.fail(f"{why}; VCSDK_REQUIRE_NATIVE=1 requires it")
+        pytest.skip(why)
+    module: Any = importlib.import_module("vcsdk._native._batch25519")
+    assert module.lib.vcb_init() == 0
+    return module
+
+
 T = TypeVar("T")
 
 

@@ -225,16 +225,10 @@ def test_check_many_on_holder_crafted_signatures_equals_the_reference(
         assert [(r.valid, r.code) for r in got] == [expected[text] for text in order]
 
 
-def test_joined_messages_must_fill_the_buffer_exactly() -> None:
+def test_joined_messages_must_fill_the_buffer_exactly(batch_module: Any) -> None:
     """``vcb_verify_joined`` marks nothing (and returns -1) unless the message lengths add up to
     the joined buffer's length: a length running past the buffer is never read."""
-    if not batch.native_available():
-        pytest.skip(f"{NATIVE_SKIP}: the batch verifier vcsdk._native._batch25519")
-    from cffi import FFI
-
-    from vcsdk._native import _batch25519  # type: ignore[attr-defined,unused-ignore]
-
-    lib, ffi = _batch25519.lib, FFI()
+    lib, ffi = batch_module.lib, batch_module.ffi
     items = _valid(4, random.Random(3))
     joined = b"".join(message for _, message, _ in items)
     signatures, keys = b"".join(s for _, _, s in items), b"".join(k for k, _, _ in items)

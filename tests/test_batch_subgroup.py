@@ -7,7 +7,6 @@ points with x = 0 or y = 0."""
 
 from __future__ import annotations
 
-import importlib
 import random
 from collections.abc import Callable
 from typing import Any
@@ -16,8 +15,6 @@ import nacl.bindings as sodium
 import pytest
 
 from tests import ed25519_math as em
-from tests.conftest import NATIVE_SKIP, REQUIRE_NATIVE
-from vcsdk.verify import batch
 
 P = em.P
 TORSION = [em.encode(em.mul(k, em.torsion_point())) for k in range(8)]
@@ -25,15 +22,8 @@ TORSION = [em.encode(em.mul(k, em.torsion_point())) for k in range(8)]
 
 
 @pytest.fixture(scope="module")
-def lib() -> Any:
-    if not batch.native_available():
-        why = f"{NATIVE_SKIP}: the batch verifier vcsdk._native._batch25519 (scripts/bootstrap.sh builds it)"
-        if REQUIRE_NATIVE:
-            pytest.fail(f"{why}; VCSDK_REQUIRE_NATIVE=1 requires it")
-        pytest.skip(why)
-    module: Any = importlib.import_module("vcsdk._native._batch25519")
-    assert module.lib.vcb_init() == 0
-    return module.lib
+def lib(batch_module: Any) -> Any:
+    return batch_module.lib
 
 
 def _mine(lib: Any, encoding: bytes) -> bool:

@@ -18,7 +18,6 @@ to the reference :class:`Verifier`."""
 from __future__ import annotations
 
 import hashlib
-import importlib
 import json
 import math
 import random
@@ -33,14 +32,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tests import ed25519_math as em
-from tests.conftest import NATIVE_SKIP, NOW, REQUIRE_NATIVE, SEED, reference_claims
+from tests.conftest import NOW, SEED, reference_claims
 from vcsdk import DEFAULT_LIMITS, Ed25519PrivateKey, Issuer, StatusReference, TrustStore, Verifier, fixed_clock
 from vcsdk.codec import qrtext
 from vcsdk.gate.loop import _LINE_KEYS, verdict_text
 from vcsdk.holder import make_key_proof, present, verify_key_proof
 from vcsdk.holder.presentation import PRESENTATION_PREFIX, credential_bytes
 from vcsdk.revocation import StatusListChecker, pack, sign_token
-from vcsdk.verify import FastVerifier, batch
+from vcsdk.verify import FastVerifier
 from vcsdk.verify.presentation import HolderBinding, PresentationGuard
 
 # ---------------------------------------------------------------------- broke: verdict_text
@@ -138,15 +137,8 @@ def test_verdict_text_floats() -> None:
 
 
 @pytest.fixture(scope="module")
-def lib() -> Any:
-    if not batch.native_available():
-        why = f"{NATIVE_SKIP}: the batch verifier vcsdk._native._batch25519 (scripts/bootstrap.sh builds it)"
-        if REQUIRE_NATIVE:
-            pytest.fail(f"{why}; VCSDK_REQUIRE_NATIVE=1 requires it")
-        pytest.skip(why)
-    module: Any = importlib.import_module("vcsdk._native._batch25519")
-    assert module.lib.vcb_init() == 0
-    return module
+def lib(batch_module: Any) -> Any:
+    return batch_module
 
 
 TORSION = [em.mul(k, em.torsion_point()) for k in range(8)]

@@ -7,24 +7,31 @@ AddressSanitizer build for fuzzing (``absolute_paths`` for ``ffi.compile`` elsew
 
 from __future__ import annotations
 
+import importlib.util
 import os
 from collections.abc import Sequence
+from types import ModuleType
 
 import cffi
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SOURCE = os.path.join(HERE, "batch25519.c")
 
-CDEF = """
-#define VCB_MAX_ITEMS 256
-int vcb_init(void);
-int vcb_is_valid_point(const unsigned char s[32]);
-int vcb_are_valid_points(size_t n, const unsigned char *encodings, unsigned char *out);
-int vcb_verify(size_t n, const unsigned char *const *msgs, const size_t *mlens, const unsigned char *sigs,
-               const unsigned char *pks, unsigned char *ok);
-int vcb_verify_joined(size_t n, const unsigned char *joined, size_t joined_len, const size_t *mlens,
-                      const unsigned char *sigs, const unsigned char *pks, unsigned char *ok);
-"""
+HEADER = os.path.join(HERE, "batch25519.h")
+
+
+def _fastlane_build() -> ModuleType:
+    """The fast lane's build script, loaded by path (setuptools runs these scripts by path, before
+    the package is importable): its ``_cdef`` reads a header into cffi declarations."""
+    spec = importlib.util.spec_from_file_location("_vcsdk_build_fastlane", os.path.join(HERE, "build_fastlane.py"))
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+CDEF = _fastlane_build()._cdef(HEADER)
+"""The declarations cffi needs, read from ``batch25519.h`` (one source of truth)."""
 
 
 def builder(
